@@ -1,0 +1,6 @@
+import { jestConfig } from './jest.base.config';
+
+export default jestConfig({
+  displayName: 'unit',
+  testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'],
+});

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { defineEvent } from '../../define-event';
+import { Topic } from '../../topics';
+import { isoTimeSchema, uuidSchema } from '../../values';
+
+export const TicketAssigned = defineEvent({
+  type: 'ticket.assigned',
+  topic: Topic.AssignmentEvents,
+  version: 1,
+  data: z.strictObject({
+    ticketId: uuidSchema,
+    agentId: uuidSchema,
+    teamId: uuidSchema.nullable(),
+    // Notifications emails the assignee; consumers must not log this block.
+    agent: z.strictObject({ name: z.string(), email: z.string() }),
+    /** Why this agent: the strategy and the load it saw, for the ticket timeline. */
+    reason: z.string(),
+    assignedAt: isoTimeSchema,
+  }),
+});

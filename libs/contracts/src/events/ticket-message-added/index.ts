@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { defineEvent } from '../../define-event';
+import { Topic } from '../../topics';
+import { isoTimeSchema, uuidSchema } from '../../values';
+
+export const TicketMessageAdded = defineEvent({
+  type: 'ticket.message.added',
+  topic: Topic.TicketEvents,
+  version: 1,
+  data: z.strictObject({
+    ticketId: uuidSchema,
+    messageId: uuidSchema,
+    author: z.enum(['customer', 'agent']),
+    agentId: z.string().nullable(),
+    internal: z.boolean(),
+    /** True for the first public agent message on the ticket: the first response. */
+    firstResponse: z.boolean(),
+    createdAt: isoTimeSchema,
+  }),
+});

@@ -1,0 +1,41 @@
+import { type z } from 'zod';
+import { NotificationSent } from './events/notification-sent';
+import { SlaBreached } from './events/sla-breached';
+import { SlaMet } from './events/sla-met';
+import { SlaStarted } from './events/sla-started';
+import { TicketAssigned } from './events/ticket-assigned';
+import { TicketCreated } from './events/ticket-created';
+import { TicketMessageAdded } from './events/ticket-message-added';
+import { TicketQueued } from './events/ticket-queued';
+import { TicketRequested } from './events/ticket-requested';
+import { TicketStatusChanged } from './events/ticket-status-changed';
+import { type Topic } from './topics';
+
+/** Every event type the system knows. Adding one here makes it buildable, parseable and documented. */
+export const EVENTS = {
+  [TicketRequested.type]: TicketRequested,
+  [TicketCreated.type]: TicketCreated,
+  [TicketMessageAdded.type]: TicketMessageAdded,
+  [TicketStatusChanged.type]: TicketStatusChanged,
+  [TicketAssigned.type]: TicketAssigned,
+  [TicketQueued.type]: TicketQueued,
+  [SlaStarted.type]: SlaStarted,
+  [SlaBreached.type]: SlaBreached,
+  [SlaMet.type]: SlaMet,
+  [NotificationSent.type]: NotificationSent,
+} as const;
+
+export type EventType = keyof typeof EVENTS;
+export type EventData<T extends EventType> = z.infer<(typeof EVENTS)[T]['data']>;
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(EVENTS, type);
+}
+
+export function topicOf(type: EventType): Topic {
+  return EVENTS[type].topic;
+}
+
+export function eventTypesOn(topic: Topic): EventType[] {
+  return (Object.keys(EVENTS) as EventType[]).filter((type) => EVENTS[type].topic === topic);
+}
