@@ -1,0 +1,5 @@
+export * from './snake-naming.strategy';
+export * from './typeorm-options';
+export * from './migrate';
+export * from './redis';
+export * from './database.module';
