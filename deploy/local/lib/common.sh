@@ -1,0 +1,29 @@
+# Helpers shared by the infra modules. Sourced.
+say() { printf '[infra] %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+# wait_until <seconds> <description> <logfile> <command...>
+wait_until() {
+  local seconds="$1" what="$2" logfile="$3"; shift 3
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      say "$what did not come up within ${seconds}s. Last lines of $logfile:"
+      tail -n 30 "$logfile" >&2 2>/dev/null || true
+      exit 1
+    fi
+    sleep 0.5
+  done
+}
+
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+apt_install() {
+  say "Installing $* from Debian packages"
+  if [[ $(id -u) -ne 0 ]]; then die "need root to apt-get install $* (or install them yourself)"; fi
+  if [[ ! -f "$INFRA_HOME/.apt-updated" ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    mkdir -p "$INFRA_HOME" && touch "$INFRA_HOME/.apt-updated"
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
