@@ -1,0 +1,56 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { type Response } from 'express';
+import { type Observable, throwError } from 'rxjs';
+
+const CODES: Partial<Record<number, string>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'unprocessable_entity',
+  429: 'too_many_requests',
+};
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/** Every HTTP error is JSON `{ code, message, details? }` with a stable code; stacks never leave the process. */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
+    // Kafka handlers: hand the original error back to the transport, which decides retry or DLQ.
+    if (host.getType() !== 'http') return throwError(() => exception);
+    const response = host.switchToHttp().getResponse<Response>();
+    const { status, body } = this.describe(exception);
+    if (status >= 500) {
+      this.logger.error({ msg: 'Unhandled error', error: exception instanceof Error ? exception.name : typeof exception, stack: exception instanceof Error ? exception.stack : undefined });
+    }
+    response.status(status).json(body);
+  }
+
+  private describe(exception: unknown): { status: number; body: Record<string, unknown> } {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const payload = exception.getResponse();
+      if (typeof payload === 'object' && payload !== null && 'code' in payload) return { status, body: payload as Record<string, unknown> };
+      const message = typeof payload === 'string' ? payload : ((payload as { message?: unknown }).message ?? exception.message);
+      return { status, body: { code: CODES[status] ?? `http_${status}`, message: Array.isArray(message) ? message.join('; ') : String(message) } };
+    }
+    const parserError = exception as BodyParserError;
+    if (parserError?.type === 'entity.too.large') {
+      return { status: 413, body: { code: 'payload_too_large', message: 'The request body is too large' } };
+    }
+    if (parserError?.type === 'entity.parse.failed') {
+      return { status: 400, body: { code: 'malformed_json', message: 'The request body is not valid JSON' } };
+    }
+    return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { code: 'internal_error', message: 'Internal server error' } };
+  }
+}

@@ -1,0 +1,22 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE, Reflector } from '@nestjs/core';
+import { type ApiKey } from './api-keys';
+import { ApiKeyGuard } from './api-key.guard';
+import { HttpExceptionFilter } from './http-exception.filter';
+import { createValidationPipe } from './validation.pipe';
+
+/** Authentication, JSON errors and validation for every route, also in apps built by tests. */
+@Module({})
+export class HttpPlatformModule {
+  static forRoot(options: { apiKeys: ApiKey[] }): DynamicModule {
+    return {
+      module: HttpPlatformModule,
+      global: true,
+      providers: [
+        { provide: APP_GUARD, inject: [Reflector], useFactory: (reflector: Reflector) => new ApiKeyGuard(reflector, options.apiKeys) },
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

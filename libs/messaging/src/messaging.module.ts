@@ -1,0 +1,171 @@
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { type Kafka } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { type KafkaConfig } from '@app/config';
+import { type Topic } from '@app/contracts';
+import { HealthService, MetricsService } from '@app/observability';
+import { createKafkaClient } from './kafka/kafka-client';
+import { KafkaProducer } from './kafka/kafka-producer';
+import { TopicNames } from './kafka/topic-names';
+import { provisionTopics } from './kafka/topic-provisioner';
+import { OutboxRelay } from './outbox/outbox-relay';
+import { OutboxWriter } from './outbox/outbox.writer';
+import { KafkaEventTransport } from './transport/kafka-event.transport';
+
+export interface MessagingOptions {
+  kafka: KafkaConfig;
+  /** The service's Postgres schema: the outbox relay's lock is per schema. */
+  schema: string;
+  /** Topics this service publishes to; they are provisioned at start-up with their DLQs. */
+  publishes: Topic[];
+  /** What to do when the consumer dies beyond repair. Defaults to exiting the process non-zero. */
+  onFatal?: (error: unknown) => void;
+}
+
+export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
+export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
+
+function exitOnFatal(error: unknown): void {
+  new Logger('Messaging').fatal({ msg: 'Kafka consumer failed and cannot recover; exiting', error: String(error) });
+  // Uncommitted offsets are redelivered and open transactions roll back, so exiting loses nothing.
+  process.exit(1);
+}
+
+/**
+ * Start-up and shutdown order: topics exist before anyone produces; on shutdown the consumer
+ * drains first (its handlers may still append to the outbox), then the relay publishes its last
+ * batch, then the producer disconnects. All of it happens in onModuleDestroy, i.e. before
+ * TypeORM closes the pool in onApplicationShutdown (R8).
+ */
+@Injectable()
+class MessagingLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Messaging');
+
+  constructor(
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
+    private readonly names: TopicNames,
+    private readonly producer: KafkaProducer,
+    private readonly relay: OutboxRelay,
+    private readonly transport: KafkaEventTransport,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const topics = [...new Set([...this.options.publishes, ...this.transport.subscribedTopics()])];
+      const created = await provisionTopics(admin, this.names, topics, this.options.kafka);
+      if (created.length > 0) this.logger.log({ msg: 'Created Kafka topics', topics: created });
+    } finally {
+      await admin.disconnect();
+    }
+    await this.producer.connect();
+    this.relay.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.transport.close();
+    await this.relay.stop();
+    await this.producer.disconnect();
+  }
+}
+
+@Module({})
+export class MessagingModule {
+  static forRoot(options: MessagingOptions): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      providers: [
+        { provide: MESSAGING_OPTIONS, useValue: options },
+        { provide: KAFKA_CLIENT, useFactory: () => createKafkaClient(options.kafka) },
+        { provide: TopicNames, useValue: new TopicNames(options.kafka.topicPrefix) },
+        { provide: KafkaProducer, inject: [KAFKA_CLIENT], useFactory: (kafka: Kafka) => new KafkaProducer(kafka) },
+        OutboxWriter,
+        {
+          provide: OutboxRelay,
+          inject: [DataSource, KafkaProducer, TopicNames],
+          useFactory: (dataSource: DataSource, producer: KafkaProducer, names: TopicNames) =>
+            new OutboxRelay(dataSource, producer, names, {
+              schema: options.schema,
+              pollIntervalMs: options.kafka.outboxPollIntervalMs,
+              batchSize: options.kafka.outboxBatchSize,
+            }),
+        },
+        {
+          provide: KafkaEventTransport,
+          inject: [KAFKA_CLIENT, DataSource, KafkaProducer, TopicNames, MetricsService],
+          useFactory: (
+            kafka: Kafka,
+            dataSource: DataSource,
+            producer: KafkaProducer,
+            names: TopicNames,
+            metrics: MetricsService,
+          ) => {
+            const consumed = metrics.counter('events_consumed_total', 'Kafka events consumed, by outcome', [
+              'topic',
+              'type',
+              'outcome',
+            ]);
+            const duration = metrics.histogram('event_processing_seconds', 'Time to process one Kafka event', ['type']);
+            return new KafkaEventTransport({
+              kafka,
+              dataSource,
+              producer,
+              topics: names,
+              groupId: options.kafka.groupId,
+              maxAttempts: options.kafka.handlerMaxAttempts,
+              retryMs: options.kafka.handlerRetryMs,
+              onFatal: options.onFatal ?? exitOnFatal,
+              onConsumed: (topic, type, outcome, seconds) => {
+                consumed.inc({ topic, type, outcome });
+                duration.observe({ type }, seconds);
+              },
+            });
+          },
+        },
+        {
+          provide: MessagingLifecycle,
+          useClass: MessagingLifecycle,
+        },
+        {
+          provide: 'MESSAGING_OBSERVABILITY',
+          inject: [HealthService, MetricsService, KafkaProducer, OutboxRelay, KafkaEventTransport],
+          useFactory: (
+            health: HealthService,
+            metrics: MetricsService,
+            producer: KafkaProducer,
+            relay: OutboxRelay,
+            transport: KafkaEventTransport,
+          ) => {
+            health.register('kafka', () => {
+              if (!producer.isConnected) throw new Error('Kafka producer is not connected');
+              const consumer = transport.health();
+              if (!consumer.healthy) throw new Error(consumer.reason);
+              const outbox = relay.health();
+              if (!outbox.healthy) throw new Error(`outbox relay failing: ${outbox.error}`);
+              return Promise.resolve();
+            });
+            metrics.gauge('outbox_backlog', 'Outbox rows not yet published to Kafka', [], async (gauge) => {
+              gauge.set(await relay.backlog());
+            });
+            metrics.gauge('outbox_published', 'Outbox rows published by this process since start', [], (gauge) => {
+              gauge.set(relay.publishedCount);
+            });
+            return true;
+          },
+        },
+      ],
+      exports: [OutboxWriter, OutboxRelay, KafkaEventTransport, KafkaProducer, TopicNames, KAFKA_CLIENT],
+    };
+  }
+}

@@ -1,0 +1,161 @@
+import { Logger } from '@nestjs/common';
+import { type DataSource } from 'typeorm';
+import { type KafkaProducer } from '../kafka/kafka-producer';
+import { type TopicNames } from '../kafka/topic-names';
+
+export interface OutboxRelayOptions {
+  schema: string;
+  pollIntervalMs: number;
+  batchSize: number;
+  /** Published rows are kept this long for diagnosis, then deleted. */
+  retentionMs?: number;
+}
+
+interface ClaimedRow {
+  id: string;
+  topic: string;
+  key: string;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Publishes committed outbox rows to Kafka (R9). Rows are claimed with FOR UPDATE SKIP LOCKED
+ * inside a transaction that only commits `published_at` after the broker acknowledged every
+ * message; a crash in between republishes them (at-least-once; consumers are idempotent).
+ * A transaction-scoped advisory lock lets only one replica relay at a time, which is what keeps
+ * per-ticket order when several replicas run: with two relays, SKIP LOCKED alone could let a
+ * later row of a ticket overtake an earlier one still held by the other relay.
+ */
+export class OutboxRelay {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private lastSuccessAt = Date.now();
+  private lastError: string | undefined;
+  private published = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly producer: KafkaProducer,
+    private readonly topics: TopicNames,
+    private readonly options: OutboxRelayOptions,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Finishes the batch in flight, then stops. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Skip the rest of the poll interval, e.g. right after a transaction appended rows. */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  get publishedCount(): number {
+    return this.published;
+  }
+
+  /** Healthy while it keeps succeeding; a broker outage surfaces here instead of wedging silently (R7). */
+  health(): { healthy: boolean; error?: string } {
+    const stalledMs = Date.now() - this.lastSuccessAt;
+    const healthy = this.lastError === undefined || stalledMs < 30_000;
+    return { healthy, error: this.lastError };
+  }
+
+  async backlog(): Promise<number> {
+    const [row] = await this.dataSource.query<Array<{ count: string }>>(
+      'SELECT count(*) AS count FROM outbox WHERE published_at IS NULL',
+    );
+    return Number(row?.count ?? 0);
+  }
+
+  /** Publishes one batch; returns how many rows it published. Exposed for tests. */
+  async publishBatch(): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const [lock] = await manager.query<Array<{ locked: boolean }>>(
+        'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked',
+        [`outbox-relay:${this.options.schema}`],
+      );
+      if (!lock?.locked) return 0;
+      const rows = await manager.query<ClaimedRow[]>(
+        `SELECT id, topic, key, payload FROM outbox
+         WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.options.batchSize],
+      );
+      if (rows.length === 0) return 0;
+      await this.producer.send(this.groupByTopic(rows));
+      await manager.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [
+        rows.map((row) => row.id),
+      ]);
+      return rows.length;
+    });
+  }
+
+  private groupByTopic(rows: ClaimedRow[]) {
+    const byTopic = new Map<string, Array<{ key: string; value: string }>>();
+    for (const row of rows) {
+      const topic = this.topics.physical(row.topic);
+      const messages = byTopic.get(topic) ?? [];
+      messages.push({ key: row.key, value: JSON.stringify(row.payload) });
+      byTopic.set(topic, messages);
+    }
+    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    let lastPurge = 0;
+    while (this.running) {
+      let published = 0;
+      try {
+        published = await this.publishBatch();
+        this.published += published;
+        this.lastSuccessAt = Date.now();
+        if (this.lastError) this.logger.log('Outbox relay recovered');
+        this.lastError = undefined;
+        failures = 0;
+        if (Date.now() - lastPurge > 60_000) {
+          lastPurge = Date.now();
+          await this.purgePublished();
+        }
+      } catch (error) {
+        failures += 1;
+        this.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        this.logger.error({ msg: 'Outbox relay failed; will retry', error: this.lastError, failures });
+      }
+      // A full batch means more are waiting: go again at once.
+      if (published < this.options.batchSize) {
+        const delay = failures > 0 ? Math.min(this.options.pollIntervalMs * 2 ** failures, 5_000) : this.options.pollIntervalMs;
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private async purgePublished(): Promise<void> {
+    const retentionMs = this.options.retentionMs ?? 24 * 3600_000;
+    await this.dataSource.query(
+      `DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < now() - ($1::bigint * interval '1 millisecond')`,
+      [retentionMs],
+    );
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

@@ -1,0 +1,197 @@
+import { Controller, type INestApplication, Module } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { randomUUID } from 'node:crypto';
+import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { databaseBlock, kafkaBlock, loadConfig } from '@app/config';
+import { buildEvent, type EventEnvelope, serializeEvent, Topic } from '@app/contracts';
+import { DatabaseModule } from '@app/database';
+import {
+  createMessagingTables,
+  dropMessagingTables,
+  type EventContext,
+  MessagingModule,
+  OutboxMessage,
+  OutboxWriter,
+  ProcessedEvent,
+  startEventConsumers,
+} from '@app/messaging';
+import { HealthModule, MetricsModule } from '@app/observability';
+import { createSandbox, KafkaProbe, type TestSandbox, waitFor } from '@app/testing';
+
+class ProbeTables1700000000000 implements MigrationInterface {
+  async up(runner: QueryRunner): Promise<void> {
+    await createMessagingTables(runner);
+    await runner.query('CREATE TABLE probe_effects (ticket_id uuid NOT NULL, event_id text NOT NULL)');
+  }
+  async down(runner: QueryRunner): Promise<void> {
+    await runner.query('DROP TABLE probe_effects');
+    await dropMessagingTables(runner);
+  }
+}
+
+/** Records each applied event; a reason of `always-fail` makes the handler throw like a bug would. */
+@Controller()
+class ProbeConsumer {
+  @EventPattern('ticket.queued')
+  async onQueued(@Payload() event: EventEnvelope<'ticket.queued'>, @Ctx() ctx: EventContext): Promise<void> {
+    if (event.data.reason === 'always-fail') throw new TypeError('handler bug');
+    await ctx.manager.query('INSERT INTO probe_effects (ticket_id, event_id) VALUES ($1, $2)', [
+      event.data.ticketId,
+      event.id,
+    ]);
+  }
+}
+
+function queued(reason = 'no agent') {
+  const ticketId = randomUUID();
+  return buildEvent('ticket.queued', { ticketId, reason, queuedAt: new Date().toISOString() }, {
+    source: 'ticketflow/test',
+    subject: ticketId,
+  });
+}
+
+describe('messaging over real Kafka and Postgres', () => {
+  let sandbox: TestSandbox;
+  let app: INestApplication;
+  let dataSource: DataSource;
+  let probe: KafkaProbe;
+  let physical: (topic: string) => string;
+
+  async function startApp(): Promise<INestApplication> {
+    const config = loadConfig(
+      { database: databaseBlock('routing'), kafka: kafkaBlock('routing') },
+      { ...sandbox.env, KAFKA_HANDLER_MAX_ATTEMPTS: '3' },
+    );
+    @Module({
+      imports: [
+        MetricsModule.forRoot({ service: 'probe' }),
+        HealthModule.forRoot(),
+        DatabaseModule.forRoot({
+          database: config.database,
+          applicationName: 'messaging-int-spec',
+          entities: [OutboxMessage, ProcessedEvent],
+          migrations: [ProbeTables1700000000000],
+        }),
+        MessagingModule.forRoot({ kafka: config.kafka, schema: config.database.schema, publishes: [Topic.AssignmentEvents] }),
+      ],
+      controllers: [ProbeConsumer],
+    })
+    class ProbeModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [ProbeModule] }).compile();
+    const nestApp = moduleRef.createNestApplication({ logger: ['error'] });
+    await nestApp.init();
+    await startEventConsumers(nestApp);
+    return nestApp;
+  }
+
+  async function effects(): Promise<Array<{ ticket_id: string; event_id: string }>> {
+    return dataSource.query('SELECT ticket_id, event_id FROM probe_effects');
+  }
+
+  beforeAll(async () => {
+    sandbox = await createSandbox();
+    physical = (topic) => `${sandbox.env.KAFKA_TOPIC_PREFIX}${topic}`;
+    app = await startApp();
+    dataSource = app.get(DataSource);
+    probe = new KafkaProbe();
+    await probe.watch([physical(Topic.AssignmentEvents), physical(`${Topic.AssignmentEvents}.dlq`)]);
+  });
+
+  afterAll(async () => {
+    await probe?.close();
+    await app?.close();
+    await sandbox?.dispose();
+  });
+
+  it('publishes committed outbox rows keyed by ticket, in order, and never a rolled-back one', async () => {
+    const first = queued('first');
+    const second = { ...queued('second'), subject: first.subject, data: { ...first.data, reason: 'second' } };
+    const rolledBack = queued('rolled back');
+    const writer = app.get(OutboxWriter);
+    await dataSource.transaction((manager) => writer.append(manager, first, second));
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await writer.append(manager, rolledBack);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+
+    const published = await waitFor(
+      () => {
+        const mine = probe.on(physical(Topic.AssignmentEvents)).filter((m) => m.key === first.subject);
+        return mine.length >= 2 && mine;
+      },
+      { description: 'both committed events on Kafka' },
+    );
+    expect(published.map((m) => m.json<{ id: string }>().id)).toEqual([first.id, second.id]);
+    // The rolled-back event's ticket must never appear, even after the relay has caught up.
+    await waitFor(async () => (await dataSource.query('SELECT 1 FROM outbox WHERE published_at IS NULL')).length === 0);
+    expect(probe.received.some((m) => m.key === rolledBack.subject)).toBe(false);
+  });
+
+  it('applies a redelivered event once', async () => {
+    const event = queued();
+    await probe.publish(physical(Topic.AssignmentEvents), serializeEvent(event), event.subject);
+    await probe.publish(physical(Topic.AssignmentEvents), serializeEvent(event), event.subject);
+    const marker = queued();
+    await probe.publish(physical(Topic.AssignmentEvents), serializeEvent(marker), event.subject);
+
+    await waitFor(async () => (await effects()).some((e) => e.event_id === marker.id), { description: 'marker applied' });
+    expect((await effects()).filter((e) => e.event_id === event.id)).toHaveLength(1);
+    const inbox = await dataSource.query('SELECT event_type FROM processed_events WHERE event_id = $1', [event.id]);
+    expect(inbox).toEqual([{ event_type: 'ticket.queued' }]);
+  });
+
+  it('dead-letters malformed, invalid and always-failing messages and keeps processing behind them', async () => {
+    const key = randomUUID();
+    const failing = queued('always-fail');
+    const after = queued('after the bad ones');
+    await probe.publish(physical(Topic.AssignmentEvents), 'not json at all', key);
+    await probe.publish(
+      physical(Topic.AssignmentEvents),
+      JSON.stringify({ specversion: '1.0', id: 'x1', source: 's', type: 'ticket.queued', data: { ticketId: 'nope' } }),
+      key,
+    );
+    await probe.publish(physical(Topic.AssignmentEvents), serializeEvent(failing), key);
+    await probe.publish(physical(Topic.AssignmentEvents), serializeEvent(after), key);
+
+    await waitFor(async () => (await effects()).some((e) => e.event_id === after.id), {
+      description: 'the valid event behind the bad ones',
+      timeoutMs: 30_000,
+    });
+    const dlq = await waitFor(
+      () => {
+        const mine = probe.on(physical(`${Topic.AssignmentEvents}.dlq`)).filter((m) => m.key === key);
+        return mine.length === 3 && mine;
+      },
+      { description: 'three dead letters' },
+    );
+    expect(dlq.map((m) => m.headers['dlq-reason'])).toEqual(['malformed_json', 'invalid_data', 'handler_failed']);
+    expect(dlq[2].headers['dlq-attempts']).toBe('3');
+    // The handler's own error class reaches the transport, not Nest's generic RPC error object.
+    expect(dlq[2].headers['dlq-detail']).toBe('TypeError');
+    expect(dlq[2].headers['dlq-original-topic']).toBe(physical(Topic.AssignmentEvents));
+    expect(dlq[0].value).toBe('not json at all');
+    expect((await effects()).some((e) => e.event_id === failing.id)).toBe(false);
+  });
+
+  it('resumes after a restart from the committed offset without reapplying or skipping', async () => {
+    const before = queued();
+    await probe.publish(physical(Topic.AssignmentEvents), serializeEvent(before), before.subject);
+    await waitFor(async () => (await effects()).some((e) => e.event_id === before.id));
+    const applied = (await effects()).length;
+
+    await app.close();
+    const whileDown = queued();
+    await probe.publish(physical(Topic.AssignmentEvents), serializeEvent(whileDown), whileDown.subject);
+    app = await startApp();
+    dataSource = app.get(DataSource);
+
+    await waitFor(async () => (await effects()).some((e) => e.event_id === whileDown.id), {
+      description: 'the event published while the consumer was down',
+      timeoutMs: 45_000,
+    });
+    expect(await effects()).toHaveLength(applied + 1);
+  });
+});

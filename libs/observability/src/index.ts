@@ -1,0 +1,7 @@
+export * from './correlation-context';
+export * from './correlation-id.middleware';
+export * from './logging.module';
+export * from './metrics.service';
+export * from './metrics.module';
+export * from './health.service';
+export * from './health.module';

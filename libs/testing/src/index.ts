@@ -1,0 +1,5 @@
+export * from './infra-env';
+export * from './isolation';
+export * from './wait-for';
+export * from './kafka-probe';
+export * from './smtp-sink';

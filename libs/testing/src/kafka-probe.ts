@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { type Consumer, type IHeaders, Kafka, logLevel, type Producer } from 'kafkajs';
+
+export interface ReceivedMessage {
+  topic: string;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+  json<T = Record<string, unknown>>(): T;
+}
+
+function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.map(String).join(',') : String(value);
+  }
+  return out;
+}
+
+/** Publishes raw messages and records everything seen on the given physical topics, for assertions. */
+export class KafkaProbe {
+  readonly received: ReceivedMessage[] = [];
+  private readonly kafka: Kafka;
+  private producer: Producer | undefined;
+  private consumer: Consumer | undefined;
+
+  constructor(brokers = process.env.KAFKA_BROKERS ?? '') {
+    this.kafka = new Kafka({ clientId: 'test-probe', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  }
+
+  async publish(topic: string, value: string | Buffer, key?: string): Promise<void> {
+    if (!this.producer) {
+      this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
+      await this.producer.connect();
+    }
+    await this.producer.send({ topic, acks: -1, messages: [{ key: key ?? null, value }] });
+  }
+
+  /** Starts recording from the beginning of each topic (topics must already exist). */
+  async watch(topics: string[]): Promise<void> {
+    this.consumer = this.kafka.consumer({ groupId: `probe-${randomUUID()}`, allowAutoTopicCreation: false });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics, fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: ({ topic, message }) => {
+        const value = message.value?.toString() ?? null;
+        this.received.push({
+          topic,
+          key: message.key?.toString() ?? null,
+          value,
+          headers: headersToStrings(message.headers),
+          json: <T>() => JSON.parse(value ?? 'null') as T,
+        });
+        return Promise.resolve();
+      },
+    });
+  }
+
+  on(topic: string): ReceivedMessage[] {
+    return this.received.filter((message) => message.topic === topic);
+  }
+
+  async close(): Promise<void> {
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+  }
+}

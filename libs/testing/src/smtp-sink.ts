@@ -1,0 +1,59 @@
+import { type AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+export interface CapturedMail {
+  from: string;
+  to: string[];
+  raw: string;
+  subject: string;
+  header(name: string): string | undefined;
+}
+
+/** A real SMTP server on loopback that keeps every message it accepts. */
+export class SmtpSink {
+  readonly messages: CapturedMail[] = [];
+  private readonly server: SMTPServer;
+
+  constructor() {
+    this.server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => {
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const headerBlock = raw.split(/\r?\n\r?\n/)[0] ?? '';
+          const unfolded = headerBlock.replace(/\r?\n[ \t]+/g, ' ');
+          const header = (name: string) =>
+            new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(unfolded)?.[1]?.trim();
+          this.messages.push({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+            raw,
+            subject: header('subject') ?? '',
+            header,
+          });
+          callback();
+        });
+      },
+    });
+  }
+
+  async start(port = 0): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => resolve());
+    });
+    return (this.server.server.address() as AddressInfo).port;
+  }
+
+  to(address: string): CapturedMail[] {
+    return this.messages.filter((mail) => mail.to.includes(address));
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
