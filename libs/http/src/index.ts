@@ -6,3 +6,4 @@ export * from './http-exception.filter';
 export * from './validation.pipe';
 export * from './http-platform.module';
 export * from './configure-http-app';
+export * from './uuid-param.pipe';

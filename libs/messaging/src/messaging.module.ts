@@ -15,7 +15,7 @@ import { HealthService, MetricsService } from '@app/observability';
 import { createKafkaClient } from './kafka/kafka-client';
 import { KafkaProducer } from './kafka/kafka-producer';
 import { TopicNames } from './kafka/topic-names';
-import { provisionTopics } from './kafka/topic-provisioner';
+import { TopicProvisioner } from './kafka/topic-provisioner';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { OutboxWriter } from './outbox/outbox.writer';
 import { KafkaEventTransport } from './transport/kafka-event.transport';
@@ -51,23 +51,15 @@ class MessagingLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
-    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
-    private readonly names: TopicNames,
+    private readonly provisioner: TopicProvisioner,
     private readonly producer: KafkaProducer,
     private readonly relay: OutboxRelay,
     private readonly transport: KafkaEventTransport,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const topics = [...new Set([...this.options.publishes, ...this.transport.subscribedTopics()])];
-      const created = await provisionTopics(admin, this.names, topics, this.options.kafka);
-      if (created.length > 0) this.logger.log({ msg: 'Created Kafka topics', topics: created });
-    } finally {
-      await admin.disconnect();
-    }
+    const created = await this.provisioner.ensure(this.options.publishes);
+    if (created.length > 0) this.logger.log({ msg: 'Created Kafka topics', topics: created });
     await this.producer.connect();
     this.relay.start();
   }
@@ -90,6 +82,11 @@ export class MessagingModule {
         { provide: KAFKA_CLIENT, useFactory: () => createKafkaClient(options.kafka) },
         { provide: TopicNames, useValue: new TopicNames(options.kafka.topicPrefix) },
         { provide: KafkaProducer, inject: [KAFKA_CLIENT], useFactory: (kafka: Kafka) => new KafkaProducer(kafka) },
+        {
+          provide: TopicProvisioner,
+          inject: [KAFKA_CLIENT, TopicNames],
+          useFactory: (kafka: Kafka, names: TopicNames) => new TopicProvisioner(kafka, names, options.kafka),
+        },
         OutboxWriter,
         {
           provide: OutboxRelay,
@@ -103,12 +100,13 @@ export class MessagingModule {
         },
         {
           provide: KafkaEventTransport,
-          inject: [KAFKA_CLIENT, DataSource, KafkaProducer, TopicNames, MetricsService],
+          inject: [KAFKA_CLIENT, DataSource, KafkaProducer, TopicNames, TopicProvisioner, MetricsService],
           useFactory: (
             kafka: Kafka,
             dataSource: DataSource,
             producer: KafkaProducer,
             names: TopicNames,
+            provisioner: TopicProvisioner,
             metrics: MetricsService,
           ) => {
             const consumed = metrics.counter('events_consumed_total', 'Kafka events consumed, by outcome', [
@@ -122,6 +120,7 @@ export class MessagingModule {
               dataSource,
               producer,
               topics: names,
+              provisioner,
               groupId: options.kafka.groupId,
               maxAttempts: options.kafka.handlerMaxAttempts,
               retryMs: options.kafka.handlerRetryMs,

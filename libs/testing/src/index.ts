@@ -3,3 +3,4 @@ export * from './isolation';
 export * from './wait-for';
 export * from './kafka-probe';
 export * from './smtp-sink';
+export * from './nest-app';

@@ -8,6 +8,7 @@ import { runWithCorrelation } from '@app/observability';
 import { claimEvent } from '../inbox/claim-event';
 import { type KafkaProducer } from '../kafka/kafka-producer';
 import { type TopicNames } from '../kafka/topic-names';
+import { type TopicProvisioner } from '../kafka/topic-provisioner';
 import { type EventContext } from './event-context';
 import { describeFailure, isTransientFailure } from './failure-kind';
 
@@ -18,6 +19,8 @@ export interface KafkaEventTransportOptions {
   dataSource: DataSource;
   producer: KafkaProducer;
   topics: TopicNames;
+  /** Creates the consumed topics (and their DLQs) before subscribing, since handlers are known only now. */
+  provisioner: TopicProvisioner;
   groupId: string;
   /** Attempts for a handler failure that is not an infrastructure outage, before the DLQ. */
   maxAttempts: number;
@@ -108,6 +111,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private async start(): Promise<void> {
     const topics = this.subscribedTopics();
     if (topics.length === 0) return;
+    await this.options.provisioner.ensure(topics);
     const consumer = this.options.kafka.consumer({
       groupId: this.options.groupId,
       allowAutoTopicCreation: false,

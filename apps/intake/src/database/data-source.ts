@@ -1,0 +1,24 @@
+import { typeOrmOptions, type TypeOrmOptionsInput } from '@app/database';
+import { OutboxMessage, ProcessedEvent } from '@app/messaging';
+import { type DataSourceOptions } from 'typeorm';
+import { type IntakeConfig } from '../config/intake.config';
+import { CustomerIdentity } from '../customers/customer-identity.entity';
+import { Customer } from '../customers/customer.entity';
+import { Message } from '../tickets/message.entity';
+import { Ticket } from '../tickets/ticket.entity';
+import { TimelineEntry } from '../timeline/timeline-entry.entity';
+import { InitialIntakeSchema1764000000000 } from './migrations/1764000000000-initial-intake-schema';
+
+export function intakeDatabase(config: Pick<IntakeConfig, 'database'>): TypeOrmOptionsInput {
+  return {
+    database: config.database,
+    applicationName: 'ticketflow-intake',
+    entities: [Customer, CustomerIdentity, Ticket, Message, TimelineEntry, OutboxMessage, ProcessedEvent],
+    migrations: [InitialIntakeSchema1764000000000],
+  };
+}
+
+/** The same definition for the TypeORM CLI and the bootstrap script. */
+export function intakeDataSourceOptions(config: Pick<IntakeConfig, 'database'>): DataSourceOptions {
+  return typeOrmOptions(intakeDatabase(config));
+}

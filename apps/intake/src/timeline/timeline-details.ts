@@ -1,0 +1,30 @@
+import { type AnyEvent } from '@app/contracts';
+
+/**
+ * What the timeline keeps of each event: ids, states and times only. Names, addresses, subjects
+ * and bodies stay out, so the timeline can be shown and logged without exposing personal data.
+ */
+export function timelineDetails(event: AnyEvent): Record<string, unknown> {
+  switch (event.type) {
+    case 'ticket.requested':
+      return { channel: event.data.channel };
+    case 'ticket.created':
+      return { channel: event.data.channel, priority: event.data.priority, status: event.data.status };
+    case 'ticket.message.added':
+      return { messageId: event.data.messageId, author: event.data.author, agentId: event.data.agentId, internal: event.data.internal, firstResponse: event.data.firstResponse };
+    case 'ticket.status.changed':
+      return { from: event.data.from, to: event.data.to };
+    case 'ticket.assigned':
+      return { agentId: event.data.agentId, teamId: event.data.teamId, reason: event.data.reason };
+    case 'ticket.queued':
+      return { reason: event.data.reason };
+    case 'sla.started':
+      return { metric: event.data.metric, target: event.data.target, dueAt: event.data.dueAt, policyId: event.data.policyId, policyVersion: event.data.policyVersion };
+    case 'sla.breached':
+      return { metric: event.data.metric, dueAt: event.data.dueAt, breachedAt: event.data.breachedAt };
+    case 'sla.met':
+      return { metric: event.data.metric, dueAt: event.data.dueAt, metAt: event.data.metAt };
+    case 'notification.sent':
+      return { deliveryId: event.data.deliveryId, reason: event.data.reason, recipient: event.data.recipient, channel: event.data.channel };
+  }
+}

@@ -1,0 +1,49 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { type AnyEvent, type EventEnvelope } from '@app/contracts';
+import { type EventContext } from '@app/messaging';
+import { Ticket } from '../tickets/ticket.entity';
+import { TimelineWriter } from './timeline.writer';
+
+/** Other services' events about a ticket, so GET /v1/tickets/:id tells the whole story. */
+@Controller()
+export class TimelineConsumer {
+  constructor(private readonly timeline: TimelineWriter) {}
+
+  @EventPattern('ticket.assigned')
+  async onAssigned(@Payload() event: EventEnvelope<'ticket.assigned'>, @Ctx() ctx: EventContext): Promise<void> {
+    await ctx.manager.update(Ticket, { id: event.data.ticketId, tenant: event.tenant }, { assigneeId: event.data.agentId });
+    await this.record(event, ctx);
+  }
+
+  @EventPattern('ticket.queued')
+  onQueued(@Payload() event: EventEnvelope<'ticket.queued'>, @Ctx() ctx: EventContext): Promise<void> {
+    return this.record(event, ctx);
+  }
+
+  @EventPattern('sla.started')
+  onSlaStarted(@Payload() event: EventEnvelope<'sla.started'>, @Ctx() ctx: EventContext): Promise<void> {
+    return this.record(event, ctx);
+  }
+
+  @EventPattern('sla.breached')
+  onSlaBreached(@Payload() event: EventEnvelope<'sla.breached'>, @Ctx() ctx: EventContext): Promise<void> {
+    return this.record(event, ctx);
+  }
+
+  @EventPattern('sla.met')
+  onSlaMet(@Payload() event: EventEnvelope<'sla.met'>, @Ctx() ctx: EventContext): Promise<void> {
+    return this.record(event, ctx);
+  }
+
+  @EventPattern('notification.sent')
+  onNotificationSent(@Payload() event: EventEnvelope<'notification.sent'>, @Ctx() ctx: EventContext): Promise<void> {
+    return this.record(event, ctx);
+  }
+
+  private async record(event: AnyEvent & { data: { ticketId: string } }, ctx: EventContext): Promise<void> {
+    // Throwing (not skipping) when the ticket is unknown sends the event to the DLQ instead of losing it.
+    await ctx.manager.findOneByOrFail(Ticket, { id: event.data.ticketId, tenant: event.tenant });
+    await this.timeline.record(ctx.manager, event.data.ticketId, event);
+  }
+}
