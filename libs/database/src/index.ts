@@ -3,3 +3,4 @@ export * from './typeorm-options';
 export * from './migrate';
 export * from './redis';
 export * from './database.module';
+export * from './unique-violation';

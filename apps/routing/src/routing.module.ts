@@ -1,0 +1,45 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { Topic } from '@app/contracts';
+import { DatabaseModule } from '@app/database';
+import { HttpPlatformModule } from '@app/http';
+import { MessagingModule } from '@app/messaging';
+import { HealthModule, LoggingModule, MetricsModule, MetricsService } from '@app/observability';
+import { DataSource } from 'typeorm';
+import { AgentsController } from './agents/agents.controller';
+import { AssignmentService } from './assignment/assignment.service';
+import { AssignmentsController } from './assignment/assignments.controller';
+import { TicketEventsConsumer } from './assignment/ticket-events.consumer';
+import { type RoutingConfig } from './config/routing.config';
+import { routingDatabase } from './database/data-source';
+import { RoutingRulesController } from './rules/routing-rules.controller';
+import { TeamsController } from './teams/teams.controller';
+
+@Module({})
+export class RoutingModule {
+  static forRoot(config: RoutingConfig): DynamicModule {
+    return {
+      module: RoutingModule,
+      imports: [
+        LoggingModule.forRoot({ service: 'routing', level: config.http.logLevel }),
+        MetricsModule.forRoot({ service: 'routing' }),
+        HealthModule.forRoot(),
+        HttpPlatformModule.forRoot({ apiKeys: config.auth.apiKeys }),
+        DatabaseModule.forRoot(routingDatabase(config)),
+        MessagingModule.forRoot({ kafka: config.kafka, schema: config.database.schema, publishes: [Topic.AssignmentEvents] }),
+      ],
+      controllers: [AgentsController, TeamsController, RoutingRulesController, AssignmentsController, TicketEventsConsumer],
+      providers: [
+        AssignmentService,
+        {
+          provide: 'ROUTING_QUEUE_DEPTH',
+          inject: [MetricsService, DataSource],
+          useFactory: (metrics: MetricsService, dataSource: DataSource) =>
+            metrics.gauge('routing_queue_depth', 'Tickets waiting for an agent', [], async (gauge) => {
+              const [row] = await dataSource.query<Array<{ n: number }>>('SELECT count(*)::int AS n FROM routing_queue');
+              gauge.set(row?.n ?? 0);
+            }),
+        },
+      ],
+    };
+  }
+}

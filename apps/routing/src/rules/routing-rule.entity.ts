@@ -1,0 +1,42 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { type Channel, type Priority } from '@app/contracts';
+
+export interface RuleMatch {
+  channel?: Channel;
+  priority?: Priority;
+  category?: string;
+  /** Every listed tag must be on the ticket. */
+  tags?: string[];
+  language?: string;
+}
+
+export interface RuleAssign {
+  teamId?: string;
+  requiredSkills?: string[];
+  priority?: Priority;
+}
+
+@Entity({ name: 'routing_rules' })
+export class RoutingRule {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'text' })
+  tenant: string;
+
+  /** Rules are tried in ascending position; the first match wins. */
+  @Column({ type: 'int' })
+  position: number;
+
+  @Column({ type: 'jsonb' })
+  match: RuleMatch;
+
+  @Column({ type: 'jsonb' })
+  assign: RuleAssign;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}
