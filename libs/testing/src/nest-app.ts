@@ -8,7 +8,13 @@ export async function startServiceApp(module: DynamicModule): Promise<INestAppli
   const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
   configureHttpApp(app, { title: 'test', description: 'test', version: 'test' });
-  await app.init();
-  await startEventConsumers(app);
+  try {
+    await app.init();
+    await startEventConsumers(app);
+  } catch (error) {
+    // Release whatever did start (pools, queues), then report the failure that matters.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return app;
 }

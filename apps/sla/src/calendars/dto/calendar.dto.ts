@@ -1,0 +1,47 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength, Validate, type ValidatorConstraintInterface, ValidatorConstraint } from 'class-validator';
+import { type WeeklyHours } from '../calendar.entity';
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const TIME = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
+
+@ValidatorConstraint({ name: 'weeklyHours' })
+class WeeklyHoursConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    return Object.entries(value).every(
+      ([day, ranges]) =>
+        DAYS.includes(day) &&
+        Array.isArray(ranges) &&
+        ranges.every((range) => Array.isArray(range) && range.length === 2 && range.every((t) => typeof t === 'string' && TIME.test(t)) && range[0] < range[1]),
+    );
+  }
+
+  defaultMessage(): string {
+    return 'weekly must map mon..sun to lists of ["HH:MM", "HH:MM"] ranges';
+  }
+}
+
+@ValidatorConstraint({ name: 'timezone' })
+class TimezoneConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return false;
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: value });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  defaultMessage(): string {
+    return 'timezone must be an IANA time zone such as Europe/Istanbul';
+  }
+}
+
+export class CalendarDto {
+  @ApiProperty({ example: 'Istanbul office' }) @IsString() @IsNotEmpty() @MaxLength(200) name: string;
+  @ApiProperty({ example: 'Europe/Istanbul' }) @Validate(TimezoneConstraint) timezone: string;
+  @ApiProperty({ example: { mon: [['09:00', '17:00']] } }) @IsObject() @Validate(WeeklyHoursConstraint) weekly: WeeklyHours;
+  @ApiPropertyOptional({ example: ['2026-10-29'] }) @IsOptional() @IsArray() @ArrayMaxSize(366) @Matches(/^\d{4}-\d{2}-\d{2}$/, { each: true, message: 'holidays must be YYYY-MM-DD dates' }) holidays?: string[];
+}

@@ -1,0 +1,98 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { type EntityManager } from 'typeorm';
+import { type EventEnvelope, buildEvent, type SlaMetric } from '@app/contracts';
+import { OutboxWriter } from '@app/messaging';
+import { SlaPolicy, type PolicyTargets } from '../policies/sla-policy.entity';
+import { SlaTimers } from '../timers/sla-timers';
+import { parseIsoDuration } from './iso-duration';
+import { slaMeta } from './sla-events';
+import { SlaClock } from './sla-clock.entity';
+
+const METRIC_TARGET: Array<[SlaMetric, keyof PolicyTargets]> = [
+  ['first_response', 'firstResponse'],
+  ['resolution', 'resolution'],
+];
+
+export function policyMatches(policy: Pick<SlaPolicy, 'match'>, ticket: EventEnvelope<'ticket.created'>['data']): boolean {
+  const { match } = policy;
+  if (match.priority && match.priority !== ticket.priority) return false;
+  if (match.channel && match.channel !== ticket.channel) return false;
+  if (match.category && match.category !== ticket.category) return false;
+  if (match.tags && !match.tags.every((tag) => ticket.tags.includes(tag))) return false;
+  return true;
+}
+
+@Injectable()
+export class ClockService {
+  private readonly logger = new Logger(ClockService.name);
+
+  constructor(
+    private readonly outbox: OutboxWriter,
+    private readonly timers: SlaTimers,
+  ) {}
+
+  /**
+   * Starts one clock per target of the first matching policy. The breach timer is armed before the
+   * transaction commits; if it then rolls back, the timer fires, finds no clock and does nothing.
+   */
+  async startClocks(manager: EntityManager, event: EventEnvelope<'ticket.created'>): Promise<void> {
+    const policies = await manager.find(SlaPolicy, {
+      where: { tenant: event.tenant, current: true, active: true },
+      order: { position: 'ASC', createdAt: 'ASC' },
+    });
+    const policy = policies.find((candidate) => policyMatches(candidate, event.data));
+    if (!policy) {
+      this.logger.log({ msg: 'No SLA policy matches; no clock started', ticketId: event.data.ticketId });
+      return;
+    }
+    const startedAt = new Date(event.data.createdAt);
+    for (const [metric, key] of METRIC_TARGET) {
+      const target = policy.targets[key];
+      if (!target) continue;
+      const dueAt = new Date(startedAt.getTime() + parseIsoDuration(target));
+      const explanation =
+        `Policy "${policy.name}" v${policy.version}: ${metric.replace('_', ' ')} target ${target}. ` +
+        `Calendar: 24x7 (no business hours), so due = started ${startedAt.toISOString()} + ${target} = ${dueAt.toISOString()}.`;
+      const inserted = await manager
+        .createQueryBuilder()
+        .insert()
+        .into(SlaClock)
+        .values({ tenant: event.tenant, ticketId: event.data.ticketId, metric, policyId: policy.id, policyVersion: policy.version, target, startedAt, dueAt, state: 'running', epoch: 0, explanation })
+        .orIgnore()
+        .returning('id')
+        .execute();
+      const clockId = (inserted.raw as Array<{ id: string }>)[0]?.id;
+      if (!clockId) continue;
+      await this.outbox.append(
+        manager,
+        buildEvent(
+          'sla.started',
+          { ticketId: event.data.ticketId, clockId, metric, policyId: policy.id, policyVersion: policy.version, target, startedAt: startedAt.toISOString(), dueAt: dueAt.toISOString() },
+          slaMeta(event.tenant, event.data.ticketId, event),
+        ),
+      );
+      await this.timers.armBreach(clockId, 0, dueAt);
+    }
+  }
+
+  /** The first public agent reply stops the first-response clock, unless it already breached. */
+  async firstResponse(manager: EntityManager, event: EventEnvelope<'ticket.message.added'>): Promise<void> {
+    const clock = await manager.findOne(SlaClock, {
+      where: { tenant: event.tenant, ticketId: event.data.ticketId, metric: 'first_response' },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (!clock || clock.state === 'met' || clock.state === 'breached') return;
+    const metAt = new Date(event.data.createdAt);
+    const oldEpoch = clock.epoch;
+    await manager.update(SlaClock, { id: clock.id }, { state: 'met', metAt, epoch: oldEpoch + 1 });
+    await this.outbox.append(
+      manager,
+      buildEvent(
+        'sla.met',
+        { ticketId: clock.ticketId, clockId: clock.id, metric: clock.metric, dueAt: clock.dueAt.toISOString(), metAt: metAt.toISOString() },
+        slaMeta(event.tenant, clock.ticketId, event),
+      ),
+    );
+    await this.timers.disarmBreach(clock.id, oldEpoch);
+  }
+}

@@ -1,0 +1,21 @@
+import { typeOrmOptions, type TypeOrmOptionsInput } from '@app/database';
+import { OutboxMessage, ProcessedEvent } from '@app/messaging';
+import { type DataSourceOptions } from 'typeorm';
+import { Calendar } from '../calendars/calendar.entity';
+import { SlaClock } from '../clocks/sla-clock.entity';
+import { type SlaConfig } from '../config/sla.config';
+import { SlaPolicy } from '../policies/sla-policy.entity';
+import { InitialSlaSchema1764000000000 } from './migrations/1764000000000-initial-sla-schema';
+
+export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptionsInput {
+  return {
+    database: config.database,
+    applicationName: 'ticketflow-sla',
+    entities: [SlaPolicy, Calendar, SlaClock, OutboxMessage, ProcessedEvent],
+    migrations: [InitialSlaSchema1764000000000],
+  };
+}
+
+export function slaDataSourceOptions(config: Pick<SlaConfig, 'database'>): DataSourceOptions {
+  return typeOrmOptions(slaDatabase(config));
+}

@@ -1,0 +1,73 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { type Channel, type Priority, type TicketStatus } from '@app/contracts';
+
+export interface PolicyMatch {
+  priority?: Priority;
+  channel?: Channel;
+  category?: string;
+  /** Every listed tag must be on the ticket. */
+  tags?: string[];
+}
+
+export interface PolicyTargets {
+  firstResponse?: string;
+  nextResponse?: string;
+  resolution?: string;
+}
+
+export interface EscalationStep {
+  after: string;
+  notify: string[];
+}
+
+/**
+ * One immutable version of a policy. Editing writes the next version; tickets keep the version
+ * they started under, so a policy change never rewrites history.
+ */
+@Entity({ name: 'sla_policies' })
+export class SlaPolicy {
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  @PrimaryColumn({ type: 'int' })
+  version: number;
+
+  @Column({ type: 'text' })
+  tenant: string;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  /** Policies are tried in ascending position; the first match applies. */
+  @Column({ type: 'int' })
+  position: number;
+
+  @Column({ type: 'jsonb' })
+  match: PolicyMatch;
+
+  @Column({ type: 'jsonb' })
+  targets: PolicyTargets;
+
+  @Column({ type: 'uuid', nullable: true })
+  calendarId: string | null;
+
+  @Column({ type: 'text', array: true })
+  pauseOn: TicketStatus[];
+
+  @Column({ type: 'float8', array: true })
+  warnAt: number[];
+
+  @Column({ type: 'jsonb' })
+  escalation: EscalationStep[];
+
+  /** True on the newest version only. */
+  @Column({ type: 'boolean' })
+  current: boolean;
+
+  /** False once deleted: no new ticket starts under it. */
+  @Column({ type: 'boolean' })
+  active: boolean;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+}

@@ -1,0 +1,36 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { Topic } from '@app/contracts';
+import { DatabaseModule } from '@app/database';
+import { HttpPlatformModule } from '@app/http';
+import { MessagingModule } from '@app/messaging';
+import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
+import { CalendarsController } from './calendars/calendars.controller';
+import { ClockService } from './clocks/clock.service';
+import { TicketEventsConsumer } from './clocks/ticket-events.consumer';
+import { TicketSlaController } from './clocks/ticket-sla.controller';
+import { type SlaConfig } from './config/sla.config';
+import { slaDatabase } from './database/data-source';
+import { SlaPoliciesController } from './policies/sla-policies.controller';
+import { SLA_CONFIG } from './sla.tokens';
+import { BreachProcessor } from './timers/breach.processor';
+import { TimerReconciler } from './timers/reconciler';
+import { SlaTimers } from './timers/sla-timers';
+
+@Module({})
+export class SlaModule {
+  static forRoot(config: SlaConfig): DynamicModule {
+    return {
+      module: SlaModule,
+      imports: [
+        LoggingModule.forRoot({ service: 'sla', level: config.http.logLevel }),
+        MetricsModule.forRoot({ service: 'sla' }),
+        HealthModule.forRoot(),
+        HttpPlatformModule.forRoot({ apiKeys: config.auth.apiKeys }),
+        DatabaseModule.forRoot(slaDatabase(config)),
+        MessagingModule.forRoot({ kafka: config.kafka, schema: config.database.schema, publishes: [Topic.SlaEvents] }),
+      ],
+      controllers: [SlaPoliciesController, CalendarsController, TicketSlaController, TicketEventsConsumer],
+      providers: [{ provide: SLA_CONFIG, useValue: config }, SlaTimers, BreachProcessor, TimerReconciler, ClockService],
+    };
+  }
+}

@@ -1,0 +1,1 @@
+export const SLA_CONFIG = Symbol('SLA_CONFIG');

@@ -1,0 +1,172 @@
+import { type INestApplication } from '@nestjs/common';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { buildEvent, type EventEnvelope, serializeEvent, Topic } from '@app/contracts';
+import { bearer, createSandbox, KafkaProbe, startServiceApp, type TestSandbox, waitFor } from '@app/testing';
+import { loadSlaConfig } from '../src/config/sla.config';
+import { SlaModule } from '../src/sla.module';
+
+type SlaEvent = EventEnvelope<'sla.started'> | EventEnvelope<'sla.breached'> | EventEnvelope<'sla.met'>;
+
+describe('sla over real Postgres, Redis and Kafka', () => {
+  let sandbox: TestSandbox;
+  let app: INestApplication;
+  let probe: KafkaProbe;
+  let topic: (logical: string) => string;
+
+  const slaEvents = (ticketId: string) =>
+    probe
+      .on(topic(Topic.SlaEvents))
+      .map((m) => m.json<SlaEvent>())
+      .filter((e) => e.data.ticketId === ticketId);
+
+  function ticketCreated(priority: 'normal' | 'urgent' | 'high' = 'urgent') {
+    const ticketId = randomUUID();
+    return buildEvent(
+      'ticket.created',
+      {
+        ticketId,
+        reference: 'TCK-000001',
+        status: 'new',
+        channel: 'chat',
+        priority,
+        subject: 'Down',
+        category: null,
+        tags: [],
+        language: null,
+        externalId: null,
+        customer: { id: randomUUID(), email: null, name: null, locale: null },
+        createdAt: new Date().toISOString(),
+      },
+      { source: 'ticketflow/intake', subject: ticketId },
+    );
+  }
+
+  const publish = (event: { subject?: string }) => probe.publish(topic(Topic.TicketEvents), serializeEvent(event as never), event.subject);
+
+  beforeAll(async () => {
+    sandbox = await createSandbox({ SLA_RECONCILE_INTERVAL_MS: '500' });
+    topic = (logical) => `${sandbox.env.KAFKA_TOPIC_PREFIX}${logical}`;
+    app = await startServiceApp(SlaModule.forRoot(loadSlaConfig(sandbox.env)));
+    probe = new KafkaProbe();
+    await probe.watch([topic(Topic.SlaEvents)]);
+    await request(app.getHttpServer())
+      .post('/v1/sla-policies')
+      .set('authorization', bearer('admin'))
+      .send({ name: 'Urgent', match: { priority: 'urgent' }, targets: { firstResponse: 'PT2S', resolution: 'PT1H' } })
+      .expect(201);
+  });
+
+  afterAll(async () => {
+    await probe?.close();
+    await app?.close();
+    await sandbox?.dispose();
+  });
+
+  it('manages versioned policies with validation, roles and tenant isolation', async () => {
+    const server = app.getHttpServer();
+    const created = await request(server)
+      .post('/v1/sla-policies')
+      .set('authorization', bearer('admin'))
+      .send({ name: 'Billing', match: { category: 'billing' }, targets: { firstResponse: 'PT4H' }, position: 500 })
+      .expect(201);
+    expect(created.body).toMatchObject({ version: 1, pauseOn: ['pending', 'on_hold'], warnAt: [0.75] });
+    const edited = await request(server)
+      .put(`/v1/sla-policies/${created.body.id}`)
+      .set('authorization', bearer('admin'))
+      .send({ name: 'Billing', match: { category: 'billing' }, targets: { firstResponse: 'PT2H' } })
+      .expect(200);
+    expect(edited.body).toMatchObject({ id: created.body.id, version: 2, targets: { firstResponse: 'PT2H' }, position: 500 });
+    const bad = await request(server)
+      .post('/v1/sla-policies')
+      .set('authorization', bearer('admin'))
+      .send({ name: 'x', match: {}, targets: { firstResponse: '2 hours' } })
+      .expect(400);
+    expect(bad.body.details[0].field).toBe('targets.firstResponse');
+    await request(server).post('/v1/sla-policies').set('authorization', bearer('agent')).send({ name: 'x', match: {}, targets: {} }).expect(403);
+    await request(server).get(`/v1/sla-policies/${created.body.id}`).set('authorization', bearer('otherTenantAdmin')).expect(404);
+    await request(server).delete(`/v1/sla-policies/${created.body.id}`).set('authorization', bearer('admin')).expect(204);
+    await request(server).get(`/v1/sla-policies/${created.body.id}`).set('authorization', bearer('admin')).expect(404);
+  });
+
+  it('breaches a PT2S first-response target on time, never early, and explains the due time', async () => {
+    const ticket = ticketCreated();
+    await publish(ticket);
+    const started = await waitFor(() => slaEvents(ticket.data.ticketId).find((e) => e.type === 'sla.started' && e.data.metric === 'first_response'));
+    const breached = await waitFor(() => slaEvents(ticket.data.ticketId).find((e) => e.type === 'sla.breached'), {
+      description: 'sla.breached',
+      timeoutMs: 15_000,
+    });
+    const dueAt = Date.parse((started as EventEnvelope<'sla.started'>).data.dueAt);
+    expect(dueAt - Date.parse(ticket.data.createdAt)).toBe(2_000);
+    const breachedAt = Date.parse((breached as EventEnvelope<'sla.breached'>).data.breachedAt);
+    expect(breachedAt).toBeGreaterThanOrEqual(dueAt);
+    expect(breachedAt - dueAt).toBeLessThan(5_000);
+
+    const view = await request(app.getHttpServer()).get(`/v1/tickets/${ticket.data.ticketId}/sla`).set('authorization', bearer('agent')).expect(200);
+    const clock = view.body.clocks.find((c: { metric: string }) => c.metric === 'first_response');
+    expect(clock).toMatchObject({ state: 'breached', target: 'PT2S' });
+    expect(clock.explanation).toContain('PT2S');
+    await request(app.getHttpServer()).get(`/v1/tickets/${ticket.data.ticketId}/sla`).set('authorization', bearer('otherTenantAdmin')).expect(404);
+  });
+
+  it('meets the target on a first response and then never breaches', async () => {
+    const ticket = ticketCreated();
+    await publish(ticket);
+    await waitFor(() => slaEvents(ticket.data.ticketId).some((e) => e.type === 'sla.started'));
+    const reply = buildEvent(
+      'ticket.message.added',
+      { ticketId: ticket.data.ticketId, messageId: randomUUID(), author: 'agent', agentId: 'a1', internal: false, firstResponse: true, createdAt: new Date().toISOString() },
+      { source: 'ticketflow/intake', subject: ticket.data.ticketId },
+    );
+    await publish(reply);
+    await waitFor(() => slaEvents(ticket.data.ticketId).some((e) => e.type === 'sla.met'));
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect(slaEvents(ticket.data.ticketId).filter((e) => e.type === 'sla.breached')).toEqual([]);
+  });
+
+  it('loses no timer when Redis loses its data, and breaches exactly once', async () => {
+    const ticket = ticketCreated();
+    await publish(ticket);
+    await publish(ticket);
+    await waitFor(() => slaEvents(ticket.data.ticketId).some((e) => e.type === 'sla.started'));
+    const redis = new Redis(sandbox.env.REDIS_URL);
+    try {
+      // Only this test's keys: other test files share the Redis server.
+      const keys = await redis.keys(`${sandbox.env.REDIS_KEY_PREFIX}:*`);
+      expect(keys.length).toBeGreaterThan(0);
+      await redis.del(...keys);
+    } finally {
+      redis.disconnect();
+    }
+    await waitFor(() => slaEvents(ticket.data.ticketId).some((e) => e.type === 'sla.breached'), { description: 'the breach after Redis lost the timer', timeoutMs: 15_000 });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const breaches = slaEvents(ticket.data.ticketId).filter((e) => e.type === 'sla.breached' && e.data.metric === 'first_response');
+    expect(new Set(breaches.map((e) => e.id)).size).toBe(1);
+    const clocks = await app.get(DataSource).query('SELECT metric FROM sla_clocks WHERE ticket_id = $1 ORDER BY metric', [ticket.data.ticketId]);
+    expect(clocks).toEqual([{ metric: 'first_response' }, { metric: 'resolution' }]);
+  });
+
+  it('refuses to start against a Redis that may evict timers', async () => {
+    const port = 40_000 + Math.floor(Math.random() * 10_000);
+    const unsafe: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--maxmemory-policy', 'allkeys-lru', '--save', '', '--appendonly', 'no']);
+    try {
+      await waitFor(async () => {
+        const client = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        try {
+          await client.connect();
+          return (await client.ping()) === 'PONG';
+        } finally {
+          client.disconnect();
+        }
+      });
+      const config = loadSlaConfig({ ...sandbox.env, REDIS_URL: `redis://127.0.0.1:${port}` });
+      await expect(startServiceApp(SlaModule.forRoot(config))).rejects.toThrow(/maxmemory-policy is "allkeys-lru"/);
+    } finally {
+      unsafe.kill('SIGKILL');
+    }
+  });
+});
