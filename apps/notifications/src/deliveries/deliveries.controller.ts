@@ -1,0 +1,43 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Roles, Tenant, uuidParam } from '@app/http';
+import { Delivery } from './delivery.entity';
+
+@ApiTags('deliveries')
+@ApiBearerAuth()
+@Controller('v1/deliveries')
+export class DeliveriesController {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  @Get()
+  @Roles('agent')
+  @ApiQuery({ name: 'ticketId', required: false, description: "Only this ticket's deliveries" })
+  @ApiOperation({ summary: 'Every notification the ledger holds, newest first (at most 200), with its state and attempts' })
+  async list(@Tenant() tenant: string, @Query('ticketId', uuidParam({ name: 'ticketId', optional: true })) ticketId?: string) {
+    const deliveries = await this.dataSource.getRepository(Delivery).find({
+      where: ticketId ? { tenant, ticketId } : { tenant },
+      order: { createdAt: 'DESC' },
+      take: 200,
+    });
+    return {
+      items: deliveries.map((delivery) => ({
+        id: delivery.id,
+        ticketId: delivery.ticketId,
+        reason: delivery.reason,
+        epoch: delivery.epoch,
+        channel: delivery.channel,
+        recipient: delivery.recipient,
+        to: delivery.toAddress,
+        locale: delivery.locale,
+        subject: delivery.subject,
+        state: delivery.state,
+        attempts: delivery.attempts,
+        lastError: delivery.lastError,
+        createdAt: delivery.createdAt,
+        sentAt: delivery.sentAt,
+      })),
+    };
+  }
+}

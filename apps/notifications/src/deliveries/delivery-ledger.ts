@@ -1,0 +1,52 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { type EntityManager } from 'typeorm';
+import { type RenderedMessage } from '../templates/render-template';
+import { Delivery, type DeliveryRecipient } from './delivery.entity';
+import { DeliveryQueue } from './delivery-queue';
+
+export interface DeliveryClaim {
+  tenant: string;
+  ticketId: string;
+  reason: string;
+  epoch: number;
+  recipient: DeliveryRecipient;
+}
+
+/**
+ * Claims ledger rows (R5). A claim that already exists is a no-op, so a redelivered event or a
+ * second consumer never queues a second message for the same reason.
+ */
+@Injectable()
+export class DeliveryLedger {
+  private readonly logger = new Logger(DeliveryLedger.name);
+
+  constructor(private readonly queue: DeliveryQueue) {}
+
+  /**
+   * Claims and queues an email. The job is queued before the caller's transaction commits; the
+   * worker retries until the row is visible, and a rolled-back claim leaves a job that gives up.
+   */
+  async claimEmail(manager: EntityManager, claim: DeliveryClaim, to: string, message: RenderedMessage): Promise<string | undefined> {
+    const id = await this.insert(manager, { ...claim, toAddress: to, locale: message.locale, subject: message.subject, body: message.body, state: 'pending' });
+    if (id) await this.queue.enqueue(id);
+    return id;
+  }
+
+  /** Records that a reason came due but nobody could be written to, so the ledger shows why. */
+  async recordSkipped(manager: EntityManager, claim: DeliveryClaim, why: string): Promise<void> {
+    const id = await this.insert(manager, { ...claim, toAddress: null, locale: 'en', subject: '', body: '', state: 'skipped', lastError: why });
+    if (id) this.logger.warn({ msg: 'Notification skipped', ticketId: claim.ticketId, reason: claim.reason, why });
+  }
+
+  private async insert(manager: EntityManager, row: Partial<Delivery> & DeliveryClaim): Promise<string | undefined> {
+    const result = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(Delivery)
+      .values({ channel: 'email', ...row })
+      .orIgnore()
+      .returning('id')
+      .execute();
+    return (result.raw as Array<{ id: string }>)[0]?.id;
+  }
+}

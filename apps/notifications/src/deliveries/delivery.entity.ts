@@ -1,0 +1,62 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+export type DeliveryState = 'pending' | 'sent' | 'failed' | 'skipped';
+export type DeliveryRecipient = 'customer' | 'assignee' | 'team_lead';
+
+/**
+ * The ledger (R5): one row per (tenant, ticket, reason, epoch), claimed before anything is sent.
+ * Its id is the idempotency key, carried as the email's Message-ID. The message is rendered once,
+ * at claim time, so every retry sends exactly the same thing.
+ */
+@Entity({ name: 'deliveries' })
+export class Delivery {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'text' })
+  tenant: string;
+
+  @Column({ type: 'uuid' })
+  ticketId: string;
+
+  /** Why this message exists, e.g. `ticket.acknowledgment` or `sla.breached.first_response`. */
+  @Column({ type: 'text' })
+  reason: string;
+
+  /** Bumped by whatever makes the same reason legitimately due again (a reopen, a new SLA epoch). */
+  @Column({ type: 'int' })
+  epoch: number;
+
+  @Column({ type: 'text' })
+  channel: 'email';
+
+  @Column({ type: 'text' })
+  recipient: DeliveryRecipient;
+
+  @Column({ type: 'text', nullable: true })
+  toAddress: string | null;
+
+  @Column({ type: 'text' })
+  locale: string;
+
+  @Column({ type: 'text' })
+  subject: string;
+
+  @Column({ type: 'text' })
+  body: string;
+
+  @Column({ type: 'text' })
+  state: DeliveryState;
+
+  @Column({ type: 'int', default: 0 })
+  attempts: number;
+
+  @Column({ type: 'text', nullable: true })
+  lastError: string | null;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  sentAt: Date | null;
+}
