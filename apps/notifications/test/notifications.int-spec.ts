@@ -1,7 +1,7 @@
 import { type INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { buildEvent, type EventEnvelope, serializeEvent, Topic } from '@app/contracts';
+import { type AnyEvent, buildEvent, type EventEnvelope, serializeEvent, Topic } from '@app/contracts';
 import { bearer, createSandbox, KafkaProbe, SmtpSink, startServiceApp, type TestSandbox, waitFor } from '@app/testing';
 import { loadNotificationsConfig } from '../src/config/notifications.config';
 import { NotificationsModule } from '../src/notifications.module';
@@ -46,7 +46,7 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
     );
   }
 
-  const publish = (logicalTopic: Topic, event: { subject?: string }) => probe.publish(topic(logicalTopic), serializeEvent(event as never), event.subject);
+  const publish = (logicalTopic: Topic, event: AnyEvent) => probe.publish(topic(logicalTopic), serializeEvent(event), event.subject);
 
   async function deliveries(ticketId: string): Promise<DeliveryView[]> {
     const response = await request(app.getHttpServer()).get(`/v1/deliveries?ticketId=${ticketId}`).set('authorization', bearer('agent')).expect(200);
