@@ -40,9 +40,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const payload = exception.getResponse();
-      if (typeof payload === 'object' && payload !== null && 'code' in payload) return { status, body: payload as Record<string, unknown> };
+      if (typeof payload === 'object' && payload !== null && 'code' in payload) return { status, body: payload };
       const message = typeof payload === 'string' ? payload : ((payload as { message?: unknown }).message ?? exception.message);
-      return { status, body: { code: CODES[status] ?? `http_${status}`, message: Array.isArray(message) ? message.join('; ') : String(message) } };
+      return { status, body: { code: CODES[status] ?? `http_${status}`, message: Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : JSON.stringify(message) } };
     }
     const parserError = exception as BodyParserError;
     if (parserError?.type === 'entity.too.large') {

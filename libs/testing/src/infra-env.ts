@@ -18,5 +18,5 @@ export function ensureInfrastructure(): Record<'DATABASE_URL' | 'REDIS_URL' | 'K
   for (const name of ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS'] as const) {
     if (!env[name]) throw new Error(`deploy/local/infra.sh env did not print ${name}`);
   }
-  return env as Record<'DATABASE_URL' | 'REDIS_URL' | 'KAFKA_BROKERS', string>;
+  return env;
 }

@@ -1,5 +1,6 @@
-import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { Customer } from './customer.entity';
+import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
+// Type-only: the relation names its target by entity name, so the two modules do not load each other.
+import type { Customer } from './customer.entity';
 
 export type IdentityKind = 'email' | 'phone' | 'handle';
 
@@ -15,9 +16,9 @@ export class CustomerIdentity {
   @Column({ type: 'uuid' })
   customerId: string;
 
-  @ManyToOne(() => Customer, (customer) => customer.identities)
+  @ManyToOne('Customer', 'identities')
   @JoinColumn({ name: 'customer_id' })
-  customer: Customer;
+  customer: Relation<Customer>;
 
   @Column({ type: 'text' })
   kind: IdentityKind;

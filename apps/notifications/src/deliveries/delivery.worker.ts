@@ -64,7 +64,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async process(job: Job<SendJobData>): Promise<SendOutcome> {
-    if (job.name !== DeliveryJobName.Send) throw new Error(`Unknown delivery job ${job.name}`);
+    if (job.name !== (DeliveryJobName.Send as string)) throw new Error(`Unknown delivery job ${job.name}`);
     const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     try {
       return await this.send(job.data.deliveryId);

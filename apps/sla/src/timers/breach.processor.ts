@@ -66,7 +66,7 @@ export class BreachProcessor implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   async process(job: Job<BreachJob['data']>): Promise<BreachOutcome> {
-    if (job.name !== SlaJobName.Breach) throw new Error(`Unknown SLA job ${job.name}`);
+    if (job.name !== (SlaJobName.Breach as string)) throw new Error(`Unknown SLA job ${job.name}`);
     return this.fire(job.data.clockId, job.data.epoch);
   }
 

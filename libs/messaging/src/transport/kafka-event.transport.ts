@@ -190,7 +190,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
           this.stuckSince ??= Date.now();
           const delay = Math.min(this.options.retryMs * 2 ** Math.min(attempt, 10), MAX_TRANSIENT_BACKOFF_MS);
           this.logger.warn({ msg: 'Infrastructure failure; retrying event', type: event.type, eventId: event.id, failure, attempt, delay });
-          await this.pause(delay, payload.heartbeat);
+          await this.pause(delay, () => payload.heartbeat());
           continue;
         }
         if (attempt >= this.options.maxAttempts) {
@@ -200,7 +200,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
           return { type: event.type, outcome: 'dead_lettered' };
         }
         this.logger.warn({ msg: 'Handler failed; retrying event', type: event.type, eventId: event.id, failure, attempt });
-        await this.pause(this.options.retryMs * 2 ** (attempt - 1), payload.heartbeat);
+        await this.pause(this.options.retryMs * 2 ** (attempt - 1), () => payload.heartbeat());
       }
     }
   }
