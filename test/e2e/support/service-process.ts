@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { REPO_ROOT, waitFor } from '@app/testing';
+
+export type ServiceName = 'intake' | 'routing' | 'sla' | 'notifications';
+
+export const SERVICE_PORTS: Record<ServiceName, string> = {
+  intake: 'INTAKE_PORT',
+  routing: 'ROUTING_PORT',
+  sla: 'SLA_PORT',
+  notifications: 'NOTIFICATIONS_PORT',
+};
+
+/** One service as a real OS process, started from the compiled build the way production runs it. */
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<number | null> | undefined;
+  readonly output: string[] = [];
+
+  constructor(
+    readonly name: ServiceName,
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const entry = resolve(REPO_ROOT, `dist/apps/${this.name}/src/main.js`);
+    if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` before the e2e tests`);
+    const child = spawn(process.execPath, [entry], {
+      env: { ...process.env, ...this.env, [SERVICE_PORTS[this.name]]: String(this.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const keep = (chunk: Buffer) => {
+      this.output.push(chunk.toString());
+      if (this.output.length > 2_000) this.output.shift();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.exited = new Promise((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) {
+          throw new Error(`${this.name} exited with ${child.exitCode}:\n${this.output.join('').slice(-3_000)}`);
+        }
+        const response = await fetch(`${this.url}/health/ready`).catch(() => undefined);
+        return response?.ok ?? false;
+      },
+      { timeoutMs: 90_000, intervalMs: 250, description: `${this.name} to become ready` },
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n--- ${this.name} output ---\n${this.output.join('').slice(-3_000)}`);
+    });
+  }
+
+  /** Sends the signal and resolves with the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
+    this.child.kill(signal);
+    return (await this.exited) ?? null;
+  }
+
+  logs(): string {
+    return this.output.join('');
+  }
+}
