@@ -78,6 +78,7 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
       return mails.length > 0 ? mails : undefined;
     }, { description: 'the acknowledgment email' });
     expect(mail.header('message-id')).toMatch(/^<[0-9a-f-]{36}@ticketflow>$/);
+    expect(mail.subject).toBe(`[${created.data.reference}] Talebinizi aldık: Yazıcı çalışmıyor`);
 
     const [delivery] = await waitFor(async () => {
       const rows = await deliveries(created.data.ticketId);

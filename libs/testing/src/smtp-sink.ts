@@ -9,6 +9,19 @@ export interface CapturedMail {
   header(name: string): string | undefined;
 }
 
+/** RFC 2047 encoded words (`=?UTF-8?Q?...?=`) as text, so assertions and listings read naturally. */
+export function decodeMimeWords(value: string): string {
+  return value
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (_, charset: string, encoding: string, text: string) => {
+      const bytes =
+        encoding.toUpperCase() === 'B'
+          ? Buffer.from(text, 'base64')
+          : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_hex, code: string) => String.fromCharCode(parseInt(code, 16))), 'latin1');
+      return new TextDecoder(charset).decode(bytes);
+    });
+}
+
 /** A real SMTP server on loopback that keeps every message it accepts. */
 export class SmtpSink {
   readonly messages: CapturedMail[] = [];
@@ -32,7 +45,7 @@ export class SmtpSink {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
             raw,
-            subject: header('subject') ?? '',
+            subject: decodeMimeWords(header('subject') ?? ''),
             header,
           });
           callback();
