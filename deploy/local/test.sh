@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Every test the project has, against real Postgres, Redis and Kafka that this script starts.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$ROOT"
+
+started=$SECONDS
+ensure_node_modules
+infra_started=$SECONDS
+bash deploy/local/infra.sh up
+log "Infrastructure ready in $((SECONDS - infra_started)) s"
+
+log "Lint and architecture rules"; npm run --silent lint
+log "Type check";                 npm run --silent typecheck
+log "Unit tests";                 npx jest --config jest.unit.config.ts --ci
+log "Integration tests";          npx jest --config jest.int.config.ts --ci
+log "Build";                      npm run --silent build
+log "End-to-end tests";           npx jest --config jest.e2e.config.ts --ci
+log "All tests passed in $((SECONDS - started)) s"
