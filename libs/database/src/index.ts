@@ -4,3 +4,4 @@ export * from './migrate';
 export * from './redis';
 export * from './database.module';
 export * from './unique-violation';
+export * from './job-queue';

@@ -1,13 +1,9 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import { type Redis } from 'ioredis';
-import { assertSafeRedis, createRedisConnection } from '@app/database';
+import { JobQueue } from '@app/database';
 import { HealthService, MetricsService } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
 import { deliveryJobId, DeliveryJobName, DeliveryQueueName, type SendJobData } from './delivery-jobs';
-
-const LIVE_STATES = new Set(['delayed', 'waiting', 'active', 'prioritized', 'waiting-children']);
 
 /**
  * Hands ledger rows to BullMQ for sending. Redis is only the work list: a job it loses is
@@ -15,51 +11,33 @@ const LIVE_STATES = new Set(['delayed', 'waiting', 'active', 'prioritized', 'wai
  */
 @Injectable()
 export class DeliveryQueue implements OnModuleInit, OnModuleDestroy {
-  readonly connection: Redis;
-  readonly queue: Queue<SendJobData>;
+  readonly jobs: JobQueue<SendJobData>;
 
   constructor(
     @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
     private readonly health: HealthService,
     metrics: MetricsService,
   ) {
-    this.connection = createRedisConnection(config.redis.url);
-    this.queue = new Queue<SendJobData>(DeliveryQueueName.Outbound, { connection: this.connection, prefix: config.redis.keyPrefix });
-    metrics.gauge('notification_queue_depth', 'Delivery jobs by state', ['state'], async (gauge) => {
-      const counts = await this.queue.getJobCounts('delayed', 'waiting', 'active', 'failed');
-      for (const [state, count] of Object.entries(counts)) gauge.set({ state }, count);
-    });
+    this.jobs = new JobQueue(DeliveryQueueName.Outbound, config.redis);
+    this.jobs.reportDepth(metrics, 'notification_queue_depth', 'Delivery jobs by state');
   }
 
   async onModuleInit(): Promise<void> {
     // R11: an evicting Redis could drop queued deliveries silently.
-    await assertSafeRedis(this.connection, { requireAof: this.config.redis.requireAof });
-    this.health.register('redis', async () => {
-      await this.connection.ping();
-    });
+    await this.jobs.verify(this.health);
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.queue.close();
-    this.connection.disconnect();
+    await this.jobs.close();
   }
 
-  /**
-   * BullMQ ignores an add whose id exists, even a finished job's: a finished job for this delivery
-   * is removed first so a pending row really gets a new attempt. A live job is left alone.
-   */
+  /** One job per delivery: queuing a delivery that is already queued changes nothing. */
   async enqueue(deliveryId: string): Promise<void> {
-    const jobId = deliveryJobId(deliveryId);
-    const existing = await this.queue.getJob(jobId);
-    if (existing) {
-      if (LIVE_STATES.has(await existing.getState())) return;
-      await existing.remove();
-    }
-    await this.queue.add(
+    await this.jobs.addUnlessLive(
       DeliveryJobName.Send,
       { deliveryId },
       {
-        jobId,
+        jobId: deliveryJobId(deliveryId),
         attempts: this.config.delivery.sendAttempts,
         backoff: { type: 'exponential', delay: 500 },
         removeOnComplete: { age: 3600, count: 10_000 },
@@ -68,8 +46,7 @@ export class DeliveryQueue implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  async isQueued(deliveryId: string): Promise<boolean> {
-    const job = await this.queue.getJob(deliveryJobId(deliveryId));
-    return job !== undefined && LIVE_STATES.has(await job.getState());
+  isQueued(deliveryId: string): Promise<boolean> {
+    return this.jobs.isLive(deliveryJobId(deliveryId));
   }
 }

@@ -7,13 +7,12 @@ export enum SlaJobName {
   Breach = 'sla.breach',
 }
 
+/** Ids only, never personal data (S4). */
 export interface BreachJob {
   name: SlaJobName.Breach;
   data: { clockId: string; epoch: number };
 }
 
-/** Every job this service runs; ids only, never personal data (S4). */
-export type SlaJob = BreachJob;
 
 /** Deterministic per clock and epoch: re-arming the same deadline is a no-op, a new epoch a new job. */
 export function breachJobId(clockId: string, epoch: number): string {
