@@ -1,8 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize,
-  IsArray,
   IsEmail,
   IsIn,
   IsNotEmpty,
@@ -14,6 +12,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { type Channel, CHANNELS, LIMITS, type Priority, PRIORITIES } from '@app/contracts';
+import { TagsField } from './ticket-fields';
 
 export class CustomerDto {
   // The identity requirement is expressed on email: it is required only when phone and handle are absent.
@@ -83,13 +82,7 @@ export class CreateTicketDto {
   @MaxLength(LIMITS.category)
   category?: string;
 
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(LIMITS.tags)
-  @IsString({ each: true })
-  @IsNotEmpty({ each: true })
-  @MaxLength(LIMITS.tag, { each: true })
+  @TagsField()
   tags?: string[];
 
   @ApiPropertyOptional({ description: 'Your id for this request; sending it again returns the same ticket' })

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { LIMITS, type Priority, PRIORITIES, type TicketStatus, TICKET_STATUSES } from '@app/contracts';
+import { TagsField } from './ticket-fields';
 
 export class UpdateTicketDto {
   @ApiPropertyOptional({ enum: TICKET_STATUSES, description: '`pending` means waiting on the customer' })
@@ -13,13 +14,7 @@ export class UpdateTicketDto {
   @IsIn(PRIORITIES)
   priority?: Priority;
 
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(LIMITS.tags)
-  @IsString({ each: true })
-  @IsNotEmpty({ each: true })
-  @MaxLength(LIMITS.tag, { each: true })
+  @TagsField()
   tags?: string[];
 
   @ApiPropertyOptional()
