@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
-import { type Consumer, type EachMessagePayload, type IHeaders, type Kafka } from 'kafkajs';
+import { type Consumer, type EachMessagePayload, type Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { type DataSource } from 'typeorm';
 import { type AnyEvent, InvalidEventError, isEventType, parseEvent, type Topic, topicOf } from '@app/contracts';
@@ -10,6 +10,7 @@ import { type KafkaProducer } from '../kafka/kafka-producer';
 import { type TopicNames } from '../kafka/topic-names';
 import { type TopicProvisioner } from '../kafka/topic-provisioner';
 import { type EventContext } from './event-context';
+import { deadLetterMessage } from './dead-letter';
 import { describeFailure, isTransientFailure } from './failure-kind';
 
 export type ConsumeOutcome = 'processed' | 'duplicate' | 'ignored' | 'dead_lettered';
@@ -223,20 +224,16 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     attempts: number,
   ): Promise<void> {
     const { message, partition } = payload;
-    const headers: IHeaders = {
-      ...message.headers,
-      'dlq-reason': reason,
-      'dlq-detail': detail.slice(0, 1_000),
-      'dlq-original-topic': payload.topic,
-      'dlq-original-partition': String(partition),
-      'dlq-original-offset': message.offset,
-      'dlq-consumer-group': this.options.groupId,
-      'dlq-attempts': String(attempts),
-      'dlq-failed-at': new Date().toISOString(),
-    };
-    await this.options.producer.send([
-      { topic: this.options.topics.deadLetter(topic), messages: [{ key: message.key, value: message.value, headers }] },
-    ]);
+    const deadLetter = deadLetterMessage(message, {
+      originalTopic: payload.topic,
+      partition,
+      consumerGroup: this.options.groupId,
+      reason,
+      detail,
+      attempts,
+      failedAt: new Date(),
+    });
+    await this.options.producer.send([{ topic: this.options.topics.deadLetter(topic), messages: [deadLetter] }]);
     this.logger.warn({ msg: 'Message dead-lettered', topic, partition, offset: message.offset, reason, detail });
   }
 }
