@@ -39,10 +39,24 @@ function serviceDatabases(): ServiceDatabase[] {
   const sla = loadSlaConfig();
   const notifications = loadNotificationsConfig();
   return [
-    { name: 'intake', schema: intake.database.schema, options: intakeDataSourceOptions(intake), seed: seedIntakeDemo },
-    { name: 'routing', schema: routing.database.schema, options: routingDataSourceOptions(routing), seed: seedRoutingDemo },
+    {
+      name: 'intake',
+      schema: intake.database.schema,
+      options: intakeDataSourceOptions(intake),
+      seed: seedIntakeDemo,
+    },
+    {
+      name: 'routing',
+      schema: routing.database.schema,
+      options: routingDataSourceOptions(routing),
+      seed: seedRoutingDemo,
+    },
     { name: 'sla', schema: sla.database.schema, options: slaDataSourceOptions(sla), seed: seedSlaDemo },
-    { name: 'notifications', schema: notifications.database.schema, options: notificationsDataSourceOptions(notifications) },
+    {
+      name: 'notifications',
+      schema: notifications.database.schema,
+      options: notificationsDataSourceOptions(notifications),
+    },
   ];
 }
 

@@ -16,7 +16,12 @@ async function main(): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const one = /^\/messages\/(\d+)$/.exec(url.pathname);
     if (url.pathname === '/messages') {
-      const summaries = sink.messages.map((mail, id) => ({ id, from: mail.from, to: mail.to, subject: mail.subject }));
+      const summaries = sink.messages.map((mail, id) => ({
+        id,
+        from: mail.from,
+        to: mail.to,
+        subject: mail.subject,
+      }));
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(summaries, null, 2));
     } else if (one && sink.messages[Number(one[1])]) {
       response.writeHead(200, { 'content-type': 'message/rfc822' }).end(sink.messages[Number(one[1])].raw);

@@ -41,7 +41,12 @@ describe('kill -9 of routing while 200 tickets flow', () => {
             'intake',
             'POST',
             '/v1/tickets',
-            { channel: 'web', customer: { email: `f-${randomUUID()}@customers.example.com` }, subject: 'Help', body: 'Please.' },
+            {
+              channel: 'web',
+              customer: { email: `f-${randomUUID()}@customers.example.com` },
+              subject: 'Help',
+              body: 'Please.',
+            },
             'publisher',
           ),
         ),

@@ -64,7 +64,12 @@ describe('ticket flow across the four services', () => {
       'intake',
       'POST',
       '/v1/tickets',
-      { channel: 'email', customer: { email: customer, name: 'Ayşe' }, subject: 'Where is my order?', body: 'It is late.' },
+      {
+        channel: 'email',
+        customer: { email: customer, name: 'Ayşe' },
+        subject: 'Where is my order?',
+        body: 'It is late.',
+      },
       'publisher',
     );
     expect(created.status).toBe(201);
@@ -78,7 +83,9 @@ describe('ticket flow across the four services', () => {
     );
     expect(agents.map((agent) => agent.id)).toContain(assigned.assigneeId);
 
-    const mail = await waitFor(() => system.smtp.to(customer)[0], { description: 'the acknowledgment email' });
+    const mail = await waitFor(() => system.smtp.to(customer)[0], {
+      description: 'the acknowledgment email',
+    });
     expect(mail.subject).toContain(created.body.reference);
 
     const timeline = await waitFor(
@@ -105,13 +112,18 @@ describe('ticket flow across the four services', () => {
     await system.probe.publish(system.topic(Topic.TicketsInbound), JSON.stringify(inbound));
 
     const created = await waitFor(
-      () => system.events(Topic.TicketEvents, 'ticket.created').find((event) => event.causationid === inbound.id),
+      () =>
+        system.events(Topic.TicketEvents, 'ticket.created').find((event) => event.causationid === inbound.id),
       { description: 'ticket.created caused by the inbound event', timeoutMs: 30_000 },
     );
     await waitFor(() => system.smtp.to(customer).length > 0, { description: 'the acknowledgment email' });
-    await waitFor(() => system.events(Topic.NotificationEvents, 'notification.sent').some((e) => e.subject === created.subject));
+    await waitFor(() =>
+      system.events(Topic.NotificationEvents, 'notification.sent').some((e) => e.subject === created.subject),
+    );
 
-    const createdEvents = system.events(Topic.TicketEvents, 'ticket.created').filter((e) => e.causationid === inbound.id);
+    const createdEvents = system
+      .events(Topic.TicketEvents, 'ticket.created')
+      .filter((e) => e.causationid === inbound.id);
     expect(new Set(createdEvents.map((e) => e.id)).size).toBe(1);
     expect(system.smtp.to(customer)).toHaveLength(1);
     expect((await ticket(created.data.ticketId)).id).toBe(created.data.ticketId);
@@ -120,7 +132,10 @@ describe('ticket flow across the four services', () => {
   it('a malformed inbound event goes to the DLQ and the next valid one is still processed', async () => {
     const customer = `d-${randomUUID()}@customers.example.com`;
     const marker = randomUUID();
-    await system.probe.publish(system.topic(Topic.TicketsInbound), `{"this is": "not a cloudevent" ${marker}`);
+    await system.probe.publish(
+      system.topic(Topic.TicketsInbound),
+      `{"this is": "not a cloudevent" ${marker}`,
+    );
     const valid = {
       specversion: '1.0',
       id: randomUUID(),
@@ -130,10 +145,13 @@ describe('ticket flow across the four services', () => {
     };
     await system.probe.publish(system.topic(Topic.TicketsInbound), JSON.stringify(valid));
 
-    await waitFor(() => system.events(Topic.TicketEvents, 'ticket.created').some((e) => e.causationid === valid.id), {
-      description: 'the valid event behind the malformed one',
-      timeoutMs: 30_000,
-    });
+    await waitFor(
+      () => system.events(Topic.TicketEvents, 'ticket.created').some((e) => e.causationid === valid.id),
+      {
+        description: 'the valid event behind the malformed one',
+        timeoutMs: 30_000,
+      },
+    );
     const deadLetter = system.probe
       .on(system.topic(`${Topic.TicketsInbound}.dlq`))
       .find((message) => message.value?.includes(marker));

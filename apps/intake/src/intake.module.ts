@@ -28,10 +28,21 @@ export class IntakeModule {
         HealthModule.forRoot(),
         HttpPlatformModule.forRoot({ apiKeys: config.auth.apiKeys }),
         DatabaseModule.forRoot(intakeDatabase(config)),
-        MessagingModule.forRoot({ kafka: config.kafka, schema: config.database.schema, publishes: [Topic.TicketEvents] }),
+        MessagingModule.forRoot({
+          kafka: config.kafka,
+          schema: config.database.schema,
+          publishes: [Topic.TicketEvents],
+        }),
       ],
       controllers: [TicketsController, CustomersController, InboundConsumer, TimelineConsumer],
-      providers: [CustomerResolver, CreateTicketHandler, TicketChangesHandler, TicketEventEmitter, TicketQueries, TimelineWriter],
+      providers: [
+        CustomerResolver,
+        CreateTicketHandler,
+        TicketChangesHandler,
+        TicketEventEmitter,
+        TicketQueries,
+        TimelineWriter,
+      ],
     };
   }
 }

@@ -48,26 +48,45 @@ describe('intake over real Postgres and Kafka', () => {
       .set('x-correlation-id', 'corr-intake-1')
       .send(newTicket({ priority: 'high', tags: ['billing', 'billing'] }))
       .expect(201);
-    expect(response.body).toMatchObject({ status: 'new', priority: 'high', channel: 'email', language: 'tr', tags: ['billing'] });
+    expect(response.body).toMatchObject({
+      status: 'new',
+      priority: 'high',
+      channel: 'email',
+      language: 'tr',
+      tags: ['billing'],
+    });
     expect(response.body.reference).toMatch(/^TCK-\d{6}$/);
 
     const [message] = await waitFor(() => created(response.body.id).length > 0 && created(response.body.id));
     expect(message.key).toBe(response.body.id);
-    expect(message.event).toMatchObject({ tenant: 'default', subject: response.body.id, sequence: 1, correlationid: 'corr-intake-1' });
+    expect(message.event).toMatchObject({
+      tenant: 'default',
+      subject: response.body.id,
+      sequence: 1,
+      correlationid: 'corr-intake-1',
+    });
     expect(message.event.data.customer.email).toContain('@example.com');
   });
 
   it('returns the same ticket for a repeated externalId and publishes nothing new', async () => {
     const externalId = `ext-${randomUUID()}`;
     const body = newTicket({ externalId });
-    const first = await request(app.getHttpServer()).post('/v1/tickets').set('authorization', bearer('publisher')).send(body).expect(201);
+    const first = await request(app.getHttpServer())
+      .post('/v1/tickets')
+      .set('authorization', bearer('publisher'))
+      .send(body)
+      .expect(201);
     const again = await Promise.all(
-      Array.from({ length: 5 }, () => request(app.getHttpServer()).post('/v1/tickets').set('authorization', bearer('publisher')).send(body)),
+      Array.from({ length: 5 }, () =>
+        request(app.getHttpServer()).post('/v1/tickets').set('authorization', bearer('publisher')).send(body),
+      ),
     );
     expect(again.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     expect(new Set(again.map((r) => r.body.id))).toEqual(new Set([first.body.id]));
     await waitFor(() => created(first.body.id).length > 0);
-    const tickets = await app.get(DataSource).query('SELECT count(*)::int AS n FROM tickets WHERE external_id = $1', [externalId]);
+    const tickets = await app
+      .get(DataSource)
+      .query('SELECT count(*)::int AS n FROM tickets WHERE external_id = $1', [externalId]);
     expect(tickets[0].n).toBe(1);
     expect(created(first.body.id)).toHaveLength(1);
   });
@@ -75,11 +94,28 @@ describe('intake over real Postgres and Kafka', () => {
   it('authenticates, authorises and isolates tenants', async () => {
     const server = app.getHttpServer();
     await request(server).post('/v1/tickets').send(newTicket()).expect(401);
-    await request(server).post('/v1/tickets').set('authorization', 'Bearer not-a-known-key-at-all').send(newTicket()).expect(401);
-    const ticket = await request(server).post('/v1/tickets').set('authorization', bearer('publisher')).send(newTicket()).expect(201);
-    await request(server).get(`/v1/tickets/${ticket.body.id}`).set('authorization', bearer('publisher')).expect(403);
-    await request(server).get(`/v1/tickets/${ticket.body.id}`).set('authorization', bearer('agent')).expect(200);
-    const foreign = await request(server).get(`/v1/tickets/${ticket.body.id}`).set('authorization', bearer('otherTenantAdmin')).expect(404);
+    await request(server)
+      .post('/v1/tickets')
+      .set('authorization', 'Bearer not-a-known-key-at-all')
+      .send(newTicket())
+      .expect(401);
+    const ticket = await request(server)
+      .post('/v1/tickets')
+      .set('authorization', bearer('publisher'))
+      .send(newTicket())
+      .expect(201);
+    await request(server)
+      .get(`/v1/tickets/${ticket.body.id}`)
+      .set('authorization', bearer('publisher'))
+      .expect(403);
+    await request(server)
+      .get(`/v1/tickets/${ticket.body.id}`)
+      .set('authorization', bearer('agent'))
+      .expect(200);
+    const foreign = await request(server)
+      .get(`/v1/tickets/${ticket.body.id}`)
+      .set('authorization', bearer('otherTenantAdmin'))
+      .expect(404);
     expect(foreign.body.code).toBe('ticket_not_found');
     await request(server).get('/health/live').expect(200);
     const metrics = await request(server).get('/metrics').expect(200);
@@ -94,12 +130,26 @@ describe('intake over real Postgres and Kafka', () => {
       .send(newTicket({ channel: 'fax', customer: { email: 'not-an-email' } }))
       .expect(400);
     expect(bad.body.code).toBe('validation_failed');
-    expect(bad.body.details.map((d: { field: string }) => d.field)).toEqual(expect.arrayContaining(['channel', 'customer.email']));
-    const unknown = await request(server).post('/v1/tickets').set('authorization', bearer('publisher')).send(newTicket({ tenant: 'other' })).expect(400);
+    expect(bad.body.details.map((d: { field: string }) => d.field)).toEqual(
+      expect.arrayContaining(['channel', 'customer.email']),
+    );
+    const unknown = await request(server)
+      .post('/v1/tickets')
+      .set('authorization', bearer('publisher'))
+      .send(newTicket({ tenant: 'other' }))
+      .expect(400);
     expect(unknown.body.details[0].field).toBe('tenant');
-    const noIdentity = await request(server).post('/v1/tickets').set('authorization', bearer('publisher')).send(newTicket({ customer: { name: 'x' } })).expect(400);
+    const noIdentity = await request(server)
+      .post('/v1/tickets')
+      .set('authorization', bearer('publisher'))
+      .send(newTicket({ customer: { name: 'x' } }))
+      .expect(400);
     expect(noIdentity.body.details[0].field).toBe('customer.email');
-    const huge = await request(server).post('/v1/tickets').set('authorization', bearer('publisher')).send(newTicket({ body: 'x'.repeat(300_000) })).expect(413);
+    const huge = await request(server)
+      .post('/v1/tickets')
+      .set('authorization', bearer('publisher'))
+      .send(newTicket({ body: 'x'.repeat(300_000) }))
+      .expect(413);
     expect(huge.body.code).toBe('payload_too_large');
   });
 
@@ -113,79 +163,182 @@ describe('intake over real Postgres and Kafka', () => {
       data: { channel: 'email', customer: { email }, subject: 'Refund', body: 'Please' },
     });
     await probe.publish(topic(Topic.TicketsInbound), 'garbage');
-    await probe.publish(topic(Topic.TicketsInbound), JSON.stringify({ specversion: '1.0', id: 'bad-1', source: 's', type: 'ticket.requested', data: { channel: 'fax' } }));
+    await probe.publish(
+      topic(Topic.TicketsInbound),
+      JSON.stringify({
+        specversion: '1.0',
+        id: 'bad-1',
+        source: 's',
+        type: 'ticket.requested',
+        data: { channel: 'fax' },
+      }),
+    );
     await probe.publish(topic(Topic.TicketsInbound), inbound);
     await probe.publish(topic(Topic.TicketsInbound), inbound);
 
     const db = app.get(DataSource);
     const count = async () =>
-      (await db.query(`SELECT count(*)::int AS n FROM tickets t JOIN customer_identities i ON i.customer_id = t.customer_id WHERE i.value = $1`, [email]))[0].n as number;
+      (
+        await db.query(
+          `SELECT count(*)::int AS n FROM tickets t JOIN customer_identities i ON i.customer_id = t.customer_id WHERE i.value = $1`,
+          [email],
+        )
+      )[0].n as number;
     await waitFor(async () => (await count()) === 1, { description: 'the inbound ticket' });
-    const dlq = await waitFor(() => probe.on(topic(`${Topic.TicketsInbound}.dlq`)).length >= 2 && probe.on(topic(`${Topic.TicketsInbound}.dlq`)));
+    const dlq = await waitFor(
+      () =>
+        probe.on(topic(`${Topic.TicketsInbound}.dlq`)).length >= 2 &&
+        probe.on(topic(`${Topic.TicketsInbound}.dlq`)),
+    );
     expect(dlq.map((m) => m.headers['dlq-reason']).sort()).toEqual(['invalid_data', 'malformed_json']);
     // Let the duplicate be consumed too, then check it created nothing.
-    const marker = JSON.stringify({ specversion: '1.0', id: randomUUID(), source: 'mail-gateway', type: 'ticket.requested', data: { channel: 'web', customer: { email: `m-${randomUUID()}@example.com` }, subject: 'm', body: 'm' } });
+    const marker = JSON.stringify({
+      specversion: '1.0',
+      id: randomUUID(),
+      source: 'mail-gateway',
+      type: 'ticket.requested',
+      data: { channel: 'web', customer: { email: `m-${randomUUID()}@example.com` }, subject: 'm', body: 'm' },
+    });
     await probe.publish(topic(Topic.TicketsInbound), marker);
-    await waitFor(async () => (await db.query(`SELECT count(*)::int AS n FROM tickets WHERE subject = 'm'`))[0].n === 1);
+    await waitFor(
+      async () => (await db.query(`SELECT count(*)::int AS n FROM tickets WHERE subject = 'm'`))[0].n === 1,
+    );
     expect(await count()).toBe(1);
   });
 
   it('links identities into one customer and shows assignment in the timeline', async () => {
     const server = app.getHttpServer();
     const email = `x-${randomUUID()}@example.com`;
-    const first = await request(server).post('/v1/tickets').set('authorization', bearer('publisher')).send(newTicket({ customer: { email } })).expect(201);
+    const first = await request(server)
+      .post('/v1/tickets')
+      .set('authorization', bearer('publisher'))
+      .send(newTicket({ customer: { email } }))
+      .expect(201);
     const second = await request(server)
       .post('/v1/tickets')
       .set('authorization', bearer('publisher'))
       .send(newTicket({ channel: 'chat', customer: { email: email.toUpperCase(), handle: '@same-person' } }))
       .expect(201);
     expect(second.body.customerId).toBe(first.body.customerId);
-    const profile = await request(server).get(`/v1/customers/${first.body.customerId}`).set('authorization', bearer('agent')).expect(200);
-    expect(profile.body.identities).toEqual(expect.arrayContaining([{ kind: 'email', value: email }, { kind: 'handle', value: '@same-person' }]));
+    const profile = await request(server)
+      .get(`/v1/customers/${first.body.customerId}`)
+      .set('authorization', bearer('agent'))
+      .expect(200);
+    expect(profile.body.identities).toEqual(
+      expect.arrayContaining([
+        { kind: 'email', value: email },
+        { kind: 'handle', value: '@same-person' },
+      ]),
+    );
     expect(profile.body.tickets).toHaveLength(2);
 
     const agentId = randomUUID();
     const assigned = buildEvent(
       'ticket.assigned',
-      { ticketId: first.body.id, agentId, teamId: null, agent: { name: 'Ada', email: 'ada@example.com' }, reason: 'least-loaded', assignedAt: new Date().toISOString() },
+      {
+        ticketId: first.body.id,
+        agentId,
+        teamId: null,
+        agent: { name: 'Ada', email: 'ada@example.com' },
+        reason: 'least-loaded',
+        assignedAt: new Date().toISOString(),
+      },
       { source: 'ticketflow/routing', subject: first.body.id },
     );
     await probe.publish(topic(Topic.AssignmentEvents), serializeEvent(assigned), first.body.id);
     const detail = await waitFor(async () => {
-      const res = await request(server).get(`/v1/tickets/${first.body.id}`).set('authorization', bearer('agent'));
+      const res = await request(server)
+        .get(`/v1/tickets/${first.body.id}`)
+        .set('authorization', bearer('agent'));
       return res.body.assigneeId === agentId && res.body;
     });
-    expect(detail.timeline.map((e: { eventType: string }) => e.eventType)).toEqual(['ticket.created', 'ticket.assigned']);
+    expect(detail.timeline.map((e: { eventType: string }) => e.eventType)).toEqual([
+      'ticket.created',
+      'ticket.assigned',
+    ]);
     expect(JSON.stringify(detail.timeline)).not.toContain('ada@example.com');
     expect(detail.messages).toEqual([expect.objectContaining({ author: 'customer', body: 'Merhaba' })]);
   });
 
   it('records the first public agent reply as the first response and enforces the lifecycle', async () => {
     const server = app.getHttpServer();
-    const ticket = await request(server).post('/v1/tickets').set('authorization', bearer('publisher')).send(newTicket()).expect(201);
+    const ticket = await request(server)
+      .post('/v1/tickets')
+      .set('authorization', bearer('publisher'))
+      .send(newTicket())
+      .expect(201);
     const path = `/v1/tickets/${ticket.body.id}`;
-    await request(server).post(`${path}/messages`).set('authorization', bearer('agent')).send({ author: 'agent', body: 'note', internal: true }).expect(201);
-    await request(server).post(`${path}/messages`).set('authorization', bearer('agent')).send({ author: 'agent', agentId: 'a1', body: 'Hello!' }).expect(201);
-    await request(server).post(`${path}/messages`).set('authorization', bearer('agent')).send({ author: 'agent', agentId: 'a1', body: 'More' }).expect(201);
+    await request(server)
+      .post(`${path}/messages`)
+      .set('authorization', bearer('agent'))
+      .send({ author: 'agent', body: 'note', internal: true })
+      .expect(201);
+    await request(server)
+      .post(`${path}/messages`)
+      .set('authorization', bearer('agent'))
+      .send({ author: 'agent', agentId: 'a1', body: 'Hello!' })
+      .expect(201);
+    await request(server)
+      .post(`${path}/messages`)
+      .set('authorization', bearer('agent'))
+      .send({ author: 'agent', agentId: 'a1', body: 'More' })
+      .expect(201);
     const events = await waitFor(() => {
-      const mine = probe.on(topic(Topic.TicketEvents)).map((m) => m.json<EventEnvelope<'ticket.message.added'>>()).filter((e) => e.subject === ticket.body.id);
+      const mine = probe
+        .on(topic(Topic.TicketEvents))
+        .map((m) => m.json<EventEnvelope<'ticket.message.added'>>())
+        .filter((e) => e.subject === ticket.body.id);
       return mine.length >= 5 && mine;
     });
-    expect(events.map((e) => e.type)).toEqual(['ticket.created', 'ticket.message.added', 'ticket.message.added', 'ticket.status.changed', 'ticket.message.added']);
+    expect(events.map((e) => e.type)).toEqual([
+      'ticket.created',
+      'ticket.message.added',
+      'ticket.message.added',
+      'ticket.status.changed',
+      'ticket.message.added',
+    ]);
     expect(events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5]);
-    expect(events.filter((e) => e.type === 'ticket.message.added').map((e) => e.data.firstResponse)).toEqual([false, true, false]);
+    expect(events.filter((e) => e.type === 'ticket.message.added').map((e) => e.data.firstResponse)).toEqual([
+      false,
+      true,
+      false,
+    ]);
 
-    await request(server).patch(path).set('authorization', bearer('agent')).send({ status: 'closed' }).expect(409);
-    await request(server).patch(path).set('authorization', bearer('agent')).send({ status: 'solved', priority: 'urgent' }).expect(200);
-    const closed = await request(server).patch(path).set('authorization', bearer('agent')).send({ status: 'closed' }).expect(200);
+    await request(server)
+      .patch(path)
+      .set('authorization', bearer('agent'))
+      .send({ status: 'closed' })
+      .expect(409);
+    await request(server)
+      .patch(path)
+      .set('authorization', bearer('agent'))
+      .send({ status: 'solved', priority: 'urgent' })
+      .expect(200);
+    const closed = await request(server)
+      .patch(path)
+      .set('authorization', bearer('agent'))
+      .send({ status: 'closed' })
+      .expect(200);
     expect(closed.body).toMatchObject({ status: 'closed', priority: 'urgent' });
-    const illegal = await request(server).patch(path).set('authorization', bearer('agent')).send({ status: 'open' }).expect(409);
+    const illegal = await request(server)
+      .patch(path)
+      .set('authorization', bearer('agent'))
+      .send({ status: 'open' })
+      .expect(409);
     expect(illegal.body.code).toBe('illegal_status_transition');
 
-    const page1 = await request(server).get('/v1/tickets?limit=2').set('authorization', bearer('agent')).expect(200);
-    const page2 = await request(server).get(`/v1/tickets?limit=2&cursor=${page1.body.nextCursor}`).set('authorization', bearer('agent')).expect(200);
+    const page1 = await request(server)
+      .get('/v1/tickets?limit=2')
+      .set('authorization', bearer('agent'))
+      .expect(200);
+    const page2 = await request(server)
+      .get(`/v1/tickets?limit=2&cursor=${page1.body.nextCursor}`)
+      .set('authorization', bearer('agent'))
+      .expect(200);
     expect(page1.body.items).toHaveLength(2);
     expect(page2.body.items[0].id).not.toBe(page1.body.items[1].id);
-    expect(Date.parse(page2.body.items[0].createdAt)).toBeLessThanOrEqual(Date.parse(page1.body.items[1].createdAt));
+    expect(Date.parse(page2.body.items[0].createdAt)).toBeLessThanOrEqual(
+      Date.parse(page1.body.items[1].createdAt),
+    );
   });
 });

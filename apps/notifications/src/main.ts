@@ -9,6 +9,7 @@ launch('notifications', async () => {
     module: NotificationsModule.forRoot(config),
     http: config.http,
     title: 'ticketflow notifications',
-    description: 'Customer and agent notifications over SMTP, exactly once per reason, with a ledger of every delivery.',
+    description:
+      'Customer and agent notifications over SMTP, exactly once per reason, with a ledger of every delivery.',
   });
 });

@@ -27,10 +27,21 @@ export class NotificationsModule {
         HealthModule.forRoot(),
         HttpPlatformModule.forRoot({ apiKeys: config.auth.apiKeys }),
         DatabaseModule.forRoot(notificationsDatabase(config)),
-        MessagingModule.forRoot({ kafka: config.kafka, schema: config.database.schema, publishes: [Topic.NotificationEvents] }),
+        MessagingModule.forRoot({
+          kafka: config.kafka,
+          schema: config.database.schema,
+          publishes: [Topic.NotificationEvents],
+        }),
       ],
       controllers: [DeliveriesController, TicketEventsConsumer, SlaEventsConsumer],
-      providers: [{ provide: NOTIFICATIONS_CONFIG, useValue: config }, MailSender, DeliveryQueue, DeliveryLedger, DeliveryWorker, DeliveryReconciler],
+      providers: [
+        { provide: NOTIFICATIONS_CONFIG, useValue: config },
+        MailSender,
+        DeliveryQueue,
+        DeliveryLedger,
+        DeliveryWorker,
+        DeliveryReconciler,
+      ],
     };
   }
 }

@@ -2,7 +2,15 @@ import { type INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { type AnyEvent, buildEvent, type EventEnvelope, serializeEvent, Topic } from '@app/contracts';
-import { bearer, createSandbox, KafkaProbe, SmtpSink, startServiceApp, type TestSandbox, waitFor } from '@app/testing';
+import {
+  bearer,
+  createSandbox,
+  KafkaProbe,
+  SmtpSink,
+  startServiceApp,
+  type TestSandbox,
+  waitFor,
+} from '@app/testing';
 import { loadNotificationsConfig } from '../src/config/notifications.config';
 import { NotificationsModule } from '../src/notifications.module';
 
@@ -24,7 +32,10 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
   let sink: SmtpSink;
   let topic: (logical: string) => string;
 
-  function ticketCreated(customer: { email: string | null; locale?: string | null; name?: string | null }, language: string | null = null) {
+  function ticketCreated(
+    customer: { email: string | null; locale?: string | null; name?: string | null },
+    language: string | null = null,
+  ) {
     const ticketId = randomUUID();
     return buildEvent(
       'ticket.created',
@@ -39,24 +50,36 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
         tags: [],
         language,
         externalId: null,
-        customer: { id: randomUUID(), email: customer.email, name: customer.name ?? null, locale: customer.locale ?? null },
+        customer: {
+          id: randomUUID(),
+          email: customer.email,
+          name: customer.name ?? null,
+          locale: customer.locale ?? null,
+        },
         createdAt: new Date().toISOString(),
       },
       { source: 'ticketflow/intake', subject: ticketId },
     );
   }
 
-  const publish = (logicalTopic: Topic, event: AnyEvent) => probe.publish(topic(logicalTopic), serializeEvent(event), event.subject);
+  const publish = (logicalTopic: Topic, event: AnyEvent) =>
+    probe.publish(topic(logicalTopic), serializeEvent(event), event.subject);
 
   async function deliveries(ticketId: string): Promise<DeliveryView[]> {
-    const response = await request(app.getHttpServer()).get(`/v1/deliveries?ticketId=${ticketId}`).set('authorization', bearer('agent')).expect(200);
+    const response = await request(app.getHttpServer())
+      .get(`/v1/deliveries?ticketId=${ticketId}`)
+      .set('authorization', bearer('agent'))
+      .expect(200);
     return response.body.items as DeliveryView[];
   }
 
   beforeAll(async () => {
     sink = new SmtpSink();
     const smtpPort = await sink.start();
-    sandbox = await createSandbox({ SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, NOTIFICATIONS_RECONCILE_INTERVAL_MS: '500' });
+    sandbox = await createSandbox({
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      NOTIFICATIONS_RECONCILE_INTERVAL_MS: '500',
+    });
     topic = (logical) => `${sandbox.env.KAFKA_TOPIC_PREFIX}${logical}`;
     app = await startServiceApp(NotificationsModule.forRoot(loadNotificationsConfig(sandbox.env)));
     probe = new KafkaProbe();
@@ -73,10 +96,13 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
   it('acknowledges a new ticket to the customer in their language, once, and records it', async () => {
     const created = ticketCreated({ email: 'ayse@example.com', name: 'Ayşe', locale: 'tr-TR' });
     await publish(Topic.TicketEvents, created);
-    const [mail] = await waitFor(() => {
-      const mails = sink.to('ayse@example.com').filter((m) => m.subject.includes(created.data.reference));
-      return mails.length > 0 ? mails : undefined;
-    }, { description: 'the acknowledgment email' });
+    const [mail] = await waitFor(
+      () => {
+        const mails = sink.to('ayse@example.com').filter((m) => m.subject.includes(created.data.reference));
+        return mails.length > 0 ? mails : undefined;
+      },
+      { description: 'the acknowledgment email' },
+    );
     expect(mail.header('message-id')).toMatch(/^<[0-9a-f-]{36}@ticketflow>$/);
     expect(mail.subject).toBe(`[${created.data.reference}] Talebinizi aldık: Yazıcı çalışmıyor`);
 
@@ -84,7 +110,12 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
       const rows = await deliveries(created.data.ticketId);
       return rows[0]?.state === 'sent' ? rows : undefined;
     });
-    expect(delivery).toMatchObject({ reason: 'ticket.acknowledgment', recipient: 'customer', locale: 'tr', attempts: 1 });
+    expect(delivery).toMatchObject({
+      reason: 'ticket.acknowledgment',
+      recipient: 'customer',
+      locale: 'tr',
+      attempts: 1,
+    });
     expect(delivery.subject).toBe(`[${created.data.reference}] Talebinizi aldık: Yazıcı çalışmıyor`);
     expect(mail.header('message-id')).toBe(`<${delivery.id}@ticketflow>`);
     const sent = await waitFor(() =>
@@ -93,7 +124,12 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
         .map((m) => m.json<EventEnvelope<'notification.sent'>>())
         .find((e) => e.data.deliveryId === delivery.id),
     );
-    expect(sent.data).toMatchObject({ ticketId: created.data.ticketId, reason: 'ticket.acknowledgment', recipient: 'customer', channel: 'email' });
+    expect(sent.data).toMatchObject({
+      ticketId: created.data.ticketId,
+      reason: 'ticket.acknowledgment',
+      recipient: 'customer',
+      channel: 'email',
+    });
     expect(JSON.stringify(sent)).not.toContain('ayse@example.com');
   });
 
@@ -120,7 +156,14 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
       Topic.AssignmentEvents,
       buildEvent(
         'ticket.assigned',
-        { ticketId, agentId: randomUUID(), teamId: null, agent: { name: 'Alice', email: 'alice@agents.example' }, reason: 'least loaded', assignedAt: new Date().toISOString() },
+        {
+          ticketId,
+          agentId: randomUUID(),
+          teamId: null,
+          agent: { name: 'Alice', email: 'alice@agents.example' },
+          reason: 'least loaded',
+          assignedAt: new Date().toISOString(),
+        },
         { source: 'ticketflow/routing', subject: ticketId },
       ),
     );
@@ -130,20 +173,36 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
       Topic.SlaEvents,
       buildEvent(
         'sla.breached',
-        { ticketId, clockId: randomUUID(), metric: 'first_response', policyId: randomUUID(), policyVersion: 1, dueAt, breachedAt: dueAt },
+        {
+          ticketId,
+          clockId: randomUUID(),
+          metric: 'first_response',
+          policyId: randomUUID(),
+          policyVersion: 1,
+          dueAt,
+          breachedAt: dueAt,
+        },
         { source: 'ticketflow/sla', subject: ticketId },
       ),
     );
-    const [mail] = await waitFor(() => {
-      const mails = sink.to('alice@agents.example');
-      return mails.length > 0 ? mails : undefined;
-    }, { description: 'the breach email to the assignee' });
+    const [mail] = await waitFor(
+      () => {
+        const mails = sink.to('alice@agents.example');
+        return mails.length > 0 ? mails : undefined;
+      },
+      { description: 'the breach email to the assignee' },
+    );
     expect(mail.subject).toBe(`[${created.data.reference}] SLA breached: first response was due ${dueAt}`);
-    const reasons = (await waitFor(async () => {
-      const rows = await deliveries(ticketId);
-      return rows.every((row) => row.state === 'sent') && rows.length === 2 ? rows : undefined;
-    })).map((row) => `${row.reason}:${row.recipient}`);
-    expect(reasons.sort()).toEqual(['sla.breached.first_response:assignee', 'ticket.acknowledgment:customer']);
+    const reasons = (
+      await waitFor(async () => {
+        const rows = await deliveries(ticketId);
+        return rows.every((row) => row.state === 'sent') && rows.length === 2 ? rows : undefined;
+      })
+    ).map((row) => `${row.reason}:${row.recipient}`);
+    expect(reasons.sort()).toEqual([
+      'sla.breached.first_response:assignee',
+      'ticket.acknowledgment:customer',
+    ]);
   });
 
   it('shows in the ledger why nothing was sent when nobody can be written to', async () => {
@@ -153,15 +212,25 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
       const rows = await deliveries(created.data.ticketId);
       return rows.length > 0 ? rows : undefined;
     });
-    expect(row).toMatchObject({ reason: 'ticket.acknowledgment', state: 'skipped', lastError: 'the customer has no email address' });
+    expect(row).toMatchObject({
+      reason: 'ticket.acknowledgment',
+      state: 'skipped',
+      lastError: 'the customer has no email address',
+    });
   });
 
   it('validates the query and keeps tenants apart', async () => {
     const server = app.getHttpServer();
-    const bad = await request(server).get('/v1/deliveries?ticketId=42').set('authorization', bearer('agent')).expect(400);
+    const bad = await request(server)
+      .get('/v1/deliveries?ticketId=42')
+      .set('authorization', bearer('agent'))
+      .expect(400);
     expect(bad.body.code).toBe('invalid_id');
     await request(server).get('/v1/deliveries').expect(401);
-    const other = await request(server).get('/v1/deliveries').set('authorization', bearer('otherTenantAdmin')).expect(200);
+    const other = await request(server)
+      .get('/v1/deliveries')
+      .set('authorization', bearer('otherTenantAdmin'))
+      .expect(200);
     expect(other.body.items).toEqual([]);
   });
 
@@ -173,15 +242,26 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
       await probeSink.stop();
       return port;
     })();
-    const failing = await createSandbox({ SMTP_URL: `smtp://127.0.0.1:${closedPort}`, NOTIFICATIONS_SEND_ATTEMPTS: '2' });
-    const failingApp = await startServiceApp(NotificationsModule.forRoot(loadNotificationsConfig(failing.env)));
+    const failing = await createSandbox({
+      SMTP_URL: `smtp://127.0.0.1:${closedPort}`,
+      NOTIFICATIONS_SEND_ATTEMPTS: '2',
+    });
+    const failingApp = await startServiceApp(
+      NotificationsModule.forRoot(loadNotificationsConfig(failing.env)),
+    );
     const failingProbe = new KafkaProbe();
     try {
       const created = ticketCreated({ email: 'nobody@example.com' });
-      await failingProbe.publish(`${failing.env.KAFKA_TOPIC_PREFIX}${Topic.TicketEvents}`, serializeEvent(created), created.subject);
+      await failingProbe.publish(
+        `${failing.env.KAFKA_TOPIC_PREFIX}${Topic.TicketEvents}`,
+        serializeEvent(created),
+        created.subject,
+      );
       const row = await waitFor(
         async () => {
-          const response = await request(failingApp.getHttpServer()).get(`/v1/deliveries?ticketId=${created.data.ticketId}`).set('authorization', bearer('agent'));
+          const response = await request(failingApp.getHttpServer())
+            .get(`/v1/deliveries?ticketId=${created.data.ticketId}`)
+            .set('authorization', bearer('agent'));
           const found = (response.body.items as DeliveryView[])[0];
           return found?.state === 'failed' ? found : undefined;
         },

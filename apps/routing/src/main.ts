@@ -9,6 +9,7 @@ launch('routing', async () => {
     module: RoutingModule.forRoot(config),
     http: config.http,
     title: 'ticketflow routing',
-    description: 'Agents, teams and routing rules; assigns every ticket to the right agent with free capacity.',
+    description:
+      'Agents, teams and routing rules; assigns every ticket to the right agent with free capacity.',
   });
 });

@@ -25,9 +25,19 @@ export class RoutingModule {
         HealthModule.forRoot(),
         HttpPlatformModule.forRoot({ apiKeys: config.auth.apiKeys }),
         DatabaseModule.forRoot(routingDatabase(config)),
-        MessagingModule.forRoot({ kafka: config.kafka, schema: config.database.schema, publishes: [Topic.AssignmentEvents] }),
+        MessagingModule.forRoot({
+          kafka: config.kafka,
+          schema: config.database.schema,
+          publishes: [Topic.AssignmentEvents],
+        }),
       ],
-      controllers: [AgentsController, TeamsController, RoutingRulesController, AssignmentsController, TicketEventsConsumer],
+      controllers: [
+        AgentsController,
+        TeamsController,
+        RoutingRulesController,
+        AssignmentsController,
+        TicketEventsConsumer,
+      ],
       providers: [
         AssignmentService,
         {
@@ -35,7 +45,9 @@ export class RoutingModule {
           inject: [MetricsService, DataSource],
           useFactory: (metrics: MetricsService, dataSource: DataSource) =>
             metrics.gauge('routing_queue_depth', 'Tickets waiting for an agent', [], async (gauge) => {
-              const [row] = await dataSource.query<Array<{ n: number }>>('SELECT count(*)::int AS n FROM routing_queue');
+              const [row] = await dataSource.query<Array<{ n: number }>>(
+                'SELECT count(*)::int AS n FROM routing_queue',
+              );
               gauge.set(row?.n ?? 0);
             }),
         },

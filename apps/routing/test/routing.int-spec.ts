@@ -14,7 +14,13 @@ describe('routing over real Postgres and Kafka', () => {
   let topic: (logical: string) => string;
   let db: DataSource;
 
-  function ticketCreated(overrides: { priority?: 'low' | 'normal' | 'high' | 'urgent'; language?: string | null; tenant?: string } = {}) {
+  function ticketCreated(
+    overrides: {
+      priority?: 'low' | 'normal' | 'high' | 'urgent';
+      language?: string | null;
+      tenant?: string;
+    } = {},
+  ) {
     const ticketId = randomUUID();
     return buildEvent(
       'ticket.created',
@@ -47,7 +53,10 @@ describe('routing over real Postgres and Kafka', () => {
       .filter((e) => e.data.ticketId === ticketId);
 
   function agent(body: Record<string, unknown>, key: Parameters<typeof bearer>[0] = 'admin') {
-    return request(app.getHttpServer()).post('/v1/agents').set('authorization', bearer(key)).send({ skills: [], capacity: 2, status: 'online', ...body });
+    return request(app.getHttpServer())
+      .post('/v1/agents')
+      .set('authorization', bearer(key))
+      .send({ skills: [], capacity: 2, status: 'online', ...body });
   }
 
   beforeAll(async () => {
@@ -67,23 +76,54 @@ describe('routing over real Postgres and Kafka', () => {
 
   beforeEach(async () => {
     // Each scenario starts with no agents and an empty queue in tenant `default`.
-    await db.query(`DELETE FROM routing_queue; DELETE FROM assignments; DELETE FROM agents; DELETE FROM routing_rules; DELETE FROM teams`);
+    await db.query(
+      `DELETE FROM routing_queue; DELETE FROM assignments; DELETE FROM agents; DELETE FROM routing_rules; DELETE FROM teams`,
+    );
   });
 
   it('manages agents, teams and rules with validation, roles and tenant isolation', async () => {
     const server = app.getHttpServer();
-    const team = await request(server).post('/v1/teams').set('authorization', bearer('admin')).send({ name: 'Billing', skills: ['billing'] }).expect(201);
-    const ada = await agent({ name: 'Ada', email: 'ada@example.com', skills: ['lang:tr'], teamId: team.body.id }).expect(201);
-    expect(ada.body).toMatchObject({ name: 'Ada', skills: ['lang:tr'], activeCount: 0, teamId: team.body.id });
+    const team = await request(server)
+      .post('/v1/teams')
+      .set('authorization', bearer('admin'))
+      .send({ name: 'Billing', skills: ['billing'] })
+      .expect(201);
+    const ada = await agent({
+      name: 'Ada',
+      email: 'ada@example.com',
+      skills: ['lang:tr'],
+      teamId: team.body.id,
+    }).expect(201);
+    expect(ada.body).toMatchObject({
+      name: 'Ada',
+      skills: ['lang:tr'],
+      activeCount: 0,
+      teamId: team.body.id,
+    });
     await agent({ name: 'Ada again', email: 'ada@example.com' }).expect(409);
 
-    const bad = await agent({ name: '', email: 'nope', capacity: -1, status: 'sleeping', skills: ['Bad Skill'] }).expect(400);
-    expect(bad.body.details.map((d: { field: string }) => d.field)).toEqual(expect.arrayContaining(['name', 'email', 'capacity', 'status', 'skills']));
+    const bad = await agent({
+      name: '',
+      email: 'nope',
+      capacity: -1,
+      status: 'sleeping',
+      skills: ['Bad Skill'],
+    }).expect(400);
+    expect(bad.body.details.map((d: { field: string }) => d.field)).toEqual(
+      expect.arrayContaining(['name', 'email', 'capacity', 'status', 'skills']),
+    );
 
     await agent({ name: 'X', email: 'x@example.com' }, 'agent').expect(403);
     await request(server).get('/v1/agents').expect(401);
-    await request(server).get(`/v1/agents/${ada.body.id}`).set('authorization', bearer('otherTenantAdmin')).expect(404);
-    const patched = await request(server).patch(`/v1/agents/${ada.body.id}`).set('authorization', bearer('admin')).send({ capacity: 7 }).expect(200);
+    await request(server)
+      .get(`/v1/agents/${ada.body.id}`)
+      .set('authorization', bearer('otherTenantAdmin'))
+      .expect(404);
+    const patched = await request(server)
+      .patch(`/v1/agents/${ada.body.id}`)
+      .set('authorization', bearer('admin'))
+      .send({ capacity: 7 })
+      .expect(200);
     expect(patched.body.capacity).toBe(7);
 
     const rule = await request(server)
@@ -92,12 +132,25 @@ describe('routing over real Postgres and Kafka', () => {
       .send({ match: { language: 'tr' }, assign: { teamId: team.body.id, requiredSkills: ['lang:tr'] } })
       .expect(201);
     expect(rule.body.position).toBe(0);
-    const badRule = await request(server).post('/v1/routing-rules').set('authorization', bearer('admin')).send({ match: { channel: 'fax' }, assign: {} }).expect(400);
+    const badRule = await request(server)
+      .post('/v1/routing-rules')
+      .set('authorization', bearer('admin'))
+      .send({ match: { channel: 'fax' }, assign: {} })
+      .expect(400);
     expect(badRule.body.details[0].field).toBe('match.channel');
-    const rules = await request(server).get('/v1/routing-rules').set('authorization', bearer('admin')).expect(200);
+    const rules = await request(server)
+      .get('/v1/routing-rules')
+      .set('authorization', bearer('admin'))
+      .expect(200);
     expect(rules.body).toHaveLength(1);
-    await request(server).delete(`/v1/routing-rules/${rule.body.id}`).set('authorization', bearer('admin')).expect(204);
-    await request(server).delete(`/v1/agents/${ada.body.id}`).set('authorization', bearer('admin')).expect(204);
+    await request(server)
+      .delete(`/v1/routing-rules/${rule.body.id}`)
+      .set('authorization', bearer('admin'))
+      .expect(204);
+    await request(server)
+      .delete(`/v1/agents/${ada.body.id}`)
+      .set('authorization', bearer('admin'))
+      .expect(204);
   });
 
   it('assigns least-loaded first, ties to the longest idle, then queues; a solved ticket frees a slot for the queue', async () => {
@@ -106,9 +159,13 @@ describe('routing over real Postgres and Kafka', () => {
     const tickets = [ticketCreated(), ticketCreated(), ticketCreated(), ticketCreated()];
     for (const ticket of tickets) {
       await publish(ticket);
-      await waitFor(() => assignmentEvents(ticket.data.ticketId).length > 0, { description: 'a routing decision' });
+      await waitFor(() => assignmentEvents(ticket.data.ticketId).length > 0, {
+        description: 'a routing decision',
+      });
     }
-    const owners = tickets.map((t) => (assignmentEvents(t.data.ticketId)[0] as EventEnvelope<'ticket.assigned'>).data.agentId);
+    const owners = tickets.map(
+      (t) => (assignmentEvents(t.data.ticketId)[0] as EventEnvelope<'ticket.assigned'>).data.agentId,
+    );
     // Ada and Bob alternate: each new ticket goes to whoever is less loaded, or idle longest.
     expect(owners[0]).not.toBe(owners[1]);
     expect(owners[2]).toBe(owners[0]);
@@ -119,7 +176,10 @@ describe('routing over real Postgres and Kafka', () => {
     const low = ticketCreated({ priority: 'low' });
     await publish(low);
     await publish(urgent);
-    await waitFor(() => assignmentEvents(urgent.data.ticketId).length > 0 && assignmentEvents(low.data.ticketId).length > 0);
+    await waitFor(
+      () =>
+        assignmentEvents(urgent.data.ticketId).length > 0 && assignmentEvents(low.data.ticketId).length > 0,
+    );
     expect(assignmentEvents(urgent.data.ticketId)[0].type).toBe('ticket.queued');
 
     const solved = buildEvent(
@@ -129,16 +189,27 @@ describe('routing over real Postgres and Kafka', () => {
     );
     await publish(solved);
     // The freed slot goes to the urgent ticket although the low one waited longer.
-    const assigned = await waitFor(() => assignmentEvents(urgent.data.ticketId).find((e) => e.type === 'ticket.assigned'));
-    expect((assigned).data.agentId).toBe(owners[0]);
+    const assigned = await waitFor(() =>
+      assignmentEvents(urgent.data.ticketId).find((e) => e.type === 'ticket.assigned'),
+    );
+    expect(assigned.data.agentId).toBe(owners[0]);
     expect(assignmentEvents(low.data.ticketId).map((e) => e.type)).toEqual(['ticket.queued']);
 
     // An agent coming online takes the rest of the queue at once.
     const cy = await agent({ name: 'Cy', email: 'cy@example.com', status: 'offline' }).expect(201);
-    await request(app.getHttpServer()).patch(`/v1/agents/${cy.body.id}`).set('authorization', bearer('admin')).send({ status: 'online' }).expect(200);
-    const lowAssigned = await waitFor(() => assignmentEvents(low.data.ticketId).find((e) => e.type === 'ticket.assigned'));
-    expect((lowAssigned).data.agentId).toBe(cy.body.id);
-    const explained = await request(app.getHttpServer()).get(`/v1/assignments/${low.data.ticketId}`).set('authorization', bearer('agent')).expect(200);
+    await request(app.getHttpServer())
+      .patch(`/v1/agents/${cy.body.id}`)
+      .set('authorization', bearer('admin'))
+      .send({ status: 'online' })
+      .expect(200);
+    const lowAssigned = await waitFor(() =>
+      assignmentEvents(low.data.ticketId).find((e) => e.type === 'ticket.assigned'),
+    );
+    expect(lowAssigned.data.agentId).toBe(cy.body.id);
+    const explained = await request(app.getHttpServer())
+      .get(`/v1/assignments/${low.data.ticketId}`)
+      .set('authorization', bearer('agent'))
+      .expect(200);
     expect(explained.body).toMatchObject({ state: 'active', agentId: cy.body.id });
     expect(explained.body.reason).toContain('least-loaded');
   });
@@ -160,7 +231,8 @@ describe('routing over real Postgres and Kafka', () => {
   it('never exceeds capacity with two routing replicas consuming at once, and applies a duplicate once', async () => {
     const replica = await startServiceApp(RoutingModule.forRoot(loadRoutingConfig(sandbox.env)));
     try {
-      for (const name of ['a', 'b', 'c']) await agent({ name, email: `${name}@example.com`, capacity: 5 }).expect(201);
+      for (const name of ['a', 'b', 'c'])
+        await agent({ name, email: `${name}@example.com`, capacity: 5 }).expect(201);
       const tickets = Array.from({ length: 60 }, () => ticketCreated());
       await Promise.all(tickets.map(publish));
       await publish(tickets[0]);
@@ -174,7 +246,9 @@ describe('routing over real Postgres and Kafka', () => {
         { active_count: 5, capacity: 5 },
         { active_count: 5, capacity: 5 },
       ]);
-      const [{ active }] = await db.query(`SELECT count(*)::int AS active FROM assignments WHERE state = 'active'`);
+      const [{ active }] = await db.query(
+        `SELECT count(*)::int AS active FROM assignments WHERE state = 'active'`,
+      );
       const [{ queued }] = await db.query(`SELECT count(*)::int AS queued FROM routing_queue`);
       expect({ active, queued }).toEqual({ active: 15, queued: 45 });
       expect(assignmentEvents(tickets[0].data.ticketId)).toHaveLength(1);

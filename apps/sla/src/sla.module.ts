@@ -27,10 +27,20 @@ export class SlaModule {
         HealthModule.forRoot(),
         HttpPlatformModule.forRoot({ apiKeys: config.auth.apiKeys }),
         DatabaseModule.forRoot(slaDatabase(config)),
-        MessagingModule.forRoot({ kafka: config.kafka, schema: config.database.schema, publishes: [Topic.SlaEvents] }),
+        MessagingModule.forRoot({
+          kafka: config.kafka,
+          schema: config.database.schema,
+          publishes: [Topic.SlaEvents],
+        }),
       ],
       controllers: [SlaPoliciesController, CalendarsController, TicketSlaController, TicketEventsConsumer],
-      providers: [{ provide: SLA_CONFIG, useValue: config }, SlaTimers, BreachProcessor, TimerReconciler, ClockService],
+      providers: [
+        { provide: SLA_CONFIG, useValue: config },
+        SlaTimers,
+        BreachProcessor,
+        TimerReconciler,
+        ClockService,
+      ],
     };
   }
 }

@@ -45,7 +45,8 @@ describe('sla over real Postgres, Redis and Kafka', () => {
     );
   }
 
-  const publish = (event: { subject?: string }) => probe.publish(topic(Topic.TicketEvents), serializeEvent(event as never), event.subject);
+  const publish = (event: { subject?: string }) =>
+    probe.publish(topic(Topic.TicketEvents), serializeEvent(event as never), event.subject);
 
   beforeAll(async () => {
     sandbox = await createSandbox({ SLA_RECONCILE_INTERVAL_MS: '500' });
@@ -56,7 +57,11 @@ describe('sla over real Postgres, Redis and Kafka', () => {
     await request(app.getHttpServer())
       .post('/v1/sla-policies')
       .set('authorization', bearer('admin'))
-      .send({ name: 'Urgent', match: { priority: 'urgent' }, targets: { firstResponse: 'PT2S', resolution: 'PT1H' } })
+      .send({
+        name: 'Urgent',
+        match: { priority: 'urgent' },
+        targets: { firstResponse: 'PT2S', resolution: 'PT1H' },
+      })
       .expect(201);
   });
 
@@ -71,7 +76,12 @@ describe('sla over real Postgres, Redis and Kafka', () => {
     const created = await request(server)
       .post('/v1/sla-policies')
       .set('authorization', bearer('admin'))
-      .send({ name: 'Billing', match: { category: 'billing' }, targets: { firstResponse: 'PT4H' }, position: 500 })
+      .send({
+        name: 'Billing',
+        match: { category: 'billing' },
+        targets: { firstResponse: 'PT4H' },
+        position: 500,
+      })
       .expect(201);
     expect(created.body).toMatchObject({ version: 1, pauseOn: ['pending', 'on_hold'], warnAt: [0.75] });
     const edited = await request(server)
@@ -79,38 +89,69 @@ describe('sla over real Postgres, Redis and Kafka', () => {
       .set('authorization', bearer('admin'))
       .send({ name: 'Billing', match: { category: 'billing' }, targets: { firstResponse: 'PT2H' } })
       .expect(200);
-    expect(edited.body).toMatchObject({ id: created.body.id, version: 2, targets: { firstResponse: 'PT2H' }, position: 500 });
+    expect(edited.body).toMatchObject({
+      id: created.body.id,
+      version: 2,
+      targets: { firstResponse: 'PT2H' },
+      position: 500,
+    });
     const bad = await request(server)
       .post('/v1/sla-policies')
       .set('authorization', bearer('admin'))
       .send({ name: 'x', match: {}, targets: { firstResponse: '2 hours' } })
       .expect(400);
     expect(bad.body.details[0].field).toBe('targets.firstResponse');
-    await request(server).post('/v1/sla-policies').set('authorization', bearer('agent')).send({ name: 'x', match: {}, targets: {} }).expect(403);
-    await request(server).get(`/v1/sla-policies/${created.body.id}`).set('authorization', bearer('otherTenantAdmin')).expect(404);
-    await request(server).delete(`/v1/sla-policies/${created.body.id}`).set('authorization', bearer('admin')).expect(204);
-    await request(server).get(`/v1/sla-policies/${created.body.id}`).set('authorization', bearer('admin')).expect(404);
+    await request(server)
+      .post('/v1/sla-policies')
+      .set('authorization', bearer('agent'))
+      .send({ name: 'x', match: {}, targets: {} })
+      .expect(403);
+    await request(server)
+      .get(`/v1/sla-policies/${created.body.id}`)
+      .set('authorization', bearer('otherTenantAdmin'))
+      .expect(404);
+    await request(server)
+      .delete(`/v1/sla-policies/${created.body.id}`)
+      .set('authorization', bearer('admin'))
+      .expect(204);
+    await request(server)
+      .get(`/v1/sla-policies/${created.body.id}`)
+      .set('authorization', bearer('admin'))
+      .expect(404);
   });
 
   it('breaches a PT2S first-response target on time, never early, and explains the due time', async () => {
     const ticket = ticketCreated();
     await publish(ticket);
-    const started = await waitFor(() => slaEvents(ticket.data.ticketId).find((e) => e.type === 'sla.started' && e.data.metric === 'first_response'));
-    const breached = await waitFor(() => slaEvents(ticket.data.ticketId).find((e) => e.type === 'sla.breached'), {
-      description: 'sla.breached',
-      timeoutMs: 15_000,
-    });
+    const started = await waitFor(() =>
+      slaEvents(ticket.data.ticketId).find(
+        (e) => e.type === 'sla.started' && e.data.metric === 'first_response',
+      ),
+    );
+    const breached = await waitFor(
+      () => slaEvents(ticket.data.ticketId).find((e) => e.type === 'sla.breached'),
+      {
+        description: 'sla.breached',
+        timeoutMs: 15_000,
+      },
+    );
     const dueAt = Date.parse((started as EventEnvelope<'sla.started'>).data.dueAt);
     expect(dueAt - Date.parse(ticket.data.createdAt)).toBe(2_000);
-    const breachedAt = Date.parse((breached).data.breachedAt);
+    const breachedAt = Date.parse(breached.data.breachedAt);
     expect(breachedAt).toBeGreaterThanOrEqual(dueAt);
     expect(breachedAt - dueAt).toBeLessThan(5_000);
 
-    const view = await request(app.getHttpServer()).get(`/v1/tickets/${ticket.data.ticketId}/sla`).set('authorization', bearer('agent')).expect(200);
+    const view = await request(app.getHttpServer())
+      .get(`/v1/tickets/${ticket.data.ticketId}/sla`)
+      .set('authorization', bearer('agent'))
+      .expect(200);
     const clock = view.body.clocks.find((c: { metric: string }) => c.metric === 'first_response');
     expect(clock).toMatchObject({ state: 'breached', target: 'PT2S' });
     expect(clock.explanation).toContain('PT2S');
-    await request(app.getHttpServer()).get(`/v1/tickets/${ticket.data.ticketId}/sla`).set('authorization', bearer('otherTenantAdmin')).expect(404);
+    await request(app.getHttpServer())
+      .get(`/v1/tickets/${ticket.data.ticketId}/sla`)
+      .set('authorization', bearer('otherTenantAdmin'))
+      .expect(404);
   });
 
   it('meets the target on a first response and then never breaches', async () => {
@@ -119,7 +160,15 @@ describe('sla over real Postgres, Redis and Kafka', () => {
     await waitFor(() => slaEvents(ticket.data.ticketId).some((e) => e.type === 'sla.started'));
     const reply = buildEvent(
       'ticket.message.added',
-      { ticketId: ticket.data.ticketId, messageId: randomUUID(), author: 'agent', agentId: 'a1', internal: false, firstResponse: true, createdAt: new Date().toISOString() },
+      {
+        ticketId: ticket.data.ticketId,
+        messageId: randomUUID(),
+        author: 'agent',
+        agentId: 'a1',
+        internal: false,
+        firstResponse: true,
+        createdAt: new Date().toISOString(),
+      },
       { source: 'ticketflow/intake', subject: ticket.data.ticketId },
     );
     await publish(reply);
@@ -142,20 +191,43 @@ describe('sla over real Postgres, Redis and Kafka', () => {
     } finally {
       redis.disconnect();
     }
-    await waitFor(() => slaEvents(ticket.data.ticketId).some((e) => e.type === 'sla.breached'), { description: 'the breach after Redis lost the timer', timeoutMs: 15_000 });
+    await waitFor(() => slaEvents(ticket.data.ticketId).some((e) => e.type === 'sla.breached'), {
+      description: 'the breach after Redis lost the timer',
+      timeoutMs: 15_000,
+    });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const breaches = slaEvents(ticket.data.ticketId).filter((e) => e.type === 'sla.breached' && e.data.metric === 'first_response');
+    const breaches = slaEvents(ticket.data.ticketId).filter(
+      (e) => e.type === 'sla.breached' && e.data.metric === 'first_response',
+    );
     expect(new Set(breaches.map((e) => e.id)).size).toBe(1);
-    const clocks = await app.get(DataSource).query('SELECT metric FROM sla_clocks WHERE ticket_id = $1 ORDER BY metric', [ticket.data.ticketId]);
+    const clocks = await app
+      .get(DataSource)
+      .query('SELECT metric FROM sla_clocks WHERE ticket_id = $1 ORDER BY metric', [ticket.data.ticketId]);
     expect(clocks).toEqual([{ metric: 'first_response' }, { metric: 'resolution' }]);
   });
 
   it('refuses to start against a Redis that may evict timers', async () => {
     const port = 40_000 + Math.floor(Math.random() * 10_000);
-    const unsafe: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--maxmemory-policy', 'allkeys-lru', '--save', '', '--appendonly', 'no']);
+    const unsafe: ChildProcess = spawn('redis-server', [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--maxmemory-policy',
+      'allkeys-lru',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ]);
     try {
       await waitFor(async () => {
-        const client = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        const client = new Redis({
+          port,
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+        });
         try {
           await client.connect();
           return (await client.ping()) === 'PONG';
@@ -164,7 +236,9 @@ describe('sla over real Postgres, Redis and Kafka', () => {
         }
       });
       const config = loadSlaConfig({ ...sandbox.env, REDIS_URL: `redis://127.0.0.1:${port}` });
-      await expect(startServiceApp(SlaModule.forRoot(config))).rejects.toThrow(/maxmemory-policy is "allkeys-lru"/);
+      await expect(startServiceApp(SlaModule.forRoot(config))).rejects.toThrow(
+        /maxmemory-policy is "allkeys-lru"/,
+      );
     } finally {
       unsafe.kill('SIGKILL');
     }

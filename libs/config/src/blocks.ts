@@ -15,7 +15,10 @@ export const httpBlock = (service: ServiceName, defaultPort: number) => {
       [portVar]: envInt(defaultPort, 1, 65535),
       HOST: z.string().default('0.0.0.0'),
       LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-      HTTP_BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/).default('256kb'),
+      HTTP_BODY_LIMIT: z
+        .string()
+        .regex(/^\d+(kb|mb)$/)
+        .default('256kb'),
       SHUTDOWN_TIMEOUT_MS: envInt(20_000, 1_000, 300_000),
     })
     .transform((env) => ({
@@ -54,7 +57,12 @@ export const kafkaBlock = (service: ServiceName) =>
       KAFKA_BROKERS: z
         .string()
         .min(1)
-        .transform((v) => v.split(',').map((b) => b.trim()).filter(Boolean))
+        .transform((v) =>
+          v
+            .split(',')
+            .map((b) => b.trim())
+            .filter(Boolean),
+        )
         .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).min(1)),
       KAFKA_CLIENT_ID: z.string().default(`ticketflow-${service}`),
       KAFKA_GROUP_ID: z.string().optional(),
@@ -89,7 +97,11 @@ export const kafkaBlock = (service: ServiceName) =>
       ssl: env.KAFKA_SSL,
       sasl:
         env.KAFKA_SASL_MECHANISM && env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD
-          ? { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD }
+          ? {
+              mechanism: env.KAFKA_SASL_MECHANISM,
+              username: env.KAFKA_SASL_USERNAME,
+              password: env.KAFKA_SASL_PASSWORD,
+            }
           : undefined,
       handlerMaxAttempts: env.KAFKA_HANDLER_MAX_ATTEMPTS,
       handlerRetryMs: env.KAFKA_HANDLER_RETRY_MS,
@@ -108,7 +120,11 @@ export const redisBlock = z
     /** Production should also demand AOF so a Redis restart keeps armed timers (R11). */
     REDIS_REQUIRE_AOF: envBoolean(false),
   })
-  .transform((env) => ({ url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX, requireAof: env.REDIS_REQUIRE_AOF }));
+  .transform((env) => ({
+    url: env.REDIS_URL,
+    keyPrefix: env.REDIS_KEY_PREFIX,
+    requireAof: env.REDIS_REQUIRE_AOF,
+  }));
 export type RedisConfig = z.output<typeof redisBlock>;
 
 export const authBlock = z

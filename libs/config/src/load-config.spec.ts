@@ -1,7 +1,14 @@
 import { authBlock, databaseBlock, httpBlock, kafkaBlock, redisBlock, smtpBlock } from './blocks';
 import { ConfigError, loadConfig } from './load-config';
 
-const blocks = { http: httpBlock('sla', 3003), database: databaseBlock('sla'), kafka: kafkaBlock('sla'), redis: redisBlock, auth: authBlock, smtp: smtpBlock };
+const blocks = {
+  http: httpBlock('sla', 3003),
+  database: databaseBlock('sla'),
+  kafka: kafkaBlock('sla'),
+  redis: redisBlock,
+  auth: authBlock,
+  smtp: smtpBlock,
+};
 const valid = {
   DATABASE_URL: 'postgres://u:p@db:5432/ticketflow',
   KAFKA_BROKERS: 'kafka:9092',
@@ -32,7 +39,17 @@ describe('configuration', () => {
   it('reports every problem at once, by variable', () => {
     const problems = problemsOf({ SLA_PORT: '99999', REDIS_REQUIRE_AOF: 'maybe', SMTP_URL: 'mail:25' });
     const variables = problems.map((problem) => problem.split(':')[0]);
-    expect(variables).toEqual(expect.arrayContaining(['SLA_PORT', 'DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL', 'REDIS_REQUIRE_AOF', 'API_KEYS', 'SMTP_URL']));
+    expect(variables).toEqual(
+      expect.arrayContaining([
+        'SLA_PORT',
+        'DATABASE_URL',
+        'KAFKA_BROKERS',
+        'REDIS_URL',
+        'REDIS_REQUIRE_AOF',
+        'API_KEYS',
+        'SMTP_URL',
+      ]),
+    );
   });
 
   it('never echoes a value, since values are often secrets', () => {

@@ -11,12 +11,22 @@ describe('AsyncAPI document', () => {
   };
 
   it('describes every topic and every event type', () => {
-    expect(Object.values(document.channels).map((c) => c.address).sort()).toEqual([...ALL_TOPICS].sort());
-    expect(Object.values(document.components.messages).map((m) => m.name).sort()).toEqual(Object.keys(EVENTS).sort());
+    expect(
+      Object.values(document.channels)
+        .map((c) => c.address)
+        .sort(),
+    ).toEqual([...ALL_TOPICS].sort());
+    expect(
+      Object.values(document.components.messages)
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(Object.keys(EVENTS).sort());
   });
 
   it('is committed up to date in docs/asyncapi.json (regenerate with `npm run docs:asyncapi`)', () => {
-    const committed: unknown = JSON.parse(readFileSync(resolve(__dirname, '../../../docs/asyncapi.json'), 'utf8'));
+    const committed: unknown = JSON.parse(
+      readFileSync(resolve(__dirname, '../../../docs/asyncapi.json'), 'utf8'),
+    );
     expect(committed).toEqual(JSON.parse(JSON.stringify(document)));
   });
 });

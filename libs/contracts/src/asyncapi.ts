@@ -32,7 +32,11 @@ export function asyncApiDocument(): Record<string, unknown> {
       payload: {
         allOf: [
           { $ref: '#/components/schemas/Envelope' },
-          { type: 'object', required: ['type', 'data'], properties: { type: { const: type }, data: { $ref: `#/components/schemas/${name}` } } },
+          {
+            type: 'object',
+            required: ['type', 'data'],
+            properties: { type: { const: type }, data: { $ref: `#/components/schemas/${name}` } },
+          },
         ],
       },
     };
@@ -45,7 +49,10 @@ export function asyncApiDocument(): Record<string, unknown> {
       address: topic,
       description: `Published by ${PUBLISHERS[topic]}. Invalid messages are moved to \`${deadLetterTopic(topic)}\` with dlq-* headers.`,
       messages: Object.fromEntries(
-        eventTypesOn(topic).map((type) => [messageName(type), { $ref: `#/components/messages/${messageName(type)}` }]),
+        eventTypesOn(topic).map((type) => [
+          messageName(type),
+          { $ref: `#/components/messages/${messageName(type)}` },
+        ]),
       ),
     };
     operations[`publish_${key}`] = {

@@ -17,7 +17,11 @@ export interface EventMeta {
 }
 
 /** Builds a validated event: a payload that does not match its schema never reaches Kafka. */
-export function buildEvent<T extends EventType>(type: T, data: EventData<T>, meta: EventMeta): EventEnvelope<T> {
+export function buildEvent<T extends EventType>(
+  type: T,
+  data: EventData<T>,
+  meta: EventMeta,
+): EventEnvelope<T> {
   const definition = EVENTS[type];
   const parsed = definition.data.safeParse(data);
   if (!parsed.success) {

@@ -20,7 +20,11 @@ function rejection(fn: () => unknown): InvalidEventError {
 
 describe('buildEvent', () => {
   it('wraps a valid payload in a CloudEvents envelope with our extensions', () => {
-    const event = buildEvent('ticket.queued', queued, { source: 'ticketflow/routing', subject: ticketId, tenant: 'acme' });
+    const event = buildEvent('ticket.queued', queued, {
+      source: 'ticketflow/routing',
+      subject: ticketId,
+      tenant: 'acme',
+    });
     expect(event).toMatchObject({
       specversion: '1.0',
       type: 'ticket.queued',
@@ -43,14 +47,25 @@ describe('buildEvent', () => {
   });
 
   it('carries tenant and correlation from the causing event', () => {
-    const cause = buildEvent('ticket.queued', queued, { source: 'a', tenant: 'acme', correlationId: 'corr-1' });
+    const cause = buildEvent('ticket.queued', queued, {
+      source: 'a',
+      tenant: 'acme',
+      correlationId: 'corr-1',
+    });
     const meta = causedBy(cause, 'b', ticketId);
-    expect(meta).toEqual({ source: 'b', subject: ticketId, tenant: 'acme', correlationId: 'corr-1', causationId: cause.id });
+    expect(meta).toEqual({
+      source: 'b',
+      subject: ticketId,
+      tenant: 'acme',
+      correlationId: 'corr-1',
+      causationId: cause.id,
+    });
   });
 });
 
 describe('parseEvent', () => {
-  const valid = () => buildEvent('ticket.queued', queued, { source: 'ticketflow/routing', subject: ticketId });
+  const valid = () =>
+    buildEvent('ticket.queued', queued, { source: 'ticketflow/routing', subject: ticketId });
 
   it('round-trips a built event', () => {
     const event = valid();
@@ -73,8 +88,20 @@ describe('parseEvent', () => {
   it.each([
     ['malformed_json', '{"specversion":'],
     ['invalid_envelope', JSON.stringify({ id: 'x', type: 'ticket.queued', data: {} })],
-    ['unknown_type', JSON.stringify({ specversion: '1.0', id: 'x', source: 's', type: 'ticket.exploded', data: {} })],
-    ['invalid_data', JSON.stringify({ specversion: '1.0', id: 'x', source: 's', type: 'ticket.queued', data: { ticketId: 1 } })],
+    [
+      'unknown_type',
+      JSON.stringify({ specversion: '1.0', id: 'x', source: 's', type: 'ticket.exploded', data: {} }),
+    ],
+    [
+      'invalid_data',
+      JSON.stringify({
+        specversion: '1.0',
+        id: 'x',
+        source: 's',
+        type: 'ticket.queued',
+        data: { ticketId: 1 },
+      }),
+    ],
   ])('rejects %s input with that code', (code, raw) => {
     expect(rejection(() => parseEvent(raw)).code).toBe(code);
   });
@@ -84,7 +111,9 @@ describe('parseEvent', () => {
   });
 
   it('rejects an event published on the wrong topic', () => {
-    expect(rejection(() => parseEvent(serializeEvent(valid()), { topic: Topic.TicketsInbound })).code).toBe('wrong_topic');
+    expect(rejection(() => parseEvent(serializeEvent(valid()), { topic: Topic.TicketsInbound })).code).toBe(
+      'wrong_topic',
+    );
   });
 
   it('never echoes payload values in the rejection detail', () => {

@@ -1,11 +1,6 @@
 /** Why an event was rejected; the code travels in DLQ headers, so it must never contain payload values. */
 export type InvalidEventCode =
-  | 'too_large'
-  | 'malformed_json'
-  | 'invalid_envelope'
-  | 'unknown_type'
-  | 'invalid_data'
-  | 'wrong_topic';
+  'too_large' | 'malformed_json' | 'invalid_envelope' | 'unknown_type' | 'invalid_data' | 'wrong_topic';
 
 export class InvalidEventError extends Error {
   constructor(

@@ -30,7 +30,8 @@ export function parseEvent(raw: Buffer | string | null, options: ParseOptions = 
   if (!envelope.success) throw new InvalidEventError('invalid_envelope', describeIssues(envelope.error));
 
   const { type } = envelope.data;
-  if (!isEventType(type)) throw new InvalidEventError('unknown_type', `unknown event type ${JSON.stringify(type.slice(0, 100))}`);
+  if (!isEventType(type))
+    throw new InvalidEventError('unknown_type', `unknown event type ${JSON.stringify(type.slice(0, 100))}`);
   const definition = EVENTS[type];
   if (options.topic && definition.topic !== options.topic) {
     throw new InvalidEventError('wrong_topic', `${type} belongs on ${definition.topic}`);

@@ -32,7 +32,10 @@ export const isoTimeSchema = z.iso.datetime({ offset: true });
 /** ISO 8601 durations such as PT30S, PT4H, P2D, P1DT2H. */
 export const isoDurationSchema = z
   .string()
-  .regex(/^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/, 'must be an ISO 8601 duration such as PT30S');
+  .regex(
+    /^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/,
+    'must be an ISO 8601 duration such as PT30S',
+  );
 export const tagSchema = z.string().trim().min(1).max(LIMITS.tag);
 
 export const customerIdentitySchema = z

@@ -18,7 +18,10 @@ export class ApiKeyGuard implements CanActivate {
   ) {
     this.keys = apiKeys.map((entry) => {
       const hash = digest(entry.key);
-      return { digest: hash, principal: { tenant: entry.tenant, role: entry.role, keyId: hash.toString('hex').slice(0, 8) } };
+      return {
+        digest: hash,
+        principal: { tenant: entry.tenant, role: entry.role, keyId: hash.toString('hex').slice(0, 8) },
+      };
     });
   }
 
@@ -30,7 +33,8 @@ export class ApiKeyGuard implements CanActivate {
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const match = /^Bearer\s+(\S+)$/i.exec(request.header('authorization') ?? '');
-    if (!match) throw new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'Missing Authorization: Bearer <api key>');
+    if (!match)
+      throw new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'Missing Authorization: Bearer <api key>');
     const offered = digest(match[1]);
     // Compare against every key so timing does not reveal which prefix matched.
     let principal: Principal | undefined;

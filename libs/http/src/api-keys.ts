@@ -22,7 +22,8 @@ export function parseApiKeys(raw: string): ApiKey[] {
       const [tenant, role, key, ...rest] = entry.split(':');
       if (rest.length > 0 || key === undefined) throw new Error(`${where} must be tenant:role:key`);
       if (!TENANT.test(tenant)) throw new Error(`${where}: tenant must match ${TENANT.source}`);
-      if (!(ROLES as readonly string[]).includes(role)) throw new Error(`${where}: role must be one of ${ROLES.join(', ')}`);
+      if (!(ROLES as readonly string[]).includes(role))
+        throw new Error(`${where}: role must be one of ${ROLES.join(', ')}`);
       if (key.length < 16) throw new Error(`${where}: key must be at least 16 characters`);
       if (seen.has(key)) throw new Error(`${where}: key is already used by another entry`);
       seen.add(key);

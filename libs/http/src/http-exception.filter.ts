@@ -1,4 +1,11 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import { type Response } from 'express';
 import { type Observable, throwError } from 'rxjs';
 
@@ -31,7 +38,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const { status, body } = this.describe(exception);
     if (status >= 500) {
-      this.logger.error({ msg: 'Unhandled error', error: exception instanceof Error ? exception.name : typeof exception, stack: exception instanceof Error ? exception.stack : undefined });
+      this.logger.error({
+        msg: 'Unhandled error',
+        error: exception instanceof Error ? exception.name : typeof exception,
+        stack: exception instanceof Error ? exception.stack : undefined,
+      });
     }
     response.status(status).json(body);
   }
@@ -40,9 +51,23 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const payload = exception.getResponse();
-      if (typeof payload === 'object' && payload !== null && 'code' in payload) return { status, body: payload };
-      const message = typeof payload === 'string' ? payload : ((payload as { message?: unknown }).message ?? exception.message);
-      return { status, body: { code: CODES[status] ?? `http_${status}`, message: Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : JSON.stringify(message) } };
+      if (typeof payload === 'object' && payload !== null && 'code' in payload)
+        return { status, body: payload };
+      const message =
+        typeof payload === 'string'
+          ? payload
+          : ((payload as { message?: unknown }).message ?? exception.message);
+      return {
+        status,
+        body: {
+          code: CODES[status] ?? `http_${status}`,
+          message: Array.isArray(message)
+            ? message.join('; ')
+            : typeof message === 'string'
+              ? message
+              : JSON.stringify(message),
+        },
+      };
     }
     const parserError = exception as BodyParserError;
     if (parserError?.type === 'entity.too.large') {
@@ -51,6 +76,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (parserError?.type === 'entity.parse.failed') {
       return { status: 400, body: { code: 'malformed_json', message: 'The request body is not valid JSON' } };
     }
-    return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { code: 'internal_error', message: 'Internal server error' } };
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      body: { code: 'internal_error', message: 'Internal server error' },
+    };
   }
 }

@@ -13,7 +13,11 @@ export class HttpPlatformModule {
       module: HttpPlatformModule,
       global: true,
       providers: [
-        { provide: APP_GUARD, inject: [Reflector], useFactory: (reflector: Reflector) => new ApiKeyGuard(reflector, options.apiKeys) },
+        {
+          provide: APP_GUARD,
+          inject: [Reflector],
+          useFactory: (reflector: Reflector) => new ApiKeyGuard(reflector, options.apiKeys),
+        },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],

@@ -5,5 +5,10 @@ import { ApiError } from './api-error';
 export const uuidParam = (options: { name?: string; optional?: boolean } = {}) =>
   new ParseUUIDPipe({
     optional: options.optional,
-    exceptionFactory: () => new ApiError(HttpStatus.BAD_REQUEST, 'invalid_id', `${options.name ?? 'The id in the path'} must be a UUID`),
+    exceptionFactory: () =>
+      new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'invalid_id',
+        `${options.name ?? 'The id in the path'} must be a UUID`,
+      ),
   });

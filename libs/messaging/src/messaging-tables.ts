@@ -17,7 +17,9 @@ export async function createMessagingTables(runner: QueryRunner): Promise<void> 
       published_at timestamptz
     )`);
   await runner.query(`CREATE INDEX outbox_unpublished_idx ON outbox (id) WHERE published_at IS NULL`);
-  await runner.query(`CREATE INDEX outbox_published_at_idx ON outbox (published_at) WHERE published_at IS NOT NULL`);
+  await runner.query(
+    `CREATE INDEX outbox_published_at_idx ON outbox (published_at) WHERE published_at IS NOT NULL`,
+  );
   await runner.query(`
     CREATE TABLE processed_events (
       consumer text NOT NULL,

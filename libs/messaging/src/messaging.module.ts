@@ -34,7 +34,10 @@ export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
 
 function exitOnFatal(error: unknown): void {
-  new Logger('Messaging').fatal({ msg: 'Kafka consumer failed and cannot recover; exiting', error: String(error) });
+  new Logger('Messaging').fatal({
+    msg: 'Kafka consumer failed and cannot recover; exiting',
+    error: String(error),
+  });
   // Uncommitted offsets are redelivered and open transactions roll back, so exiting loses nothing.
   process.exit(1);
 }
@@ -81,7 +84,11 @@ export class MessagingModule {
         { provide: MESSAGING_OPTIONS, useValue: options },
         { provide: KAFKA_CLIENT, useFactory: () => createKafkaClient(options.kafka) },
         { provide: TopicNames, useValue: new TopicNames(options.kafka.topicPrefix) },
-        { provide: KafkaProducer, inject: [KAFKA_CLIENT], useFactory: (kafka: Kafka) => new KafkaProducer(kafka) },
+        {
+          provide: KafkaProducer,
+          inject: [KAFKA_CLIENT],
+          useFactory: (kafka: Kafka) => new KafkaProducer(kafka),
+        },
         {
           provide: TopicProvisioner,
           inject: [KAFKA_CLIENT, TopicNames],
@@ -114,7 +121,11 @@ export class MessagingModule {
               'type',
               'outcome',
             ]);
-            const duration = metrics.histogram('event_processing_seconds', 'Time to process one Kafka event', ['type']);
+            const duration = metrics.histogram(
+              'event_processing_seconds',
+              'Time to process one Kafka event',
+              ['type'],
+            );
             return new KafkaEventTransport({
               kafka,
               dataSource,
@@ -157,9 +168,14 @@ export class MessagingModule {
             metrics.gauge('outbox_backlog', 'Outbox rows not yet published to Kafka', [], async (gauge) => {
               gauge.set(await relay.backlog());
             });
-            metrics.gauge('outbox_published', 'Outbox rows published by this process since start', [], (gauge) => {
-              gauge.set(relay.publishedCount);
-            });
+            metrics.gauge(
+              'outbox_published',
+              'Outbox rows published by this process since start',
+              [],
+              (gauge) => {
+                gauge.set(relay.publishedCount);
+              },
+            );
             return true;
           },
         },

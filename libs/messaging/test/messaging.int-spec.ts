@@ -45,10 +45,14 @@ class ProbeConsumer {
 
 function queued(reason = 'no agent') {
   const ticketId = randomUUID();
-  return buildEvent('ticket.queued', { ticketId, reason, queuedAt: new Date().toISOString() }, {
-    source: 'ticketflow/test',
-    subject: ticketId,
-  });
+  return buildEvent(
+    'ticket.queued',
+    { ticketId, reason, queuedAt: new Date().toISOString() },
+    {
+      source: 'ticketflow/test',
+      subject: ticketId,
+    },
+  );
 }
 
 describe('messaging over real Kafka and Postgres', () => {
@@ -73,7 +77,11 @@ describe('messaging over real Kafka and Postgres', () => {
           entities: [OutboxMessage, ProcessedEvent],
           migrations: [ProbeTables1700000000000],
         }),
-        MessagingModule.forRoot({ kafka: config.kafka, schema: config.database.schema, publishes: [Topic.AssignmentEvents] }),
+        MessagingModule.forRoot({
+          kafka: config.kafka,
+          schema: config.database.schema,
+          publishes: [Topic.AssignmentEvents],
+        }),
       ],
       controllers: [ProbeConsumer],
     })
@@ -126,7 +134,9 @@ describe('messaging over real Kafka and Postgres', () => {
     );
     expect(published.map((m) => m.json<{ id: string }>().id)).toEqual([first.id, second.id]);
     // The rolled-back event's ticket must never appear, even after the relay has caught up.
-    await waitFor(async () => (await dataSource.query('SELECT 1 FROM outbox WHERE published_at IS NULL')).length === 0);
+    await waitFor(
+      async () => (await dataSource.query('SELECT 1 FROM outbox WHERE published_at IS NULL')).length === 0,
+    );
     expect(probe.received.some((m) => m.key === rolledBack.subject)).toBe(false);
   });
 
@@ -137,9 +147,13 @@ describe('messaging over real Kafka and Postgres', () => {
     const marker = queued();
     await probe.publish(physical(Topic.AssignmentEvents), serializeEvent(marker), event.subject);
 
-    await waitFor(async () => (await effects()).some((e) => e.event_id === marker.id), { description: 'marker applied' });
+    await waitFor(async () => (await effects()).some((e) => e.event_id === marker.id), {
+      description: 'marker applied',
+    });
     expect((await effects()).filter((e) => e.event_id === event.id)).toHaveLength(1);
-    const inbox = await dataSource.query('SELECT event_type FROM processed_events WHERE event_id = $1', [event.id]);
+    const inbox = await dataSource.query('SELECT event_type FROM processed_events WHERE event_id = $1', [
+      event.id,
+    ]);
     expect(inbox).toEqual([{ event_type: 'ticket.queued' }]);
   });
 
@@ -150,7 +164,13 @@ describe('messaging over real Kafka and Postgres', () => {
     await probe.publish(physical(Topic.AssignmentEvents), 'not json at all', key);
     await probe.publish(
       physical(Topic.AssignmentEvents),
-      JSON.stringify({ specversion: '1.0', id: 'x1', source: 's', type: 'ticket.queued', data: { ticketId: 'nope' } }),
+      JSON.stringify({
+        specversion: '1.0',
+        id: 'x1',
+        source: 's',
+        type: 'ticket.queued',
+        data: { ticketId: 'nope' },
+      }),
       key,
     );
     await probe.publish(physical(Topic.AssignmentEvents), serializeEvent(failing), key);
@@ -167,7 +187,11 @@ describe('messaging over real Kafka and Postgres', () => {
       },
       { description: 'three dead letters' },
     );
-    expect(dlq.map((m) => m.headers['dlq-reason'])).toEqual(['malformed_json', 'invalid_data', 'handler_failed']);
+    expect(dlq.map((m) => m.headers['dlq-reason'])).toEqual([
+      'malformed_json',
+      'invalid_data',
+      'handler_failed',
+    ]);
     expect(dlq[2].headers['dlq-attempts']).toBe('3');
     // The handler's own error class reaches the transport, not Nest's generic RPC error object.
     expect(dlq[2].headers['dlq-detail']).toBe('TypeError');

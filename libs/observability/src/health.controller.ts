@@ -23,6 +23,10 @@ export class HealthController {
   async ready(@Res({ passthrough: true }) response: Response): Promise<object> {
     const report = await this.health.readiness();
     response.status(report.ready ? 200 : 503);
-    return { status: report.ready ? 'ok' : 'unavailable', checks: report.checks, ...(report.draining ? { draining: report.draining } : {}) };
+    return {
+      status: report.ready ? 'ok' : 'unavailable',
+      checks: report.checks,
+      ...(report.draining ? { draining: report.draining } : {}),
+    };
   }
 }

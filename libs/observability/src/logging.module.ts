@@ -64,7 +64,10 @@ export class LoggingModule implements NestModule {
             quietReqLogger: true,
             customProps: () => ({}),
             serializers: {
-              req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0] }),
+              req: (req: { method: string; url: string }) => ({
+                method: req.method,
+                path: req.url.split('?')[0],
+              }),
               res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
             },
             wrapSerializers: false,

@@ -18,7 +18,9 @@ export class MetricsService {
   }
 
   counter(name: string, help: string, labelNames: string[] = []): Counter {
-    return this.existing<Counter>(name) ?? new Counter({ name, help, labelNames, registers: [this.registry] });
+    return (
+      this.existing<Counter>(name) ?? new Counter({ name, help, labelNames, registers: [this.registry] })
+    );
   }
 
   gauge(name: string, help: string, labelNames: string[] = [], collect?: Collect): Gauge {
@@ -29,7 +31,13 @@ export class MetricsService {
         help,
         labelNames,
         registers: [this.registry],
-        ...(collect ? { collect(this: Gauge) { return collect(this); } } : {}),
+        ...(collect
+          ? {
+              collect(this: Gauge) {
+                return collect(this);
+              },
+            }
+          : {}),
       })
     );
   }

@@ -25,7 +25,11 @@ export class KafkaProbe {
   private consumer: Consumer | undefined;
 
   constructor(brokers = process.env.KAFKA_BROKERS ?? '') {
-    this.kafka = new Kafka({ clientId: 'test-probe', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+    this.kafka = new Kafka({
+      clientId: 'test-probe',
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    });
   }
 
   async publish(topic: string, value: string | Buffer, key?: string): Promise<void> {

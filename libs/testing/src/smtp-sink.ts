@@ -17,7 +17,14 @@ export function decodeMimeWords(value: string): string {
       const bytes =
         encoding.toUpperCase() === 'B'
           ? Buffer.from(text, 'base64')
-          : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_hex, code: string) => String.fromCharCode(parseInt(code, 16))), 'latin1');
+          : Buffer.from(
+              text
+                .replace(/_/g, ' ')
+                .replace(/=([0-9A-Fa-f]{2})/g, (_hex, code: string) =>
+                  String.fromCharCode(parseInt(code, 16)),
+                ),
+              'latin1',
+            );
       return new TextDecoder(charset).decode(bytes);
     });
 }
@@ -39,8 +46,7 @@ export class SmtpSink {
           const raw = Buffer.concat(chunks).toString('utf8');
           const headerBlock = raw.split(/\r?\n\r?\n/)[0] ?? '';
           const unfolded = headerBlock.replace(/\r?\n[ \t]+/g, ' ');
-          const header = (name: string) =>
-            new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(unfolded)?.[1]?.trim();
+          const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(unfolded)?.[1]?.trim();
           this.messages.push({
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((rcpt) => rcpt.address),

@@ -6,7 +6,10 @@ export interface WaitOptions {
 }
 
 /** Polls `probe` until it returns something other than undefined/false/null, or fails after the timeout. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, options: WaitOptions = {}): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  options: WaitOptions = {},
+): Promise<T> {
   const { timeoutMs = 20_000, intervalMs = 100, description = 'condition' } = options;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

@@ -30,7 +30,8 @@ export class ServiceProcess {
 
   async start(): Promise<void> {
     const entry = resolve(REPO_ROOT, `dist/apps/${this.name}/src/main.js`);
-    if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` before the e2e tests`);
+    if (!existsSync(entry))
+      throw new Error(`${entry} is missing: run \`npm run build\` before the e2e tests`);
     const child = spawn(process.execPath, [entry], {
       env: { ...process.env, ...this.env, [SERVICE_PORTS[this.name]]: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -46,7 +47,9 @@ export class ServiceProcess {
     await waitFor(
       async () => {
         if (child.exitCode !== null) {
-          throw new Error(`${this.name} exited with ${child.exitCode}:\n${this.output.join('').slice(-3_000)}`);
+          throw new Error(
+            `${this.name} exited with ${child.exitCode}:\n${this.output.join('').slice(-3_000)}`,
+          );
         }
         const response = await fetch(`${this.url}/health/ready`).catch(() => undefined);
         return response?.ok ?? false;

@@ -23,14 +23,22 @@ export class RunningSystem {
   static async start(env: Record<string, string> = {}): Promise<RunningSystem> {
     const smtp = new SmtpSink();
     const smtpPort = await smtp.start();
-    const sandbox = await createSandbox({ SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, LOG_LEVEL: 'info', ...env });
+    const sandbox = await createSandbox({
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      LOG_LEVEL: 'info',
+      ...env,
+    });
     const system = new RunningSystem(sandbox, smtp, sandbox.env);
     // One service at a time: the first to start creates the shared topics and its schema.
     for (const service of Object.values(system.services)) await service.start();
     await system.probe.watch(
-      [Topic.TicketEvents, Topic.AssignmentEvents, Topic.SlaEvents, Topic.NotificationEvents, `${Topic.TicketsInbound}.dlq`].map(
-        (topic) => system.topic(topic),
-      ),
+      [
+        Topic.TicketEvents,
+        Topic.AssignmentEvents,
+        Topic.SlaEvents,
+        Topic.NotificationEvents,
+        `${Topic.TicketsInbound}.dlq`,
+      ].map((topic) => system.topic(topic)),
     );
     return system;
   }

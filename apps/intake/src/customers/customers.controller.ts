@@ -17,9 +17,13 @@ export class CustomersController {
   @Roles('agent')
   @ApiOperation({ summary: 'One customer across channels: identities and every ticket' })
   async profile(@Tenant() tenant: string, @Param('id', uuidParam()) id: string) {
-    const customer = await this.dataSource.getRepository(Customer).findOne({ where: { id, tenant }, relations: { identities: true } });
+    const customer = await this.dataSource
+      .getRepository(Customer)
+      .findOne({ where: { id, tenant }, relations: { identities: true } });
     if (!customer) throw notFound('customer_not_found', `No customer ${id}`);
-    const tickets = await this.dataSource.getRepository(Ticket).find({ where: { tenant, customerId: id }, order: { createdAt: 'DESC' } });
+    const tickets = await this.dataSource
+      .getRepository(Ticket)
+      .find({ where: { tenant, customerId: id }, order: { createdAt: 'DESC' } });
     return {
       id: customer.id,
       name: customer.name,

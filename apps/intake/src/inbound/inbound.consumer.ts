@@ -10,7 +10,10 @@ export class InboundConsumer {
   constructor(private readonly createTicket: CreateTicketHandler) {}
 
   @EventPattern('ticket.requested')
-  async onTicketRequested(@Payload() event: EventEnvelope<'ticket.requested'>, @Ctx() ctx: EventContext): Promise<void> {
+  async onTicketRequested(
+    @Payload() event: EventEnvelope<'ticket.requested'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
     await this.createTicket.execute(ctx.manager, event.tenant, event.data, { kind: 'event', event });
   }
 }

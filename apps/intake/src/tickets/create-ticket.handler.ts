@@ -27,10 +27,17 @@ export class CreateTicketHandler {
     this.createdCounter = metrics.counter('tickets_created_total', 'Tickets created', ['channel', 'via']);
   }
 
-  async execute(manager: EntityManager, tenant: string, request: TicketRequest, cause: ChangeCause): Promise<CreateTicketResult> {
+  async execute(
+    manager: EntityManager,
+    tenant: string,
+    request: TicketRequest,
+    cause: ChangeCause,
+  ): Promise<CreateTicketResult> {
     if (request.externalId) {
       // Serialises concurrent requests with the same externalId; the unique index is the backstop.
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`external:${tenant}:${request.externalId}`]);
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `external:${tenant}:${request.externalId}`,
+      ]);
       const existing = await manager.findOneBy(Ticket, { tenant, externalId: request.externalId });
       if (existing) return { ticket: existing, created: false };
     }
@@ -57,7 +64,14 @@ export class CreateTicketHandler {
         lastSequence: 0,
       }),
     );
-    await manager.insert(Message, { tenant, ticketId: ticket.id, author: 'customer', agentId: null, body: request.body, internal: false });
+    await manager.insert(Message, {
+      tenant,
+      ticketId: ticket.id,
+      author: 'customer',
+      agentId: null,
+      body: request.body,
+      internal: false,
+    });
     await this.events.emit(
       manager,
       ticket,

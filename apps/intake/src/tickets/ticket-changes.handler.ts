@@ -26,14 +26,26 @@ export interface TicketChanges {
 export class TicketChangesHandler {
   constructor(private readonly events: TicketEventEmitter) {}
 
-  async addMessage(manager: EntityManager, tenant: string, ticketId: string, input: NewMessage): Promise<Message> {
+  async addMessage(
+    manager: EntityManager,
+    tenant: string,
+    ticketId: string,
+    input: NewMessage,
+  ): Promise<Message> {
     const ticket = await this.lock(manager, tenant, ticketId);
     if (ticket.status === 'closed') {
       throw new ApiError(HttpStatus.CONFLICT, 'ticket_closed', 'A closed ticket takes no more messages');
     }
     const internal = input.author === 'agent' && Boolean(input.internal);
     const message = await manager.save(
-      manager.create(Message, { tenant, ticketId, author: input.author, agentId: input.agentId ?? null, body: input.body, internal }),
+      manager.create(Message, {
+        tenant,
+        ticketId,
+        author: input.author,
+        agentId: input.agentId ?? null,
+        body: input.body,
+        internal,
+      }),
     );
     // The first public agent message is the first response; internal notes never count.
     const firstResponse = input.author === 'agent' && !internal && ticket.firstResponseAt === null;
@@ -62,7 +74,12 @@ export class TicketChangesHandler {
     return message;
   }
 
-  async update(manager: EntityManager, tenant: string, ticketId: string, changes: TicketChanges): Promise<Ticket> {
+  async update(
+    manager: EntityManager,
+    tenant: string,
+    ticketId: string,
+    changes: TicketChanges,
+  ): Promise<Ticket> {
     const ticket = await this.lock(manager, tenant, ticketId);
     if (changes.status && changes.status !== ticket.status) {
       if (!canTransition(ticket.status, changes.status)) {
@@ -86,11 +103,20 @@ export class TicketChangesHandler {
     const from = ticket.status;
     ticket.status = to;
     await manager.update(Ticket, { id: ticket.id }, { status: to });
-    await this.events.emit(manager, ticket, 'ticket.status.changed', { ticketId: ticket.id, from, to, changedAt: new Date().toISOString() }, { kind: 'http' });
+    await this.events.emit(
+      manager,
+      ticket,
+      'ticket.status.changed',
+      { ticketId: ticket.id, from, to, changedAt: new Date().toISOString() },
+      { kind: 'http' },
+    );
   }
 
   private async lock(manager: EntityManager, tenant: string, ticketId: string): Promise<Ticket> {
-    const ticket = await manager.findOne(Ticket, { where: { id: ticketId, tenant }, lock: { mode: 'pessimistic_write' } });
+    const ticket = await manager.findOne(Ticket, {
+      where: { id: ticketId, tenant },
+      lock: { mode: 'pessimistic_write' },
+    });
     if (!ticket) throw notFound('ticket_not_found', `No ticket ${ticketId}`);
     return ticket;
   }

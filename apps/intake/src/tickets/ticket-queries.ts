@@ -22,7 +22,11 @@ function decodeCursor(raw: string): Cursor {
   } catch {
     // Falls through to the 400 below: a cursor we did not issue.
   }
-  throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_cursor', 'cursor must be a nextCursor from a previous page');
+  throw new ApiError(
+    HttpStatus.BAD_REQUEST,
+    'invalid_cursor',
+    'cursor must be a nextCursor from a previous page',
+  );
 }
 
 @Injectable()
@@ -33,13 +37,30 @@ export class TicketQueries {
     const ticket = await this.dataSource.getRepository(Ticket).findOneBy({ id, tenant });
     if (!ticket) throw notFound('ticket_not_found', `No ticket ${id}`);
     const [messages, timeline] = await Promise.all([
-      this.dataSource.getRepository(Message).find({ where: { ticketId: id, tenant }, order: { createdAt: 'ASC', id: 'ASC' } }),
-      this.dataSource.getRepository(TimelineEntry).find({ where: { ticketId: id, tenant }, order: { occurredAt: 'ASC', id: 'ASC' } }),
+      this.dataSource
+        .getRepository(Message)
+        .find({ where: { ticketId: id, tenant }, order: { createdAt: 'ASC', id: 'ASC' } }),
+      this.dataSource
+        .getRepository(TimelineEntry)
+        .find({ where: { ticketId: id, tenant }, order: { occurredAt: 'ASC', id: 'ASC' } }),
     ]);
     return {
       ...ticketView(ticket),
-      messages: messages.map(({ id: messageId, author, agentId, body, internal, createdAt }) => ({ id: messageId, author, agentId, body, internal, createdAt })),
-      timeline: timeline.map(({ eventId, eventType, source, occurredAt, details }) => ({ eventId, eventType, source, occurredAt, details })),
+      messages: messages.map(({ id: messageId, author, agentId, body, internal, createdAt }) => ({
+        id: messageId,
+        author,
+        agentId,
+        body,
+        internal,
+        createdAt,
+      })),
+      timeline: timeline.map(({ eventId, eventType, source, occurredAt, details }) => ({
+        eventId,
+        eventType,
+        source,
+        occurredAt,
+        details,
+      })),
     };
   }
 
@@ -67,7 +88,10 @@ export class TicketQueries {
     const last = page[page.length - 1];
     return {
       items: page.map(ticketView),
-      nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id }) : null,
+      nextCursor:
+        rows.length > limit && last
+          ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id })
+          : null,
     };
   }
 }

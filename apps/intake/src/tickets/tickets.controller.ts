@@ -27,7 +27,11 @@ export class TicketsController {
   @Post()
   @Roles('publisher', 'agent')
   @ApiOperation({ summary: 'Create a ticket (201), or return the one with the same externalId (200)' })
-  async create(@Tenant() tenant: string, @Body() body: CreateTicketDto, @Res({ passthrough: true }) response: Response) {
+  async create(
+    @Tenant() tenant: string,
+    @Body() body: CreateTicketDto,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const result = await this.dataSource.transaction((manager) =>
       this.createTicket.execute(manager, tenant, body, { kind: 'http' }),
     );
@@ -53,16 +57,35 @@ export class TicketsController {
   @HttpCode(201)
   @Roles('agent', 'publisher')
   @ApiOperation({ summary: 'Add a customer message, an agent reply or an internal note' })
-  async addMessage(@Tenant() tenant: string, @Param('id', uuidParam()) id: string, @Body() body: AddMessageDto) {
-    const message = await this.dataSource.transaction((manager) => this.changes.addMessage(manager, tenant, id, body));
-    return { id: message.id, ticketId: id, author: message.author, agentId: message.agentId, internal: message.internal, createdAt: message.createdAt };
+  async addMessage(
+    @Tenant() tenant: string,
+    @Param('id', uuidParam()) id: string,
+    @Body() body: AddMessageDto,
+  ) {
+    const message = await this.dataSource.transaction((manager) =>
+      this.changes.addMessage(manager, tenant, id, body),
+    );
+    return {
+      id: message.id,
+      ticketId: id,
+      author: message.author,
+      agentId: message.agentId,
+      internal: message.internal,
+      createdAt: message.createdAt,
+    };
   }
 
   @Patch(':id')
   @Roles('agent')
   @ApiOperation({ summary: 'Change status, priority, tags or category' })
-  async update(@Tenant() tenant: string, @Param('id', uuidParam()) id: string, @Body() body: UpdateTicketDto) {
-    const ticket = await this.dataSource.transaction((manager) => this.changes.update(manager, tenant, id, body));
+  async update(
+    @Tenant() tenant: string,
+    @Param('id', uuidParam()) id: string,
+    @Body() body: UpdateTicketDto,
+  ) {
+    const ticket = await this.dataSource.transaction((manager) =>
+      this.changes.update(manager, tenant, id, body),
+    );
     return ticketView(ticket);
   }
 }

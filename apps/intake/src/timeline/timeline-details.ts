@@ -11,7 +11,13 @@ export function timelineDetails(event: AnyEvent): Record<string, unknown> {
     case 'ticket.created':
       return { channel: event.data.channel, priority: event.data.priority, status: event.data.status };
     case 'ticket.message.added':
-      return { messageId: event.data.messageId, author: event.data.author, agentId: event.data.agentId, internal: event.data.internal, firstResponse: event.data.firstResponse };
+      return {
+        messageId: event.data.messageId,
+        author: event.data.author,
+        agentId: event.data.agentId,
+        internal: event.data.internal,
+        firstResponse: event.data.firstResponse,
+      };
     case 'ticket.status.changed':
       return { from: event.data.from, to: event.data.to };
     case 'ticket.assigned':
@@ -19,12 +25,23 @@ export function timelineDetails(event: AnyEvent): Record<string, unknown> {
     case 'ticket.queued':
       return { reason: event.data.reason };
     case 'sla.started':
-      return { metric: event.data.metric, target: event.data.target, dueAt: event.data.dueAt, policyId: event.data.policyId, policyVersion: event.data.policyVersion };
+      return {
+        metric: event.data.metric,
+        target: event.data.target,
+        dueAt: event.data.dueAt,
+        policyId: event.data.policyId,
+        policyVersion: event.data.policyVersion,
+      };
     case 'sla.breached':
       return { metric: event.data.metric, dueAt: event.data.dueAt, breachedAt: event.data.breachedAt };
     case 'sla.met':
       return { metric: event.data.metric, dueAt: event.data.dueAt, metAt: event.data.metAt };
     case 'notification.sent':
-      return { deliveryId: event.data.deliveryId, reason: event.data.reason, recipient: event.data.recipient, channel: event.data.channel };
+      return {
+        deliveryId: event.data.deliveryId,
+        reason: event.data.reason,
+        recipient: event.data.recipient,
+        channel: event.data.channel,
+      };
   }
 }

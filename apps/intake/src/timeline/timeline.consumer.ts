@@ -11,8 +11,15 @@ export class TimelineConsumer {
   constructor(private readonly timeline: TimelineWriter) {}
 
   @EventPattern('ticket.assigned')
-  async onAssigned(@Payload() event: EventEnvelope<'ticket.assigned'>, @Ctx() ctx: EventContext): Promise<void> {
-    await ctx.manager.update(Ticket, { id: event.data.ticketId, tenant: event.tenant }, { assigneeId: event.data.agentId });
+  async onAssigned(
+    @Payload() event: EventEnvelope<'ticket.assigned'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    await ctx.manager.update(
+      Ticket,
+      { id: event.data.ticketId, tenant: event.tenant },
+      { assigneeId: event.data.agentId },
+    );
     await this.record(event, ctx);
   }
 
@@ -37,7 +44,10 @@ export class TimelineConsumer {
   }
 
   @EventPattern('notification.sent')
-  onNotificationSent(@Payload() event: EventEnvelope<'notification.sent'>, @Ctx() ctx: EventContext): Promise<void> {
+  onNotificationSent(
+    @Payload() event: EventEnvelope<'notification.sent'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
     return this.record(event, ctx);
   }
 

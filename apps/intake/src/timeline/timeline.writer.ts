@@ -10,7 +10,15 @@ export class TimelineWriter {
     await manager.query(
       `INSERT INTO timeline_entries (tenant, ticket_id, event_id, event_type, source, occurred_at, details)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (ticket_id, event_id) DO NOTHING`,
-      [event.tenant, ticketId, event.id, event.type, event.source, event.time, JSON.stringify(timelineDetails(event))],
+      [
+        event.tenant,
+        ticketId,
+        event.id,
+        event.type,
+        event.source,
+        event.time,
+        JSON.stringify(timelineDetails(event)),
+      ],
     );
   }
 }

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { authBlock, databaseBlock, envInt, httpBlock, kafkaBlock, loadConfig, redisBlock, smtpBlock } from '@app/config';
+import {
+  authBlock,
+  databaseBlock,
+  envInt,
+  httpBlock,
+  kafkaBlock,
+  loadConfig,
+  redisBlock,
+  smtpBlock,
+} from '@app/config';
 
 const deliveryBlock = z
   .object({
@@ -8,7 +17,10 @@ const deliveryBlock = z
     /** Attempts per delivery before it is marked failed and shown as such in the ledger. */
     NOTIFICATIONS_SEND_ATTEMPTS: envInt(8, 1, 50),
   })
-  .transform((env) => ({ reconcileIntervalMs: env.NOTIFICATIONS_RECONCILE_INTERVAL_MS, sendAttempts: env.NOTIFICATIONS_SEND_ATTEMPTS }));
+  .transform((env) => ({
+    reconcileIntervalMs: env.NOTIFICATIONS_RECONCILE_INTERVAL_MS,
+    sendAttempts: env.NOTIFICATIONS_SEND_ATTEMPTS,
+  }));
 
 export function loadNotificationsConfig(env: Record<string, string | undefined> = process.env) {
   return loadConfig(

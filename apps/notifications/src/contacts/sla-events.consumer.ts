@@ -12,9 +12,18 @@ export class SlaEventsConsumer {
   constructor(private readonly ledger: DeliveryLedger) {}
 
   @EventPattern('sla.breached')
-  async onBreached(@Payload() event: EventEnvelope<'sla.breached'>, @Ctx() { manager }: EventContext): Promise<void> {
+  async onBreached(
+    @Payload() event: EventEnvelope<'sla.breached'>,
+    @Ctx() { manager }: EventContext,
+  ): Promise<void> {
     const { data } = event;
-    const claim = { tenant: event.tenant, ticketId: data.ticketId, reason: `sla.breached.${data.metric}`, epoch: 0, recipient: 'assignee' as const };
+    const claim = {
+      tenant: event.tenant,
+      ticketId: data.ticketId,
+      reason: `sla.breached.${data.metric}`,
+      epoch: 0,
+      recipient: 'assignee' as const,
+    };
     const contact = await manager.findOneBy(TicketContact, { tenant: event.tenant, ticketId: data.ticketId });
     if (!contact?.assigneeEmail) {
       await this.ledger.recordSkipped(manager, claim, 'the ticket has no assignee to notify');

@@ -19,12 +19,31 @@ export class TicketEventsConsumer {
   constructor(private readonly ledger: DeliveryLedger) {}
 
   @EventPattern('ticket.created')
-  async onCreated(@Payload() event: EventEnvelope<'ticket.created'>, @Ctx() { manager }: EventContext): Promise<void> {
+  async onCreated(
+    @Payload() event: EventEnvelope<'ticket.created'>,
+    @Ctx() { manager }: EventContext,
+  ): Promise<void> {
     const { data } = event;
-    const contact = { reference: data.reference, subject: data.subject, language: data.language, customerEmail: data.customer.email, customerName: data.customer.name, customerLocale: data.customer.locale };
-    await manager.upsert(TicketContact, { tenant: event.tenant, ticketId: data.ticketId, ...contact }, ['tenant', 'ticketId']);
+    const contact = {
+      reference: data.reference,
+      subject: data.subject,
+      language: data.language,
+      customerEmail: data.customer.email,
+      customerName: data.customer.name,
+      customerLocale: data.customer.locale,
+    };
+    await manager.upsert(TicketContact, { tenant: event.tenant, ticketId: data.ticketId, ...contact }, [
+      'tenant',
+      'ticketId',
+    ]);
 
-    const claim = { tenant: event.tenant, ticketId: data.ticketId, reason: ACKNOWLEDGMENT, epoch: 0, recipient: 'customer' as const };
+    const claim = {
+      tenant: event.tenant,
+      ticketId: data.ticketId,
+      reason: ACKNOWLEDGMENT,
+      epoch: 0,
+      recipient: 'customer' as const,
+    };
     if (!data.customer.email) {
       await this.ledger.recordSkipped(manager, claim, 'the customer has no email address');
       return;
@@ -39,11 +58,20 @@ export class TicketEventsConsumer {
   }
 
   @EventPattern('ticket.assigned')
-  async onAssigned(@Payload() event: EventEnvelope<'ticket.assigned'>, @Ctx() { manager }: EventContext): Promise<void> {
+  async onAssigned(
+    @Payload() event: EventEnvelope<'ticket.assigned'>,
+    @Ctx() { manager }: EventContext,
+  ): Promise<void> {
     const { data } = event;
     await manager.upsert(
       TicketContact,
-      { tenant: event.tenant, ticketId: data.ticketId, assigneeId: data.agentId, assigneeName: data.agent.name, assigneeEmail: data.agent.email },
+      {
+        tenant: event.tenant,
+        ticketId: data.ticketId,
+        assigneeId: data.agentId,
+        assigneeName: data.agent.name,
+        assigneeEmail: data.agent.email,
+      },
       ['tenant', 'ticketId'],
     );
     this.logger.debug({ msg: 'Assignee recorded', ticketId: data.ticketId });

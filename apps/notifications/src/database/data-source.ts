@@ -15,6 +15,8 @@ export function notificationsDatabase(config: Pick<NotificationsConfig, 'databas
   };
 }
 
-export function notificationsDataSourceOptions(config: Pick<NotificationsConfig, 'database'>): DataSourceOptions {
+export function notificationsDataSourceOptions(
+  config: Pick<NotificationsConfig, 'database'>,
+): DataSourceOptions {
   return typeOrmOptions(notificationsDatabase(config));
 }

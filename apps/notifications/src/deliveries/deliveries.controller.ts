@@ -14,8 +14,13 @@ export class DeliveriesController {
   @Get()
   @Roles('agent')
   @ApiQuery({ name: 'ticketId', required: false, description: "Only this ticket's deliveries" })
-  @ApiOperation({ summary: 'Every notification the ledger holds, newest first (at most 200), with its state and attempts' })
-  async list(@Tenant() tenant: string, @Query('ticketId', uuidParam({ name: 'ticketId', optional: true })) ticketId?: string) {
+  @ApiOperation({
+    summary: 'Every notification the ledger holds, newest first (at most 200), with its state and attempts',
+  })
+  async list(
+    @Tenant() tenant: string,
+    @Query('ticketId', uuidParam({ name: 'ticketId', optional: true })) ticketId?: string,
+  ) {
     const deliveries = await this.dataSource.getRepository(Delivery).find({
       where: ticketId ? { tenant, ticketId } : { tenant },
       order: { createdAt: 'DESC' },

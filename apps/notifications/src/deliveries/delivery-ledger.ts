@@ -26,19 +26,43 @@ export class DeliveryLedger {
    * Claims and queues an email. The job is queued before the caller's transaction commits; the
    * worker retries until the row is visible, and a rolled-back claim leaves a job that gives up.
    */
-  async claimEmail(manager: EntityManager, claim: DeliveryClaim, to: string, message: RenderedMessage): Promise<string | undefined> {
-    const id = await this.insert(manager, { ...claim, toAddress: to, locale: message.locale, subject: message.subject, body: message.body, state: 'pending' });
+  async claimEmail(
+    manager: EntityManager,
+    claim: DeliveryClaim,
+    to: string,
+    message: RenderedMessage,
+  ): Promise<string | undefined> {
+    const id = await this.insert(manager, {
+      ...claim,
+      toAddress: to,
+      locale: message.locale,
+      subject: message.subject,
+      body: message.body,
+      state: 'pending',
+    });
     if (id) await this.queue.enqueue(id);
     return id;
   }
 
   /** Records that a reason came due but nobody could be written to, so the ledger shows why. */
   async recordSkipped(manager: EntityManager, claim: DeliveryClaim, why: string): Promise<void> {
-    const id = await this.insert(manager, { ...claim, toAddress: null, locale: 'en', subject: '', body: '', state: 'skipped', lastError: why });
-    if (id) this.logger.warn({ msg: 'Notification skipped', ticketId: claim.ticketId, reason: claim.reason, why });
+    const id = await this.insert(manager, {
+      ...claim,
+      toAddress: null,
+      locale: 'en',
+      subject: '',
+      body: '',
+      state: 'skipped',
+      lastError: why,
+    });
+    if (id)
+      this.logger.warn({ msg: 'Notification skipped', ticketId: claim.ticketId, reason: claim.reason, why });
   }
 
-  private async insert(manager: EntityManager, row: Partial<Delivery> & DeliveryClaim): Promise<string | undefined> {
+  private async insert(
+    manager: EntityManager,
+    row: Partial<Delivery> & DeliveryClaim,
+  ): Promise<string | undefined> {
     const result = await manager
       .createQueryBuilder()
       .insert()

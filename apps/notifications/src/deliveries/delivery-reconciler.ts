@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { type NotificationsConfig } from '../config/notifications.config';
@@ -29,7 +35,12 @@ export class DeliveryReconciler implements OnApplicationBootstrap, OnModuleDestr
     this.timer = setInterval(() => {
       this.running ??= this.reconcile()
         .then(() => undefined)
-        .catch((error: unknown) => this.logger.error({ msg: 'Delivery reconciliation failed; next round retries', error: (error as Error).message }))
+        .catch((error: unknown) =>
+          this.logger.error({
+            msg: 'Delivery reconciliation failed; next round retries',
+            error: (error as Error).message,
+          }),
+        )
         .finally(() => (this.running = undefined));
     }, this.config.delivery.reconcileIntervalMs);
   }

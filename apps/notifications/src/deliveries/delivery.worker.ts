@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Job, Worker } from 'bullmq';
 import { type Redis } from 'ioredis';
@@ -42,7 +48,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly outbox: OutboxWriter,
     metrics: MetricsService,
   ) {
-    this.outcomes = metrics.counter('notification_deliveries_total', 'Delivery attempts by outcome', ['outcome']);
+    this.outcomes = metrics.counter('notification_deliveries_total', 'Delivery attempts by outcome', [
+      'outcome',
+    ]);
   }
 
   /** After every module's init, so a Redis that failed the safety check never gets a worker. */
@@ -54,7 +62,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       concurrency: 4,
       maxStalledCount: 5,
     });
-    this.worker.on('error', (error) => this.logger.error({ msg: 'Delivery worker error', error: error.message }));
+    this.worker.on('error', (error) =>
+      this.logger.error({ msg: 'Delivery worker error', error: error.message }),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -79,23 +89,44 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (!delivery) throw new DeliveryNotVisibleError(deliveryId);
     if (delivery.state !== 'pending' || !delivery.toAddress) return 'already_done';
 
-    await this.mail.send({ deliveryId, to: delivery.toAddress, subject: delivery.subject, text: delivery.body });
+    await this.mail.send({
+      deliveryId,
+      to: delivery.toAddress,
+      subject: delivery.subject,
+      text: delivery.body,
+    });
 
     const sentAt = new Date();
     await this.dataSource.transaction(async (manager) => {
-      const marked = await manager.update(Delivery, { id: deliveryId, state: 'pending' }, { state: 'sent', sentAt, attempts: () => 'attempts + 1', lastError: null });
+      const marked = await manager.update(
+        Delivery,
+        { id: deliveryId, state: 'pending' },
+        { state: 'sent', sentAt, attempts: () => 'attempts + 1', lastError: null },
+      );
       if (!marked.affected) return;
       await this.outbox.append(
         manager,
         buildEvent(
           'notification.sent',
-          { ticketId: delivery.ticketId, deliveryId, channel: 'email', reason: delivery.reason, recipient: delivery.recipient, sentAt: sentAt.toISOString() },
+          {
+            ticketId: delivery.ticketId,
+            deliveryId,
+            channel: 'email',
+            reason: delivery.reason,
+            recipient: delivery.recipient,
+            sentAt: sentAt.toISOString(),
+          },
           { source: 'ticketflow/notifications', subject: delivery.ticketId, tenant: delivery.tenant },
         ),
       );
     });
     this.outcomes.inc({ outcome: 'sent' });
-    this.logger.log({ msg: 'Notification sent', deliveryId, ticketId: delivery.ticketId, reason: delivery.reason });
+    this.logger.log({
+      msg: 'Notification sent',
+      deliveryId,
+      ticketId: delivery.ticketId,
+      reason: delivery.reason,
+    });
     return 'sent';
   }
 
@@ -103,10 +134,20 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.outcomes.inc({ outcome: final ? 'failed' : 'retried' });
     // SMTP replies can quote the address: the ledger keeps the text, the log only the kind (S4).
     const { code, responseCode } = error as Error & { code?: string; responseCode?: number };
-    this.logger[final ? 'error' : 'warn']({ msg: final ? 'Delivery failed for good' : 'Delivery failed; retrying', deliveryId, error: error.name, code: responseCode ?? code });
+    this.logger[final ? 'error' : 'warn']({
+      msg: final ? 'Delivery failed for good' : 'Delivery failed; retrying',
+      deliveryId,
+      error: error.name,
+      code: responseCode ?? code,
+    });
     if (error instanceof DeliveryNotVisibleError) return;
-    await this.dataSource
-      .getRepository(Delivery)
-      .update({ id: deliveryId, state: 'pending' }, { attempts: () => 'attempts + 1', lastError: error.message.slice(0, 1000), ...(final ? { state: 'failed' as const } : {}) });
+    await this.dataSource.getRepository(Delivery).update(
+      { id: deliveryId, state: 'pending' },
+      {
+        attempts: () => 'attempts + 1',
+        lastError: error.message.slice(0, 1000),
+        ...(final ? { state: 'failed' as const } : {}),
+      },
+    );
   }
 }

@@ -1,7 +1,14 @@
 import { TEMPLATE_CATALOG, type TemplateKind } from './template-catalog';
 import { pickLocale, renderTemplate, TemplateVariableMissingError } from './render-template';
 
-const values = { reference: 'TCK-000042', subject: 'Printer on fire', customerName: 'Ayşe', agentName: 'Alice', metric: 'first response', dueAt: '2026-01-01T10:00:00.000Z' };
+const values = {
+  reference: 'TCK-000042',
+  subject: 'Printer on fire',
+  customerName: 'Ayşe',
+  agentName: 'Alice',
+  metric: 'first response',
+  dueAt: '2026-01-01T10:00:00.000Z',
+};
 
 describe('notification templates', () => {
   it('prefers the customer locale, then the ticket language, then English', () => {
@@ -18,7 +25,9 @@ describe('notification templates', () => {
       expect(message.subject).toContain('[TCK-000042]');
       expect(message.body).toContain('Ayşe');
     }
-    expect(renderTemplate('ticket.acknowledgment', 'tr', values).subject).toBe('[TCK-000042] Talebinizi aldık: Printer on fire');
+    expect(renderTemplate('ticket.acknowledgment', 'tr', values).subject).toBe(
+      '[TCK-000042] Talebinizi aldık: Printer on fire',
+    );
   });
 
   it('fills every placeholder of every shipped template', () => {
@@ -31,12 +40,19 @@ describe('notification templates', () => {
   });
 
   it('keeps values out of other header lines and never evaluates them', () => {
-    const message = renderTemplate('ticket.acknowledgment', 'en', { ...values, subject: 'Hi\r\nBcc: victim@example.com {{customerName}}' });
-    expect(message.subject).toBe('[TCK-000042] We received your request: Hi Bcc: victim@example.com {{customerName}}');
+    const message = renderTemplate('ticket.acknowledgment', 'en', {
+      ...values,
+      subject: 'Hi\r\nBcc: victim@example.com {{customerName}}',
+    });
+    expect(message.subject).toBe(
+      '[TCK-000042] We received your request: Hi Bcc: victim@example.com {{customerName}}',
+    );
   });
 
   it('refuses to send a message with a hole in it', () => {
     const { customerName: _omitted, ...incomplete } = values;
-    expect(() => renderTemplate('ticket.acknowledgment', 'en', incomplete)).toThrow(TemplateVariableMissingError);
+    expect(() => renderTemplate('ticket.acknowledgment', 'en', incomplete)).toThrow(
+      TemplateVariableMissingError,
+    );
   });
 });

@@ -1,4 +1,9 @@
-import { DEFAULT_LOCALE, type MessageTemplate, TEMPLATE_CATALOG, type TemplateKind } from './template-catalog';
+import {
+  DEFAULT_LOCALE,
+  type MessageTemplate,
+  TEMPLATE_CATALOG,
+  type TemplateKind,
+} from './template-catalog';
 
 export class TemplateVariableMissingError extends Error {
   constructor(readonly variable: string) {
@@ -33,7 +38,11 @@ function fill(text: string, values: Record<string, string>, singleLine: boolean)
   });
 }
 
-export function renderTemplate(kind: TemplateKind, locale: string, values: Record<string, string>): RenderedMessage {
+export function renderTemplate(
+  kind: TemplateKind,
+  locale: string,
+  values: Record<string, string>,
+): RenderedMessage {
   const chosen = TEMPLATE_CATALOG[kind][locale] ?? TEMPLATE_CATALOG[kind][DEFAULT_LOCALE];
   return {
     locale: TEMPLATE_CATALOG[kind][locale] ? locale : DEFAULT_LOCALE,

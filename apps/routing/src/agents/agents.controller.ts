@@ -9,8 +9,30 @@ import { Team } from '../teams/team.entity';
 import { Agent } from './agent.entity';
 import { CreateAgentDto, UpdateAgentDto } from './dto/agent.dto';
 
-const view = ({ id, name, email, skills, capacity, status, teamId, activeCount, lastAssignedAt, createdAt, updatedAt }: Agent) => ({
-  id, name, email, skills, capacity, status, teamId, activeCount, lastAssignedAt, createdAt, updatedAt,
+const view = ({
+  id,
+  name,
+  email,
+  skills,
+  capacity,
+  status,
+  teamId,
+  activeCount,
+  lastAssignedAt,
+  createdAt,
+  updatedAt,
+}: Agent) => ({
+  id,
+  name,
+  email,
+  skills,
+  capacity,
+  status,
+  teamId,
+  activeCount,
+  lastAssignedAt,
+  createdAt,
+  updatedAt,
 });
 
 @ApiTags('agents')
@@ -37,8 +59,11 @@ export class AgentsController {
   private insert(tenant: string, body: CreateAgentDto) {
     return this.dataSource.transaction(async (manager) => {
       await this.assertTeam(manager, tenant, body.teamId);
-      if (await manager.findOneBy(Agent, { tenant, email: body.email })) throw conflict('agent_exists', 'An agent with this email exists');
-      const agent = await manager.save(manager.create(Agent, { ...body, tenant, teamId: body.teamId ?? null }));
+      if (await manager.findOneBy(Agent, { tenant, email: body.email }))
+        throw conflict('agent_exists', 'An agent with this email exists');
+      const agent = await manager.save(
+        manager.create(Agent, { ...body, tenant, teamId: body.teamId ?? null }),
+      );
       if (agent.status === 'online') await this.assignments.drainQueue(manager, tenant, { kind: 'http' });
       return view(await manager.findOneByOrFail(Agent, { id: agent.id }));
     });
@@ -47,7 +72,9 @@ export class AgentsController {
   @Get()
   @ApiOperation({ summary: 'List agents (admin)' })
   async list(@Tenant() tenant: string) {
-    const agents = await this.dataSource.getRepository(Agent).find({ where: { tenant }, order: { name: 'ASC' } });
+    const agents = await this.dataSource
+      .getRepository(Agent)
+      .find({ where: { tenant }, order: { name: 'ASC' } });
     return agents.map(view);
   }
 
@@ -58,14 +85,17 @@ export class AgentsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change an agent; coming online or gaining capacity takes queued tickets at once' })
+  @ApiOperation({
+    summary: 'Change an agent; coming online or gaining capacity takes queued tickets at once',
+  })
   update(@Tenant() tenant: string, @Param('id', uuidParam()) id: string, @Body() body: UpdateAgentDto) {
     return this.dataSource.transaction(async (manager) => {
       const agent = await this.find(manager, tenant, id, true);
       await this.assertTeam(manager, tenant, body.teamId);
       await manager.update(Agent, { id }, body);
       const updated = await manager.findOneByOrFail(Agent, { id });
-      const moreRoom = updated.status === 'online' && (agent.status !== 'online' || updated.capacity > agent.capacity);
+      const moreRoom =
+        updated.status === 'online' && (agent.status !== 'online' || updated.capacity > agent.capacity);
       if (moreRoom) await this.assignments.drainQueue(manager, tenant, { kind: 'http' });
       return view(await manager.findOneByOrFail(Agent, { id }));
     });
@@ -77,19 +107,28 @@ export class AgentsController {
   async remove(@Tenant() tenant: string, @Param('id', uuidParam()) id: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const agent = await this.find(manager, tenant, id, true);
-      if (agent.activeCount > 0) throw conflict('agent_has_assignments', 'Reassign or solve the agent’s open tickets first');
+      if (agent.activeCount > 0)
+        throw conflict('agent_has_assignments', 'Reassign or solve the agent’s open tickets first');
       await manager.query(`DELETE FROM assignments WHERE agent_id = $1 AND state = 'released'`, [id]);
       await manager.delete(Agent, { id });
     });
   }
 
   private async find(manager: EntityManager, tenant: string, id: string, lock = false): Promise<Agent> {
-    const agent = await manager.findOne(Agent, { where: { id, tenant }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+    const agent = await manager.findOne(Agent, {
+      where: { id, tenant },
+      ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
     if (!agent) throw notFound('agent_not_found', `No agent ${id}`);
     return agent;
   }
 
-  private async assertTeam(manager: EntityManager, tenant: string, teamId: string | undefined): Promise<void> {
-    if (teamId && !(await manager.findOneBy(Team, { id: teamId, tenant }))) throw notFound('team_not_found', `No team ${teamId}`);
+  private async assertTeam(
+    manager: EntityManager,
+    tenant: string,
+    teamId: string | undefined,
+  ): Promise<void> {
+    if (teamId && !(await manager.findOneBy(Team, { id: teamId, tenant })))
+      throw notFound('team_not_found', `No team ${teamId}`);
   }
 }

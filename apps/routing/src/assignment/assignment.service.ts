@@ -41,8 +41,14 @@ export class AssignmentService {
 
   /** Assigns a new ticket or queues it. A ticket already assigned or queued is left alone. */
   async route(manager: EntityManager, ticket: TicketToRoute, cause: RoutingCause): Promise<void> {
-    const assigned = await manager.findOneBy(Assignment, { tenant: ticket.tenant, ticketId: ticket.ticketId });
-    const queued = await manager.findOneBy(QueuedTicket, { tenant: ticket.tenant, ticketId: ticket.ticketId });
+    const assigned = await manager.findOneBy(Assignment, {
+      tenant: ticket.tenant,
+      ticketId: ticket.ticketId,
+    });
+    const queued = await manager.findOneBy(QueuedTicket, {
+      tenant: ticket.tenant,
+      ticketId: ticket.ticketId,
+    });
     if (assigned || queued) return;
     if (await this.tryAssign(manager, ticket, cause)) return;
 
@@ -60,18 +66,32 @@ export class AssignmentService {
     const reason = 'no online agent with free capacity and the required skills';
     await this.outbox.append(
       manager,
-      buildEvent('ticket.queued', { ticketId: ticket.ticketId, reason, queuedAt: new Date().toISOString() }, this.meta(ticket, cause)),
+      buildEvent(
+        'ticket.queued',
+        { ticketId: ticket.ticketId, reason, queuedAt: new Date().toISOString() },
+        this.meta(ticket, cause),
+      ),
     );
     this.outcomes.inc({ outcome: 'queued' });
   }
 
   /** A solved or closed ticket frees its agent's slot, which the queue may take at once. */
-  async release(manager: EntityManager, tenant: string, ticketId: string, cause: RoutingCause): Promise<void> {
+  async release(
+    manager: EntityManager,
+    tenant: string,
+    ticketId: string,
+    cause: RoutingCause,
+  ): Promise<void> {
     await manager.delete(QueuedTicket, { tenant, ticketId });
-    const assignment = await manager.findOne(Assignment, { where: { tenant, ticketId, state: 'active' }, lock: { mode: 'pessimistic_write' } });
+    const assignment = await manager.findOne(Assignment, {
+      where: { tenant, ticketId, state: 'active' },
+      lock: { mode: 'pessimistic_write' },
+    });
     if (!assignment) return;
     await manager.update(Assignment, { tenant, ticketId }, { state: 'released', releasedAt: new Date() });
-    await manager.query('UPDATE agents SET active_count = active_count - 1 WHERE id = $1', [assignment.agentId]);
+    await manager.query('UPDATE agents SET active_count = active_count - 1 WHERE id = $1', [
+      assignment.agentId,
+    ]);
     await this.drainQueue(manager, tenant, cause);
   }
 
@@ -92,8 +112,15 @@ export class AssignmentService {
     return placed;
   }
 
-  private async tryAssign(manager: EntityManager, ticket: TicketToRoute, cause: RoutingCause): Promise<boolean> {
-    const rules = await manager.find(RoutingRule, { where: { tenant: ticket.tenant }, order: { position: 'ASC', createdAt: 'ASC' } });
+  private async tryAssign(
+    manager: EntityManager,
+    ticket: TicketToRoute,
+    cause: RoutingCause,
+  ): Promise<boolean> {
+    const rules = await manager.find(RoutingRule, {
+      where: { tenant: ticket.tenant },
+      order: { position: 'ASC', createdAt: 'ASC' },
+    });
     const rule = rules.find((candidate) => ruleMatches(candidate, ticket));
     const requiredSkills = rule?.assign.requiredSkills ?? [];
     const teamId = rule?.assign.teamId ?? null;
@@ -109,18 +136,38 @@ export class AssignmentService {
     if (!agent) return false;
 
     const now = new Date();
-    await manager.query('UPDATE agents SET active_count = active_count + 1, last_assigned_at = $2 WHERE id = $1', [agent.id, now]);
+    await manager.query(
+      'UPDATE agents SET active_count = active_count + 1, last_assigned_at = $2 WHERE id = $1',
+      [agent.id, now],
+    );
     const reason = `least-loaded: ${agent.active_count} of ${agent.capacity} in use${rule ? `, rule ${rule.id}` : ''}`;
     await manager.upsert(
       Assignment,
-      { tenant: ticket.tenant, ticketId: ticket.ticketId, agentId: agent.id, teamId: agent.teamId, state: 'active', ruleId: rule?.id ?? null, reason, assignedAt: now, releasedAt: null },
+      {
+        tenant: ticket.tenant,
+        ticketId: ticket.ticketId,
+        agentId: agent.id,
+        teamId: agent.teamId,
+        state: 'active',
+        ruleId: rule?.id ?? null,
+        reason,
+        assignedAt: now,
+        releasedAt: null,
+      },
       ['tenant', 'ticketId'],
     );
     await this.outbox.append(
       manager,
       buildEvent(
         'ticket.assigned',
-        { ticketId: ticket.ticketId, agentId: agent.id, teamId: agent.teamId, agent: { name: agent.name, email: agent.email }, reason, assignedAt: now.toISOString() },
+        {
+          ticketId: ticket.ticketId,
+          agentId: agent.id,
+          teamId: agent.teamId,
+          agent: { name: agent.name, email: agent.email },
+          reason,
+          assignedAt: now.toISOString(),
+        },
         this.meta(ticket, cause),
       ),
     );
@@ -132,6 +179,11 @@ export class AssignmentService {
   private meta(ticket: TicketToRoute, cause: RoutingCause): EventMeta {
     return cause.kind === 'event'
       ? causedBy(cause.event, ROUTING_SOURCE, ticket.ticketId)
-      : { source: ROUTING_SOURCE, subject: ticket.ticketId, tenant: ticket.tenant, correlationId: currentCorrelation()?.correlationId };
+      : {
+          source: ROUTING_SOURCE,
+          subject: ticket.ticketId,
+          tenant: ticket.tenant,
+          correlationId: currentCorrelation()?.correlationId,
+        };
   }
 }

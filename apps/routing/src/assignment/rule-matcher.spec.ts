@@ -1,11 +1,19 @@
 import { ruleMatches } from './rule-matcher';
 
-const ticket = { channel: 'email', priority: 'high', category: 'billing', tags: ['vip', 'refund'], language: 'tr' };
+const ticket = {
+  channel: 'email',
+  priority: 'high',
+  category: 'billing',
+  tags: ['vip', 'refund'],
+  language: 'tr',
+};
 
 describe('routing rule matching', () => {
   it('matches when every condition holds, and an empty match matches everything', () => {
     expect(ruleMatches({ match: {} }, ticket)).toBe(true);
-    expect(ruleMatches({ match: { channel: 'email', priority: 'high', tags: ['vip'], language: 'tr' } }, ticket)).toBe(true);
+    expect(
+      ruleMatches({ match: { channel: 'email', priority: 'high', tags: ['vip'], language: 'tr' } }, ticket),
+    ).toBe(true);
   });
 
   it.each([

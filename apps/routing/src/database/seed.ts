@@ -6,7 +6,9 @@ export async function seedRoutingDemo(dataSource: DataSource): Promise<void> {
     await manager.query(
       `INSERT INTO teams (tenant, name, skills) VALUES ('default', 'Support', '{}') ON CONFLICT (tenant, name) DO NOTHING`,
     );
-    const [team] = await manager.query<Array<{ id: string }>>(`SELECT id FROM teams WHERE tenant = 'default' AND name = 'Support'`);
+    const [team] = await manager.query<Array<{ id: string }>>(
+      `SELECT id FROM teams WHERE tenant = 'default' AND name = 'Support'`,
+    );
     const agents = [
       ['Ada Demo', 'ada@example.com', ['lang:en', 'lang:tr']],
       ['Bob Demo', 'bob@example.com', ['lang:en', 'lang:el']],

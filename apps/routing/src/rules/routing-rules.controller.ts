@@ -7,7 +7,14 @@ import { Team } from '../teams/team.entity';
 import { RoutingRuleDto } from './dto/routing-rule.dto';
 import { RoutingRule } from './routing-rule.entity';
 
-const view = ({ id, position, match, assign, createdAt, updatedAt }: RoutingRule) => ({ id, position, match, assign, createdAt, updatedAt });
+const view = ({ id, position, match, assign, createdAt, updatedAt }: RoutingRule) => ({
+  id,
+  position,
+  match,
+  assign,
+  createdAt,
+  updatedAt,
+});
 
 @ApiTags('routing rules')
 @ApiBearerAuth()
@@ -18,7 +25,11 @@ export class RoutingRulesController {
   @Get()
   @ApiOperation({ summary: 'The ordered rules; the first match decides (admin)' })
   async list(@Tenant() tenant: string) {
-    return (await this.dataSource.getRepository(RoutingRule).find({ where: { tenant }, order: { position: 'ASC', createdAt: 'ASC' } })).map(view);
+    return (
+      await this.dataSource
+        .getRepository(RoutingRule)
+        .find({ where: { tenant }, order: { position: 'ASC', createdAt: 'ASC' } })
+    ).map(view);
   }
 
   @Post()
@@ -31,7 +42,16 @@ export class RoutingRulesController {
         [tenant],
       );
       const { match, assign } = body;
-      return view(await manager.save(manager.create(RoutingRule, { tenant, position: body.position ?? next, match: { ...match }, assign: { ...assign } })));
+      return view(
+        await manager.save(
+          manager.create(RoutingRule, {
+            tenant,
+            position: body.position ?? next,
+            match: { ...match },
+            assign: { ...assign },
+          }),
+        ),
+      );
     });
   }
 
@@ -41,7 +61,11 @@ export class RoutingRulesController {
     return this.dataSource.transaction(async (manager) => {
       const rule = await this.find(manager, tenant, id);
       await this.assertTeam(manager, tenant, body.assign.teamId);
-      await manager.update(RoutingRule, { id }, { position: body.position ?? rule.position, match: { ...body.match }, assign: { ...body.assign } });
+      await manager.update(
+        RoutingRule,
+        { id },
+        { position: body.position ?? rule.position, match: { ...body.match }, assign: { ...body.assign } },
+      );
       return view(await manager.findOneByOrFail(RoutingRule, { id }));
     });
   }
@@ -60,7 +84,12 @@ export class RoutingRulesController {
     return rule;
   }
 
-  private async assertTeam(manager: EntityManager, tenant: string, teamId: string | undefined): Promise<void> {
-    if (teamId && !(await manager.findOneBy(Team, { id: teamId, tenant }))) throw notFound('team_not_found', `No team ${teamId}`);
+  private async assertTeam(
+    manager: EntityManager,
+    tenant: string,
+    teamId: string | undefined,
+  ): Promise<void> {
+    if (teamId && !(await manager.findOneBy(Team, { id: teamId, tenant })))
+      throw notFound('team_not_found', `No team ${teamId}`);
   }
 }

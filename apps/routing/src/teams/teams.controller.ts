@@ -8,7 +8,14 @@ import { Agent } from '../agents/agent.entity';
 import { CreateTeamDto, UpdateTeamDto } from './dto/team.dto';
 import { Team } from './team.entity';
 
-const view = ({ id, name, leadAgentId, skills, createdAt, updatedAt }: Team) => ({ id, name, leadAgentId, skills, createdAt, updatedAt });
+const view = ({ id, name, leadAgentId, skills, createdAt, updatedAt }: Team) => ({
+  id,
+  name,
+  leadAgentId,
+  skills,
+  createdAt,
+  updatedAt,
+});
 
 @ApiTags('teams')
 @ApiBearerAuth()
@@ -21,7 +28,11 @@ export class TeamsController {
   async create(@Tenant() tenant: string, @Body() body: CreateTeamDto) {
     await this.assertLead(this.dataSource.manager, tenant, body.leadAgentId);
     try {
-      return view(await this.dataSource.getRepository(Team).save({ ...body, tenant, leadAgentId: body.leadAgentId ?? null }));
+      return view(
+        await this.dataSource
+          .getRepository(Team)
+          .save({ ...body, tenant, leadAgentId: body.leadAgentId ?? null }),
+      );
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict('team_exists', 'A team with this name exists');
       throw error;
@@ -31,7 +42,9 @@ export class TeamsController {
   @Get()
   @ApiOperation({ summary: 'List teams (admin)' })
   async list(@Tenant() tenant: string) {
-    return (await this.dataSource.getRepository(Team).find({ where: { tenant }, order: { name: 'ASC' } })).map(view);
+    return (
+      await this.dataSource.getRepository(Team).find({ where: { tenant }, order: { name: 'ASC' } })
+    ).map(view);
   }
 
   @Get(':id')
@@ -65,7 +78,12 @@ export class TeamsController {
     return team;
   }
 
-  private async assertLead(manager: EntityManager, tenant: string, agentId: string | undefined): Promise<void> {
-    if (agentId && !(await manager.findOneBy(Agent, { id: agentId, tenant }))) throw notFound('agent_not_found', `No agent ${agentId}`);
+  private async assertLead(
+    manager: EntityManager,
+    tenant: string,
+    agentId: string | undefined,
+  ): Promise<void> {
+    if (agentId && !(await manager.findOneBy(Agent, { id: agentId, tenant })))
+      throw notFound('agent_not_found', `No agent ${agentId}`);
   }
 }

@@ -7,7 +7,14 @@ import { conflict, notFound, Tenant, uuidParam } from '@app/http';
 import { Calendar } from './calendar.entity';
 import { CalendarDto } from './dto/calendar.dto';
 
-const view = ({ id, name, timezone, weekly, holidays, createdAt }: Calendar) => ({ id, name, timezone, weekly, holidays, createdAt });
+const view = ({ id, name, timezone, weekly, holidays, createdAt }: Calendar) => ({
+  id,
+  name,
+  timezone,
+  weekly,
+  holidays,
+  createdAt,
+});
 
 @ApiTags('calendars')
 @ApiBearerAuth()
@@ -19,7 +26,11 @@ export class CalendarsController {
   @ApiOperation({ summary: 'Add a business-hours calendar (admin)' })
   async create(@Tenant() tenant: string, @Body() body: CalendarDto) {
     try {
-      return view(await this.dataSource.getRepository(Calendar).save({ ...body, tenant, holidays: body.holidays ?? [] }));
+      return view(
+        await this.dataSource
+          .getRepository(Calendar)
+          .save({ ...body, tenant, holidays: body.holidays ?? [] }),
+      );
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict('calendar_exists', 'A calendar with this name exists');
       throw error;
@@ -29,7 +40,9 @@ export class CalendarsController {
   @Get()
   @ApiOperation({ summary: 'List calendars (admin)' })
   async list(@Tenant() tenant: string) {
-    return (await this.dataSource.getRepository(Calendar).find({ where: { tenant }, order: { name: 'ASC' } })).map(view);
+    return (
+      await this.dataSource.getRepository(Calendar).find({ where: { tenant }, order: { name: 'ASC' } })
+    ).map(view);
   }
 
   @Get(':id')

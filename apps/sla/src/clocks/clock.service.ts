@@ -13,7 +13,10 @@ const METRIC_TARGET: Array<[SlaMetric, keyof PolicyTargets]> = [
   ['resolution', 'resolution'],
 ];
 
-export function policyMatches(policy: Pick<SlaPolicy, 'match'>, ticket: EventEnvelope<'ticket.created'>['data']): boolean {
+export function policyMatches(
+  policy: Pick<SlaPolicy, 'match'>,
+  ticket: EventEnvelope<'ticket.created'>['data'],
+): boolean {
   const { match } = policy;
   if (match.priority && match.priority !== ticket.priority) return false;
   if (match.channel && match.channel !== ticket.channel) return false;
@@ -57,7 +60,19 @@ export class ClockService {
         .createQueryBuilder()
         .insert()
         .into(SlaClock)
-        .values({ tenant: event.tenant, ticketId: event.data.ticketId, metric, policyId: policy.id, policyVersion: policy.version, target, startedAt, dueAt, state: 'running', epoch: 0, explanation })
+        .values({
+          tenant: event.tenant,
+          ticketId: event.data.ticketId,
+          metric,
+          policyId: policy.id,
+          policyVersion: policy.version,
+          target,
+          startedAt,
+          dueAt,
+          state: 'running',
+          epoch: 0,
+          explanation,
+        })
         .orIgnore()
         .returning('id')
         .execute();
@@ -67,7 +82,16 @@ export class ClockService {
         manager,
         buildEvent(
           'sla.started',
-          { ticketId: event.data.ticketId, clockId, metric, policyId: policy.id, policyVersion: policy.version, target, startedAt: startedAt.toISOString(), dueAt: dueAt.toISOString() },
+          {
+            ticketId: event.data.ticketId,
+            clockId,
+            metric,
+            policyId: policy.id,
+            policyVersion: policy.version,
+            target,
+            startedAt: startedAt.toISOString(),
+            dueAt: dueAt.toISOString(),
+          },
           slaMeta(event.tenant, event.data.ticketId, event),
         ),
       );
@@ -89,7 +113,13 @@ export class ClockService {
       manager,
       buildEvent(
         'sla.met',
-        { ticketId: clock.ticketId, clockId: clock.id, metric: clock.metric, dueAt: clock.dueAt.toISOString(), metAt: metAt.toISOString() },
+        {
+          ticketId: clock.ticketId,
+          clockId: clock.id,
+          metric: clock.metric,
+          dueAt: clock.dueAt.toISOString(),
+          metAt: metAt.toISOString(),
+        },
         slaMeta(event.tenant, clock.ticketId, event),
       ),
     );

@@ -15,13 +15,23 @@ export class TicketEventsConsumer {
   }
 
   @EventPattern('ticket.message.added')
-  async onMessage(@Payload() event: EventEnvelope<'ticket.message.added'>, @Ctx() ctx: EventContext): Promise<void> {
+  async onMessage(
+    @Payload() event: EventEnvelope<'ticket.message.added'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
     if (event.data.firstResponse) await this.clocks.firstResponse(ctx.manager, event);
   }
 
   /** Escalations notify the assignee, so each clock remembers who that is. */
   @EventPattern('ticket.assigned')
-  async onAssigned(@Payload() event: EventEnvelope<'ticket.assigned'>, @Ctx() ctx: EventContext): Promise<void> {
-    await ctx.manager.update(SlaClock, { tenant: event.tenant, ticketId: event.data.ticketId }, { assigneeId: event.data.agentId });
+  async onAssigned(
+    @Payload() event: EventEnvelope<'ticket.assigned'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    await ctx.manager.update(
+      SlaClock,
+      { tenant: event.tenant, ticketId: event.data.ticketId },
+      { assigneeId: event.data.agentId },
+    );
   }
 }

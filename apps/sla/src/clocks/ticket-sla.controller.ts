@@ -13,9 +13,13 @@ export class TicketSlaController {
 
   @Get(':id/sla')
   @Roles('agent')
-  @ApiOperation({ summary: "Every SLA clock of a ticket: target, due time, state and how the due time was computed" })
+  @ApiOperation({
+    summary: 'Every SLA clock of a ticket: target, due time, state and how the due time was computed',
+  })
   async clocks(@Tenant() tenant: string, @Param('id', uuidParam()) ticketId: string) {
-    const clocks = await this.dataSource.getRepository(SlaClock).find({ where: { tenant, ticketId }, order: { metric: 'ASC' } });
+    const clocks = await this.dataSource
+      .getRepository(SlaClock)
+      .find({ where: { tenant, ticketId }, order: { metric: 'ASC' } });
     if (clocks.length === 0) throw notFound('sla_not_found', `No SLA clocks for ticket ${ticketId}`);
     return {
       ticketId,

@@ -1,7 +1,9 @@
 import { type DataSource } from 'typeorm';
 
 const ALWAYS = JSON.stringify(
-  Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => [day, [['00:00', '24:00']]])),
+  Object.fromEntries(
+    ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => [day, [['00:00', '24:00']]]),
+  ),
 );
 
 /**
@@ -16,7 +18,12 @@ export async function seedSlaDemo(dataSource: DataSource): Promise<void> {
       [ALWAYS],
     );
     const policies = [
-      { name: 'Urgent demo', position: 0, match: { priority: 'urgent' }, targets: { firstResponse: 'PT30S', resolution: 'PT4H' } },
+      {
+        name: 'Urgent demo',
+        position: 0,
+        match: { priority: 'urgent' },
+        targets: { firstResponse: 'PT30S', resolution: 'PT4H' },
+      },
       { name: 'Default', position: 1000, match: {}, targets: { firstResponse: 'PT1H', resolution: 'P1D' } },
     ];
     for (const policy of policies) {

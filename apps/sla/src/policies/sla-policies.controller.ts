@@ -45,7 +45,9 @@ export class SlaPoliciesController {
   @Get()
   @ApiOperation({ summary: 'Current version of every active policy, in match order (admin)' })
   async list(@Tenant() tenant: string) {
-    const policies = await this.dataSource.getRepository(SlaPolicy).find({ where: { tenant, current: true, active: true }, order: { position: 'ASC', createdAt: 'ASC' } });
+    const policies = await this.dataSource
+      .getRepository(SlaPolicy)
+      .find({ where: { tenant, current: true, active: true }, order: { position: 'ASC', createdAt: 'ASC' } });
     return policies.map(view);
   }
 
@@ -62,7 +64,16 @@ export class SlaPoliciesController {
       const previous = await this.current(manager, tenant, id, true);
       await this.assertCalendar(manager, tenant, body.calendarId);
       await manager.update(SlaPolicy, { id, version: previous.version }, { current: false });
-      return view(await this.saveVersion(manager, tenant, id, previous.version + 1, body, body.position ?? previous.position));
+      return view(
+        await this.saveVersion(
+          manager,
+          tenant,
+          id,
+          previous.version + 1,
+          body,
+          body.position ?? previous.position,
+        ),
+      );
     });
   }
 
@@ -76,7 +87,14 @@ export class SlaPoliciesController {
     });
   }
 
-  private saveVersion(manager: EntityManager, tenant: string, id: string, version: number, body: SlaPolicyDto, position: number): Promise<SlaPolicy> {
+  private saveVersion(
+    manager: EntityManager,
+    tenant: string,
+    id: string,
+    version: number,
+    body: SlaPolicyDto,
+    position: number,
+  ): Promise<SlaPolicy> {
     return manager.save(
       manager.create(SlaPolicy, {
         id,
@@ -96,7 +114,12 @@ export class SlaPoliciesController {
     );
   }
 
-  private async current(manager: EntityManager, tenant: string, id: string, lock = false): Promise<SlaPolicy> {
+  private async current(
+    manager: EntityManager,
+    tenant: string,
+    id: string,
+    lock = false,
+  ): Promise<SlaPolicy> {
     const policy = await manager.findOne(SlaPolicy, {
       where: { tenant, id, current: true, active: true },
       ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
@@ -105,7 +128,12 @@ export class SlaPoliciesController {
     return policy;
   }
 
-  private async assertCalendar(manager: EntityManager, tenant: string, calendarId: string | undefined): Promise<void> {
-    if (calendarId && !(await manager.findOneBy(Calendar, { id: calendarId, tenant }))) throw notFound('calendar_not_found', `No calendar ${calendarId}`);
+  private async assertCalendar(
+    manager: EntityManager,
+    tenant: string,
+    calendarId: string | undefined,
+  ): Promise<void> {
+    if (calendarId && !(await manager.findOneBy(Calendar, { id: calendarId, tenant })))
+      throw notFound('calendar_not_found', `No calendar ${calendarId}`);
   }
 }

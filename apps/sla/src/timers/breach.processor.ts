@@ -1,4 +1,10 @@
-import { type OnApplicationBootstrap, Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import {
+  type OnApplicationBootstrap,
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Job, Worker } from 'bullmq';
 import { type Redis } from 'ioredis';
@@ -38,7 +44,12 @@ export class BreachProcessor implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly outbox: OutboxWriter,
     metrics: MetricsService,
   ) {
-    this.lateness = metrics.histogram('sla_timer_lateness_seconds', 'How late a breach fired after its due time', ['metric'], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 60]);
+    this.lateness = metrics.histogram(
+      'sla_timer_lateness_seconds',
+      'How late a breach fired after its due time',
+      ['metric'],
+      [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 60],
+    );
     this.breaches = metrics.counter('sla_breaches_total', 'SLA breaches', ['metric']);
   }
 
@@ -54,7 +65,11 @@ export class BreachProcessor implements OnApplicationBootstrap, OnModuleDestroy 
     });
     this.worker.on('failed', (job, error) => {
       const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
-      this.logger[final ? 'error' : 'warn']({ msg: final ? 'SLA timer failed for good; the reconciler will retry it' : 'SLA timer failed; retrying', jobId: job?.id, error: error.message });
+      this.logger[final ? 'error' : 'warn']({
+        msg: final ? 'SLA timer failed for good; the reconciler will retry it' : 'SLA timer failed; retrying',
+        jobId: job?.id,
+        error: error.message,
+      });
     });
     this.worker.on('error', (error) => this.logger.error({ msg: 'SLA worker error', error: error.message }));
   }
@@ -83,7 +98,10 @@ export class BreachProcessor implements OnApplicationBootstrap, OnModuleDestroy 
 
   private async tryFire(clockId: string, epoch: number): Promise<BreachOutcome | { waitMs: number }> {
     return this.dataSource.transaction(async (manager) => {
-      const clock = await manager.findOne(SlaClock, { where: { id: clockId }, lock: { mode: 'pessimistic_write' } });
+      const clock = await manager.findOne(SlaClock, {
+        where: { id: clockId },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!clock || clock.state !== 'running' || clock.epoch !== epoch) return 'stale' as const;
       const now = new Date();
       if (clock.dueAt.getTime() > now.getTime()) return { waitMs: clock.dueAt.getTime() - now.getTime() };
@@ -92,13 +110,26 @@ export class BreachProcessor implements OnApplicationBootstrap, OnModuleDestroy 
         manager,
         buildEvent(
           'sla.breached',
-          { ticketId: clock.ticketId, clockId: clock.id, metric: clock.metric, policyId: clock.policyId, policyVersion: clock.policyVersion, dueAt: clock.dueAt.toISOString(), breachedAt: now.toISOString() },
+          {
+            ticketId: clock.ticketId,
+            clockId: clock.id,
+            metric: clock.metric,
+            policyId: clock.policyId,
+            policyVersion: clock.policyVersion,
+            dueAt: clock.dueAt.toISOString(),
+            breachedAt: now.toISOString(),
+          },
           slaMeta(clock.tenant, clock.ticketId),
         ),
       );
       this.lateness.observe({ metric: clock.metric }, (now.getTime() - clock.dueAt.getTime()) / 1000);
       this.breaches.inc({ metric: clock.metric });
-      this.logger.log({ msg: 'SLA breached', ticketId: clock.ticketId, clockId: clock.id, metric: clock.metric });
+      this.logger.log({
+        msg: 'SLA breached',
+        ticketId: clock.ticketId,
+        clockId: clock.id,
+        metric: clock.metric,
+      });
       return 'breached' as const;
     });
   }

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { type SlaConfig } from '../config/sla.config';
@@ -29,7 +35,12 @@ export class TimerReconciler implements OnApplicationBootstrap, OnModuleDestroy 
     this.timer = setInterval(() => {
       this.running ??= this.reconcile()
         .then(() => undefined)
-        .catch((error: unknown) => this.logger.error({ msg: 'Timer reconciliation failed; next round retries', error: (error as Error).name }))
+        .catch((error: unknown) =>
+          this.logger.error({
+            msg: 'Timer reconciliation failed; next round retries',
+            error: (error as Error).name,
+          }),
+        )
         .finally(() => (this.running = undefined));
     }, this.config.timers.reconcileIntervalMs);
   }
@@ -54,7 +65,8 @@ export class TimerReconciler implements OnApplicationBootstrap, OnModuleDestroy 
         rearmed += 1;
       }
     }
-    if (rearmed + fired > 0) this.logger.warn({ msg: 'Reconciled SLA timers Redis had lost', rearmed, fired });
+    if (rearmed + fired > 0)
+      this.logger.warn({ msg: 'Reconciled SLA timers Redis had lost', rearmed, fired });
     return { rearmed, fired };
   }
 }

@@ -13,7 +13,6 @@ export interface BreachJob {
   data: { clockId: string; epoch: number };
 }
 
-
 /** Deterministic per clock and epoch: re-arming the same deadline is a no-op, a new epoch a new job. */
 export function breachJobId(clockId: string, epoch: number): string {
   return `breach-${clockId}-${epoch}`;

@@ -53,7 +53,11 @@ export class SlaTimers implements OnModuleInit, OnModuleDestroy {
     try {
       await this.jobs.queue.remove(breachJobId(clockId, epoch));
     } catch (error) {
-      this.logger.warn({ msg: 'Could not remove a stale SLA timer; it will no-op when it fires', clockId, error: (error as Error).message });
+      this.logger.warn({
+        msg: 'Could not remove a stale SLA timer; it will no-op when it fires',
+        clockId,
+        error: (error as Error).message,
+      });
     }
   }
 

@@ -134,7 +134,10 @@ export class OutboxRelay {
       }
       // A full batch means more are waiting: go again at once.
       if (published < this.options.batchSize) {
-        const delay = failures > 0 ? Math.min(this.options.pollIntervalMs * 2 ** failures, 5_000) : this.options.pollIntervalMs;
+        const delay =
+          failures > 0
+            ? Math.min(this.options.pollIntervalMs * 2 ** failures, 5_000)
+            : this.options.pollIntervalMs;
         await this.sleep(delay);
       }
     }

@@ -8,14 +8,17 @@ export class OutboxWriter {
   async append(manager: EntityManager, ...events: Array<EventEnvelope<EventType> | AnyEvent>): Promise<void> {
     if (events.length === 0) return;
     for (const event of events) {
-      await manager.query('INSERT INTO outbox (event_id, topic, key, payload, tenant) VALUES ($1, $2, $3, $4, $5)', [
-        event.id,
-        topicOf(event.type),
-        // The ticket id keeps one ticket's events on one partition, in order.
-        event.subject ?? event.id,
-        JSON.stringify(event),
-        event.tenant,
-      ]);
+      await manager.query(
+        'INSERT INTO outbox (event_id, topic, key, payload, tenant) VALUES ($1, $2, $3, $4, $5)',
+        [
+          event.id,
+          topicOf(event.type),
+          // The ticket id keeps one ticket's events on one partition, in order.
+          event.subject ?? event.id,
+          JSON.stringify(event),
+          event.tenant,
+        ],
+      );
     }
   }
 }

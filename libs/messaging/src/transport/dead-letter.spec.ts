@@ -1,7 +1,12 @@
 import { deadLetterMessage } from './dead-letter';
 
 describe('dead letters', () => {
-  const original = { key: Buffer.from('ticket-1'), value: Buffer.from('{"broken"'), headers: { traceparent: 'abc' }, offset: '42' };
+  const original = {
+    key: Buffer.from('ticket-1'),
+    value: Buffer.from('{"broken"'),
+    headers: { traceparent: 'abc' },
+    offset: '42',
+  };
   const cause = {
     originalTopic: 'staging.tickets.inbound.v1',
     partition: 2,

@@ -18,7 +18,10 @@ const MAX_DETAIL = 1_000;
  * The dead letter keeps the original key, value and headers, so it can be fixed and republished,
  * and says in `dlq-*` headers where it came from and why it failed.
  */
-export function deadLetterMessage(message: Pick<KafkaMessage, 'key' | 'value' | 'headers' | 'offset'>, cause: DeadLetterCause) {
+export function deadLetterMessage(
+  message: Pick<KafkaMessage, 'key' | 'value' | 'headers' | 'offset'>,
+  cause: DeadLetterCause,
+) {
   const headers: IHeaders = {
     ...message.headers,
     'dlq-reason': cause.reason,

@@ -3,7 +3,11 @@ import { QueryFailedError } from 'typeorm';
 import { describeFailure, isTransientFailure } from './failure-kind';
 
 function pgError(code: string): QueryFailedError {
-  return new QueryFailedError('SELECT 1', [], Object.assign(new Error('duplicate key (email)=(x@example.com)'), { code }));
+  return new QueryFailedError(
+    'SELECT 1',
+    [],
+    Object.assign(new Error('duplicate key (email)=(x@example.com)'), { code }),
+  );
 }
 
 describe('failure classification', () => {

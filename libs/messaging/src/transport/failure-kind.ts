@@ -28,6 +28,7 @@ function errorCode(error: unknown): string | undefined {
   const driver = (error as { driverError?: { code?: unknown } }).driverError?.code;
   if (typeof driver === 'string') return driver;
   // "Connection terminated unexpectedly" from pg carries no code.
-  if (error instanceof Error && /Connection terminated|connect ECONNREFUSED/.test(error.message)) return 'ECONNRESET';
+  if (error instanceof Error && /Connection terminated|connect ECONNREFUSED/.test(error.message))
+    return 'ECONNRESET';
   return undefined;
 }

@@ -3,7 +3,14 @@ import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { type Consumer, type EachMessagePayload, type Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { type DataSource } from 'typeorm';
-import { type AnyEvent, InvalidEventError, isEventType, parseEvent, type Topic, topicOf } from '@app/contracts';
+import {
+  type AnyEvent,
+  InvalidEventError,
+  isEventType,
+  parseEvent,
+  type Topic,
+  topicOf,
+} from '@app/contracts';
 import { runWithCorrelation } from '@app/observability';
 import { claimEvent } from '../inbox/claim-event';
 import { type KafkaProducer } from '../kafka/kafka-producer';
@@ -126,13 +133,19 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.joined = false;
       if (payload.restart) {
-        this.logger.warn({ msg: 'Kafka consumer crashed; kafkajs restarts it', error: describeFailure(payload.error) });
+        this.logger.warn({
+          msg: 'Kafka consumer crashed; kafkajs restarts it',
+          error: describeFailure(payload.error),
+        });
       } else if (!this.stopping) {
         this.options.onFatal(payload.error);
       }
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: topics.map((topic) => this.options.topics.physical(topic)), fromBeginning: true });
+    await consumer.subscribe({
+      topics: topics.map((topic) => this.options.topics.physical(topic)),
+      fromBeginning: true,
+    });
     await consumer.run({ autoCommit: false, eachMessage: (payload) => this.consume(payload) });
     this.logger.log({ msg: 'Consuming', groupId: this.options.groupId, topics });
   }
@@ -144,7 +157,9 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const outcome = await this.process(payload, logicalTopic);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     // Only now is the effect durable; committing earlier could lose the event in a crash (R1).
-    await this.consumer?.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+    await this.consumer?.commitOffsets([
+      { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
+    ]);
     this.options.onConsumed?.(logicalTopic, outcome.type, outcome.outcome, seconds);
   }
 
@@ -164,7 +179,11 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const handler = this.getHandlerByPattern(event.type);
     if (!handler) return { type: event.type, outcome: 'ignored' };
 
-    const correlation = { correlationId: event.correlationid ?? event.id, causationId: event.id, tenant: event.tenant };
+    const correlation = {
+      correlationId: event.correlationid ?? event.id,
+      causationId: event.id,
+      tenant: event.tenant,
+    };
     for (let attempt = 1; ; attempt++) {
       try {
         const applied = await runWithCorrelation(correlation, () =>
@@ -190,17 +209,37 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         if (isTransientFailure(error)) {
           this.stuckSince ??= Date.now();
           const delay = Math.min(this.options.retryMs * 2 ** Math.min(attempt, 10), MAX_TRANSIENT_BACKOFF_MS);
-          this.logger.warn({ msg: 'Infrastructure failure; retrying event', type: event.type, eventId: event.id, failure, attempt, delay });
+          this.logger.warn({
+            msg: 'Infrastructure failure; retrying event',
+            type: event.type,
+            eventId: event.id,
+            failure,
+            attempt,
+            delay,
+          });
           await this.pause(delay, () => payload.heartbeat());
           continue;
         }
         if (attempt >= this.options.maxAttempts) {
-          this.logger.error({ msg: 'Handler kept failing; dead-lettering event', type: event.type, eventId: event.id, failure, attempt, stack: error instanceof Error ? error.stack : undefined });
+          this.logger.error({
+            msg: 'Handler kept failing; dead-lettering event',
+            type: event.type,
+            eventId: event.id,
+            failure,
+            attempt,
+            stack: error instanceof Error ? error.stack : undefined,
+          });
           await this.deadLetter(payload, topic, 'handler_failed', failure, attempt);
           this.stuckSince = undefined;
           return { type: event.type, outcome: 'dead_lettered' };
         }
-        this.logger.warn({ msg: 'Handler failed; retrying event', type: event.type, eventId: event.id, failure, attempt });
+        this.logger.warn({
+          msg: 'Handler failed; retrying event',
+          type: event.type,
+          eventId: event.id,
+          failure,
+          attempt,
+        });
         await this.pause(this.options.retryMs * 2 ** (attempt - 1), () => payload.heartbeat());
       }
     }
@@ -233,7 +272,16 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       attempts,
       failedAt: new Date(),
     });
-    await this.options.producer.send([{ topic: this.options.topics.deadLetter(topic), messages: [deadLetter] }]);
-    this.logger.warn({ msg: 'Message dead-lettered', topic, partition, offset: message.offset, reason, detail });
+    await this.options.producer.send([
+      { topic: this.options.topics.deadLetter(topic), messages: [deadLetter] },
+    ]);
+    this.logger.warn({
+      msg: 'Message dead-lettered',
+      topic,
+      partition,
+      offset: message.offset,
+      reason,
+      detail,
+    });
   }
 }

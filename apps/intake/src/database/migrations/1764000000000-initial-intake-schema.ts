@@ -46,7 +46,9 @@ export class InitialIntakeSchema1764000000000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now(),
         UNIQUE (tenant, reference)
       )`);
-    await runner.query('CREATE UNIQUE INDEX tickets_external_id_idx ON tickets (tenant, external_id) WHERE external_id IS NOT NULL');
+    await runner.query(
+      'CREATE UNIQUE INDEX tickets_external_id_idx ON tickets (tenant, external_id) WHERE external_id IS NOT NULL',
+    );
     await runner.query('CREATE INDEX tickets_list_idx ON tickets (tenant, created_at DESC, id DESC)');
     await runner.query('CREATE INDEX tickets_customer_idx ON tickets (tenant, customer_id)');
     await runner.query('CREATE INDEX tickets_assignee_idx ON tickets (tenant, assignee_id)');

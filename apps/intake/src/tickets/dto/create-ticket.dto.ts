@@ -17,7 +17,9 @@ import { TagsField } from './ticket-fields';
 export class CustomerDto {
   // The identity requirement is expressed on email: it is required only when phone and handle are absent.
   @ApiPropertyOptional({ example: 'ayse@example.com' })
-  @ValidateIf((customer: CustomerDto) => customer.email !== undefined || (!customer.phone && !customer.handle))
+  @ValidateIf(
+    (customer: CustomerDto) => customer.email !== undefined || (!customer.phone && !customer.handle),
+  )
   @IsEmail({}, { message: 'customer needs a valid email, or a phone or handle' })
   @MaxLength(320)
   email?: string;

@@ -1,7 +1,14 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
-import { CHANNELS, type Channel, type Priority, PRIORITIES, type TicketStatus, TICKET_STATUSES } from '@app/contracts';
+import {
+  CHANNELS,
+  type Channel,
+  type Priority,
+  PRIORITIES,
+  type TicketStatus,
+  TICKET_STATUSES,
+} from '@app/contracts';
 
 export class ListTicketsQuery {
   @ApiPropertyOptional({ enum: TICKET_STATUSES })

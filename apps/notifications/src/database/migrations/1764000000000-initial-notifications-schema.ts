@@ -41,7 +41,9 @@ export class InitialNotificationsSchema1764000000000 implements MigrationInterfa
         sent_at timestamptz,
         UNIQUE (tenant, ticket_id, reason, epoch)
       )`);
-    await runner.query(`CREATE INDEX deliveries_pending_idx ON deliveries (created_at) WHERE state = 'pending'`);
+    await runner.query(
+      `CREATE INDEX deliveries_pending_idx ON deliveries (created_at) WHERE state = 'pending'`,
+    );
     await createMessagingTables(runner);
   }
 

@@ -71,7 +71,9 @@ export class InitialRoutingSchema1764000000000 implements MigrationInterface {
         queued_at timestamptz NOT NULL,
         PRIMARY KEY (tenant, ticket_id)
       )`);
-    await runner.query('CREATE INDEX routing_queue_order_idx ON routing_queue (tenant, priority_rank, queued_at)');
+    await runner.query(
+      'CREATE INDEX routing_queue_order_idx ON routing_queue (tenant, priority_rank, queued_at)',
+    );
     await createMessagingTables(runner);
   }
 

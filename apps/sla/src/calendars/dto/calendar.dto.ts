@@ -1,5 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength, Validate, type ValidatorConstraintInterface, ValidatorConstraint } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  Validate,
+  type ValidatorConstraintInterface,
+  ValidatorConstraint,
+} from 'class-validator';
 import { type WeeklyHours } from '../calendar.entity';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -13,7 +25,13 @@ class WeeklyHoursConstraint implements ValidatorConstraintInterface {
       ([day, ranges]) =>
         DAYS.includes(day) &&
         Array.isArray(ranges) &&
-        ranges.every((range) => Array.isArray(range) && range.length === 2 && range.every((t) => typeof t === 'string' && TIME.test(t)) && range[0] < range[1]),
+        ranges.every(
+          (range) =>
+            Array.isArray(range) &&
+            range.length === 2 &&
+            range.every((t) => typeof t === 'string' && TIME.test(t)) &&
+            range[0] < range[1],
+        ),
     );
   }
 
@@ -42,6 +60,14 @@ class TimezoneConstraint implements ValidatorConstraintInterface {
 export class CalendarDto {
   @ApiProperty({ example: 'Istanbul office' }) @IsString() @IsNotEmpty() @MaxLength(200) name: string;
   @ApiProperty({ example: 'Europe/Istanbul' }) @Validate(TimezoneConstraint) timezone: string;
-  @ApiProperty({ example: { mon: [['09:00', '17:00']] } }) @IsObject() @Validate(WeeklyHoursConstraint) weekly: WeeklyHours;
-  @ApiPropertyOptional({ example: ['2026-10-29'] }) @IsOptional() @IsArray() @ArrayMaxSize(366) @Matches(/^\d{4}-\d{2}-\d{2}$/, { each: true, message: 'holidays must be YYYY-MM-DD dates' }) holidays?: string[];
+  @ApiProperty({ example: { mon: [['09:00', '17:00']] } })
+  @IsObject()
+  @Validate(WeeklyHoursConstraint)
+  weekly: WeeklyHours;
+  @ApiPropertyOptional({ example: ['2026-10-29'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(366)
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { each: true, message: 'holidays must be YYYY-MM-DD dates' })
+  holidays?: string[];
 }

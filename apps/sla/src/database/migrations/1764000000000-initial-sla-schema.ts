@@ -35,7 +35,9 @@ export class InitialSlaSchema1764000000000 implements MigrationInterface {
         PRIMARY KEY (id, version)
       )`);
     await runner.query('CREATE UNIQUE INDEX sla_policies_current_idx ON sla_policies (id) WHERE current');
-    await runner.query('CREATE INDEX sla_policies_match_idx ON sla_policies (tenant, position) WHERE current AND active');
+    await runner.query(
+      'CREATE INDEX sla_policies_match_idx ON sla_policies (tenant, position) WHERE current AND active',
+    );
     await runner.query(`
       CREATE TABLE sla_clocks (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -26,36 +26,82 @@ export class PolicyMatchDto {
   @ApiPropertyOptional({ enum: PRIORITIES }) @IsOptional() @IsIn(PRIORITIES) priority?: Priority;
   @ApiPropertyOptional({ enum: CHANNELS }) @IsOptional() @IsIn(CHANNELS) channel?: Channel;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(LIMITS.category) category?: string;
-  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.tags) @IsString({ each: true }) tags?: string[];
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(LIMITS.tags)
+  @IsString({ each: true })
+  tags?: string[];
 }
 
 export class PolicyTargetsDto {
-  @ApiPropertyOptional({ example: 'PT1H' }) @IsOptional() @Matches(DURATION, { message: DURATION_MESSAGE }) firstResponse?: string;
-  @ApiPropertyOptional({ example: 'PT4H' }) @IsOptional() @Matches(DURATION, { message: DURATION_MESSAGE }) nextResponse?: string;
-  @ApiPropertyOptional({ example: 'P2D' }) @IsOptional() @Matches(DURATION, { message: DURATION_MESSAGE }) resolution?: string;
+  @ApiPropertyOptional({ example: 'PT1H' })
+  @IsOptional()
+  @Matches(DURATION, { message: DURATION_MESSAGE })
+  firstResponse?: string;
+  @ApiPropertyOptional({ example: 'PT4H' })
+  @IsOptional()
+  @Matches(DURATION, { message: DURATION_MESSAGE })
+  nextResponse?: string;
+  @ApiPropertyOptional({ example: 'P2D' })
+  @IsOptional()
+  @Matches(DURATION, { message: DURATION_MESSAGE })
+  resolution?: string;
 }
 
 export class EscalationStepDto {
-  @ApiProperty({ example: 'PT30M', description: 'Offset from the breach' }) @Matches(DURATION, { message: DURATION_MESSAGE }) after: string;
-  @ApiProperty({ example: ['assignee'] }) @IsArray() @ArrayMaxSize(10) @IsString({ each: true }) notify: string[];
+  @ApiProperty({ example: 'PT30M', description: 'Offset from the breach' })
+  @Matches(DURATION, { message: DURATION_MESSAGE })
+  after: string;
+  @ApiProperty({ example: ['assignee'] })
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsString({ each: true })
+  notify: string[];
 }
 
 export class SlaPolicyDto {
   @ApiProperty({ example: 'Urgent tickets' }) @IsString() @IsNotEmpty() @MaxLength(200) name: string;
 
-  @ApiPropertyOptional({ description: 'Policies are tried lowest first; defaults to before the existing ones' })
-  @IsOptional() @IsInt() @Min(0) @Max(100_000) position?: number;
+  @ApiPropertyOptional({
+    description: 'Policies are tried lowest first; defaults to before the existing ones',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  position?: number;
 
   @ApiProperty({ type: PolicyMatchDto }) @ValidateNested() @Type(() => PolicyMatchDto) match: PolicyMatchDto;
-  @ApiProperty({ type: PolicyTargetsDto }) @ValidateNested() @Type(() => PolicyTargetsDto) targets: PolicyTargetsDto;
-  @ApiPropertyOptional({ description: 'Business-hours calendar; none means around the clock' }) @IsOptional() @IsUUID() calendarId?: string;
+  @ApiProperty({ type: PolicyTargetsDto })
+  @ValidateNested()
+  @Type(() => PolicyTargetsDto)
+  targets: PolicyTargetsDto;
+  @ApiPropertyOptional({ description: 'Business-hours calendar; none means around the clock' })
+  @IsOptional()
+  @IsUUID()
+  calendarId?: string;
 
   @ApiPropertyOptional({ enum: PAUSABLE, isArray: true, default: PAUSABLE })
-  @IsOptional() @IsArray() @IsIn(PAUSABLE, { each: true }) pauseOn?: TicketStatus[];
+  @IsOptional()
+  @IsArray()
+  @IsIn(PAUSABLE, { each: true })
+  pauseOn?: TicketStatus[];
 
   @ApiPropertyOptional({ example: [0.75], default: [0.75] })
-  @IsOptional() @IsArray() @ArrayMaxSize(10) @IsNumber({}, { each: true }) @Min(0.01, { each: true }) @Max(0.99, { each: true }) warnAt?: number[];
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsNumber({}, { each: true })
+  @Min(0.01, { each: true })
+  @Max(0.99, { each: true })
+  warnAt?: number[];
 
   @ApiPropertyOptional({ type: [EscalationStepDto] })
-  @IsOptional() @IsArray() @ArrayMaxSize(10) @ValidateNested({ each: true }) @Type(() => EscalationStepDto) escalation?: EscalationStepDto[];
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  @Type(() => EscalationStepDto)
+  escalation?: EscalationStepDto[];
 }

@@ -1,13 +1,7 @@
 import { z } from 'zod';
 import { defineEvent } from '../../define-event';
 import { Topic } from '../../topics';
-import {
-  channelSchema,
-  customerIdentitySchema,
-  LIMITS,
-  prioritySchema,
-  tagSchema,
-} from '../../values';
+import { channelSchema, customerIdentitySchema, LIMITS, prioritySchema, tagSchema } from '../../values';
 
 /** The body of `POST /v1/tickets`, and the `data` of an inbound `ticket.requested` CloudEvent. */
 export const ticketRequestSchema = z.strictObject({
