@@ -11,7 +11,7 @@ import { type Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { type KafkaConfig } from '@app/config';
 import { type Topic } from '@app/contracts';
-import { HealthService, MetricsService } from '@app/observability';
+import { createRootLogger, HealthService, MetricsService } from '@app/observability';
 import { createKafkaClient } from './kafka/kafka-client';
 import { KafkaProducer } from './kafka/kafka-producer';
 import { TopicNames } from './kafka/topic-names';
@@ -33,11 +33,14 @@ export interface MessagingOptions {
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
 
-function exitOnFatal(error: unknown): void {
-  new Logger('Messaging').fatal({
-    msg: 'Kafka consumer failed and cannot recover; exiting',
-    error: String(error),
-  });
+function exitOnFatal(client: string, error: unknown): void {
+  // Nest may still hold start-up lines in its buffer (the consumer can fail during start-up);
+  // write them, then the reason through a synchronous logger, so nothing is lost to exit().
+  Logger.flush();
+  createRootLogger(client).fatal(
+    { error: error instanceof Error ? { type: error.name, message: error.message } : String(error) },
+    'Kafka consumer failed and cannot recover; exiting',
+  );
   // Uncommitted offsets are redelivered and open transactions roll back, so exiting loses nothing.
   process.exit(1);
 }
@@ -135,7 +138,7 @@ export class MessagingModule {
               groupId: options.kafka.groupId,
               maxAttempts: options.kafka.handlerMaxAttempts,
               retryMs: options.kafka.handlerRetryMs,
-              onFatal: options.onFatal ?? exitOnFatal,
+              onFatal: options.onFatal ?? ((error: unknown) => exitOnFatal(options.kafka.clientId, error)),
               onConsumed: (topic, type, outcome, seconds) => {
                 consumed.inc({ topic, type, outcome });
                 duration.observe({ type }, seconds);

@@ -43,21 +43,22 @@ export class ServiceProcess {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    this.exited = new Promise((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-    await waitFor(
+    // 'close', not 'exit': only then has everything the process wrote reached `output`.
+    this.exited = new Promise((resolveExit) => child.once('close', (code) => resolveExit(code)));
+    const outcome = await waitFor(
       async () => {
-        if (child.exitCode !== null) {
-          throw new Error(
-            `${this.name} exited with ${child.exitCode}:\n${this.output.join('').slice(-3_000)}`,
-          );
-        }
+        if (child.exitCode !== null) return 'exited';
         const response = await fetch(`${this.url}/health/ready`).catch(() => undefined);
-        return response?.ok ?? false;
+        return response?.ok ? 'ready' : undefined;
       },
       { timeoutMs: 90_000, intervalMs: 250, description: `${this.name} to become ready` },
     ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n--- ${this.name} output ---\n${this.output.join('').slice(-3_000)}`);
+      throw new Error(`${String(error)}\n--- ${this.name} output ---\n${this.logs().slice(-3_000)}`);
     });
+    if (outcome === 'exited') {
+      const code = await this.exited;
+      throw new Error(`${this.name} exited with ${code} during start-up:\n${this.logs().slice(-3_000)}`);
+    }
   }
 
   /** Sends the signal and resolves with the exit code. */
@@ -65,6 +66,23 @@ export class ServiceProcess {
     if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
     this.child.kill(signal);
     return (await this.exited) ?? null;
+  }
+
+  /** Resolves with the exit code once the process has ended by itself, or fails after `timeoutMs`. */
+  async waitForExit(timeoutMs: number): Promise<number | null> {
+    if (!this.exited) throw new Error(`${this.name} was never started`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${this.name} still running after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   logs(): string {

@@ -1,4 +1,4 @@
-import { type Kafka, type Message, type Producer } from 'kafkajs';
+import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 
 /**
  * One idempotent producer per process, shared by the outbox relay and the dead-letter writer.
@@ -13,6 +13,8 @@ export class KafkaProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // Named explicitly: murmur2 on the key (the ticket id), as every other Kafka client partitions.
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.producer.on(this.producer.events.CONNECT, () => (this.connected = true));
     this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
