@@ -1,6 +1,7 @@
 import { type INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { type AnyEvent, buildEvent, type EventEnvelope, serializeEvent, Topic } from '@app/contracts';
 import {
   bearer,
@@ -203,6 +204,26 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
       'sla.breached.first_response:assignee',
       'ticket.acknowledgment:customer',
     ]);
+  });
+
+  it('sends a pending delivery whose job Redis lost, once', async () => {
+    // The state a Redis flush leaves behind: a claimed row and no job for it.
+    const rows = await app.get(DataSource).query<Array<{ id: string }>>(
+      `INSERT INTO deliveries (tenant, ticket_id, reason, epoch, channel, recipient, to_address, locale, subject, body, state, created_at)
+       VALUES ('default', $1, 'ticket.acknowledgment', 0, 'email', 'customer', 'lost-job@example.com', 'en', 'Lost job', 'Body', 'pending', now() - interval '1 minute')
+       RETURNING id`,
+      [randomUUID()],
+    );
+    const [mail] = await waitFor(
+      () => {
+        const mails = sink.to('lost-job@example.com');
+        return mails.length > 0 ? mails : undefined;
+      },
+      { description: 'the reconciler to send the orphaned delivery' },
+    );
+    expect(mail.header('message-id')).toBe(`<${rows[0].id}@ticketflow>`);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(sink.to('lost-job@example.com')).toHaveLength(1);
   });
 
   it('shows in the ledger why nothing was sent when nobody can be written to', async () => {

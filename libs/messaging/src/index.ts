@@ -13,3 +13,4 @@ export * from './transport/event-context';
 export * from './transport/failure-kind';
 export * from './transport/kafka-event.transport';
 export * from './lifecycle/run-service';
+export * from './lifecycle/periodic-task';

@@ -1,12 +1,7 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { PeriodicTask } from '@app/messaging';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
 import { DeliveryQueue } from './delivery-queue';
@@ -19,40 +14,23 @@ const GRACE_MS = 5_000;
  * each pending row older than a few seconds without a live job is queued again.
  */
 @Injectable()
-export class DeliveryReconciler implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(DeliveryReconciler.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+export class DeliveryReconciler extends PeriodicTask {
+  protected readonly intervalMs: number;
 
   constructor(
-    @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
+    @Inject(NOTIFICATIONS_CONFIG) config: NotificationsConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queue: DeliveryQueue,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.reconcile();
-    this.timer = setInterval(() => {
-      this.running ??= this.reconcile()
-        .then(() => undefined)
-        .catch((error: unknown) =>
-          this.logger.error({
-            msg: 'Delivery reconciliation failed; next round retries',
-            error: (error as Error).message,
-          }),
-        )
-        .finally(() => (this.running = undefined));
-    }, this.config.delivery.reconcileIntervalMs);
+  ) {
+    super();
+    this.intervalMs = config.delivery.reconcileIntervalMs;
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  async reconcile(): Promise<number> {
+  async runOnce(): Promise<number> {
     const pending = await this.dataSource.query<Array<{ id: string }>>(
-      `SELECT id FROM deliveries WHERE state = 'pending' AND created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT 1000`,
+      `SELECT id FROM deliveries
+       WHERE state = 'pending' AND created_at < now() - make_interval(secs => $1)
+       ORDER BY created_at LIMIT 1000`,
       [GRACE_MS / 1000],
     );
     let requeued = 0;

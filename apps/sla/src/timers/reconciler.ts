@@ -1,12 +1,7 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { PeriodicTask } from '@app/messaging';
 import { type SlaConfig } from '../config/sla.config';
 import { SLA_CONFIG } from '../sla.tokens';
 import { BreachProcessor } from './breach.processor';
@@ -18,39 +13,20 @@ import { SlaTimers } from './sla-timers';
  * directly, a future one whose job is missing is re-armed with its deterministic id.
  */
 @Injectable()
-export class TimerReconciler implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(TimerReconciler.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+export class TimerReconciler extends PeriodicTask {
+  protected readonly intervalMs: number;
 
   constructor(
-    @Inject(SLA_CONFIG) private readonly config: SlaConfig,
+    @Inject(SLA_CONFIG) config: SlaConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly timers: SlaTimers,
     private readonly breaches: BreachProcessor,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.reconcile();
-    this.timer = setInterval(() => {
-      this.running ??= this.reconcile()
-        .then(() => undefined)
-        .catch((error: unknown) =>
-          this.logger.error({
-            msg: 'Timer reconciliation failed; next round retries',
-            error: (error as Error).name,
-          }),
-        )
-        .finally(() => (this.running = undefined));
-    }, this.config.timers.reconcileIntervalMs);
+  ) {
+    super();
+    this.intervalMs = config.timers.reconcileIntervalMs;
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  async reconcile(): Promise<{ rearmed: number; fired: number }> {
+  async runOnce(): Promise<{ rearmed: number; fired: number }> {
     const clocks = await this.dataSource.query<Array<{ id: string; epoch: number; due_at: Date }>>(
       `SELECT id, epoch, due_at FROM sla_clocks WHERE state = 'running' ORDER BY due_at`,
     );
