@@ -1,1 +1,4 @@
 export const NOTIFICATIONS_CONFIG = Symbol('NOTIFICATIONS_CONFIG');
+
+/** The CloudEvents `source` of every event this service emits. */
+export const NOTIFICATIONS_SOURCE = 'ticketflow/notifications';

@@ -7,6 +7,7 @@ export * from './envelope';
 export * from './build-event';
 export * from './parse-event';
 export * from './describe-issues';
+export * from './ticket-match';
 export * from './asyncapi';
 export { TicketRequested, ticketRequestSchema, type TicketRequest } from './events/ticket-requested';
 export { TicketCreated } from './events/ticket-created';

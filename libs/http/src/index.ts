@@ -7,3 +7,4 @@ export * from './validation.pipe';
 export * from './http-platform.module';
 export * from './configure-http-app';
 export * from './uuid-param.pipe';
+export * from './ticket-fields';

@@ -3,6 +3,7 @@ export * from './messaging-tables';
 export * from './outbox/outbox-message.entity';
 export * from './outbox/outbox.writer';
 export * from './outbox/outbox-relay';
+export * from './outbox/event-meta';
 export * from './inbox/processed-event.entity';
 export * from './inbox/claim-event';
 export * from './kafka/kafka-client';

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { type TicketRequest } from '@app/contracts';
+import { type ChangeCause } from '@app/messaging';
 import { MetricsService } from '@app/observability';
 import { type Counter } from 'prom-client';
 import { CustomerResolver } from '../customers/customer-resolver';
 import { Message } from './message.entity';
-import { type ChangeCause, TicketEventEmitter } from './ticket-event.emitter';
+import { TicketEventEmitter } from './ticket-event.emitter';
 import { Ticket } from './ticket.entity';
 
 export interface CreateTicketResult {

@@ -1,17 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
-import { type AnyEvent, buildEvent, causedBy, type EventData, type EventMeta } from '@app/contracts';
-import { OutboxWriter } from '@app/messaging';
-import { currentCorrelation } from '@app/observability';
+import { type AnyEvent, buildEvent, type EventData } from '@app/contracts';
+import { type ChangeCause, eventMeta, OutboxWriter } from '@app/messaging';
 import { TimelineWriter } from '../timeline/timeline.writer';
 import { Ticket } from './ticket.entity';
 
 export const INTAKE_SOURCE = 'ticketflow/intake';
 
 type TicketEventType = 'ticket.created' | 'ticket.message.added' | 'ticket.status.changed';
-
-/** What caused a change: an HTTP request (correlated by its header) or a consumed event. */
-export type ChangeCause = { kind: 'http' } | { kind: 'event'; event: AnyEvent };
 
 /**
  * Emits a ticket's events through the outbox with a gap-free per-ticket sequence. The caller holds
@@ -33,11 +29,8 @@ export class TicketEventEmitter {
   ): Promise<void> {
     ticket.lastSequence += 1;
     await manager.update(Ticket, { id: ticket.id }, { lastSequence: ticket.lastSequence });
-    const meta: EventMeta =
-      cause.kind === 'event'
-        ? causedBy(cause.event, INTAKE_SOURCE, ticket.id)
-        : { source: INTAKE_SOURCE, subject: ticket.id, correlationId: currentCorrelation()?.correlationId };
-    const event = buildEvent(type, data, { ...meta, tenant: ticket.tenant, sequence: ticket.lastSequence });
+    const meta = eventMeta(INTAKE_SOURCE, ticket.id, ticket.tenant, cause);
+    const event = buildEvent(type, data, { ...meta, sequence: ticket.lastSequence });
     await this.outbox.append(manager, event);
     await this.timeline.record(manager, ticket.id, event as AnyEvent);
   }

@@ -12,11 +12,11 @@ import { type Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { buildEvent } from '@app/contracts';
 import { createRedisConnection } from '@app/database';
-import { OutboxWriter } from '@app/messaging';
+import { eventMeta, OutboxWriter } from '@app/messaging';
 import { MetricsService } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { MailSender } from '../email/mail-sender';
-import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
+import { NOTIFICATIONS_CONFIG, NOTIFICATIONS_SOURCE } from '../notifications.tokens';
 import { Delivery } from './delivery.entity';
 import { DeliveryJobName, DeliveryQueueName, type SendJobData } from './delivery-jobs';
 
@@ -116,7 +116,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
             recipient: delivery.recipient,
             sentAt: sentAt.toISOString(),
           },
-          { source: 'ticketflow/notifications', subject: delivery.ticketId, tenant: delivery.tenant },
+          eventMeta(NOTIFICATIONS_SOURCE, delivery.ticketId, delivery.tenant, { kind: 'job' }),
         ),
       );
     });

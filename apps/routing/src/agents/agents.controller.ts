@@ -97,6 +97,7 @@ export class AgentsController {
       const moreRoom =
         updated.status === 'online' && (agent.status !== 'online' || updated.capacity > agent.capacity);
       if (moreRoom) await this.assignments.drainQueue(manager, tenant, { kind: 'http' });
+      // Re-read: draining the queue may have raised the agent's active count.
       return view(await manager.findOneByOrFail(Agent, { id }));
     });
   }

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
-import { type AnyEvent, buildEvent, causedBy, type EventMeta, type Priority } from '@app/contracts';
-import { OutboxWriter } from '@app/messaging';
-import { currentCorrelation, MetricsService } from '@app/observability';
+import { buildEvent, type Priority } from '@app/contracts';
+import { type ChangeCause, eventMeta, OutboxWriter } from '@app/messaging';
+import { MetricsService } from '@app/observability';
 import { type Counter } from 'prom-client';
 import { Agent } from '../agents/agent.entity';
 import { RoutingRule } from '../rules/routing-rule.entity';
@@ -14,8 +14,6 @@ export const ROUTING_SOURCE = 'ticketflow/routing';
 const PRIORITY_RANK: Record<Priority, number> = { urgent: 0, high: 1, normal: 2, low: 3 };
 /** How many queued tickets one freed slot or one agent change may try to place. */
 const DRAIN_BATCH = 50;
-
-export type RoutingCause = { kind: 'http' } | { kind: 'event'; event: AnyEvent };
 
 export interface TicketToRoute extends RoutableTicket {
   tenant: string;
@@ -40,7 +38,7 @@ export class AssignmentService {
   }
 
   /** Assigns a new ticket or queues it. A ticket already assigned or queued is left alone. */
-  async route(manager: EntityManager, ticket: TicketToRoute, cause: RoutingCause): Promise<void> {
+  async route(manager: EntityManager, ticket: TicketToRoute, cause: ChangeCause): Promise<void> {
     const assigned = await manager.findOneBy(Assignment, {
       tenant: ticket.tenant,
       ticketId: ticket.ticketId,
@@ -76,12 +74,7 @@ export class AssignmentService {
   }
 
   /** A solved or closed ticket frees its agent's slot, which the queue may take at once. */
-  async release(
-    manager: EntityManager,
-    tenant: string,
-    ticketId: string,
-    cause: RoutingCause,
-  ): Promise<void> {
+  async release(manager: EntityManager, tenant: string, ticketId: string, cause: ChangeCause): Promise<void> {
     await manager.delete(QueuedTicket, { tenant, ticketId });
     const assignment = await manager.findOne(Assignment, {
       where: { tenant, ticketId, state: 'active' },
@@ -96,7 +89,7 @@ export class AssignmentService {
   }
 
   /** Places waiting tickets, urgent first then oldest, on whoever now has capacity. */
-  async drainQueue(manager: EntityManager, tenant: string, cause: RoutingCause): Promise<number> {
+  async drainQueue(manager: EntityManager, tenant: string, cause: ChangeCause): Promise<number> {
     const waiting = await manager.query<QueuedTicket[]>(
       `SELECT tenant, ticket_id AS "ticketId", priority, channel, category, tags, language
        FROM routing_queue WHERE tenant = $1 ORDER BY priority_rank, queued_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
@@ -115,7 +108,7 @@ export class AssignmentService {
   private async tryAssign(
     manager: EntityManager,
     ticket: TicketToRoute,
-    cause: RoutingCause,
+    cause: ChangeCause,
   ): Promise<boolean> {
     const rules = await manager.find(RoutingRule, {
       where: { tenant: ticket.tenant },
@@ -176,14 +169,7 @@ export class AssignmentService {
     return true;
   }
 
-  private meta(ticket: TicketToRoute, cause: RoutingCause): EventMeta {
-    return cause.kind === 'event'
-      ? causedBy(cause.event, ROUTING_SOURCE, ticket.ticketId)
-      : {
-          source: ROUTING_SOURCE,
-          subject: ticket.ticketId,
-          tenant: ticket.tenant,
-          correlationId: currentCorrelation()?.correlationId,
-        };
+  private meta(ticket: TicketToRoute, cause: ChangeCause) {
+    return eventMeta(ROUTING_SOURCE, ticket.ticketId, ticket.tenant, cause);
   }
 }

@@ -1,19 +1,12 @@
+import { type MatchableTicket, ticketMatches } from '@app/contracts';
 import { type RoutingRule } from '../rules/routing-rule.entity';
 
-export interface RoutableTicket {
-  channel: string;
-  priority: string;
-  category: string | null;
-  tags: string[];
+export interface RoutableTicket extends MatchableTicket {
   language: string | null;
 }
 
+/** A routing rule matches a ticket's attributes and, when it names one, the ticket's language. */
 export function ruleMatches(rule: Pick<RoutingRule, 'match'>, ticket: RoutableTicket): boolean {
-  const { match } = rule;
-  if (match.channel && match.channel !== ticket.channel) return false;
-  if (match.priority && match.priority !== ticket.priority) return false;
-  if (match.category && match.category !== ticket.category) return false;
-  if (match.language && match.language !== ticket.language) return false;
-  if (match.tags && !match.tags.every((tag) => ticket.tags.includes(tag))) return false;
-  return true;
+  const { language, ...attributes } = rule.match;
+  return ticketMatches(attributes, ticket) && (!language || language === ticket.language);
 }

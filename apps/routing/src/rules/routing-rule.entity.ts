@@ -1,12 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { type Channel, type Priority } from '@app/contracts';
+import { type Priority, type TicketMatch } from '@app/contracts';
 
-export interface RuleMatch {
-  channel?: Channel;
-  priority?: Priority;
-  category?: string;
-  /** Every listed tag must be on the ticket. */
-  tags?: string[];
+export interface RuleMatch extends TicketMatch {
   language?: string;
 }
 

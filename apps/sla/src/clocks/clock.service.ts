@@ -1,29 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
-import { type EventEnvelope, buildEvent, type SlaMetric } from '@app/contracts';
-import { OutboxWriter } from '@app/messaging';
+import { type EventEnvelope, buildEvent, type SlaMetric, ticketMatches } from '@app/contracts';
+import { eventMeta, OutboxWriter } from '@app/messaging';
 import { SlaPolicy, type PolicyTargets } from '../policies/sla-policy.entity';
+import { SLA_SOURCE } from '../sla.tokens';
 import { SlaTimers } from '../timers/sla-timers';
 import { parseIsoDuration } from './iso-duration';
-import { slaMeta } from './sla-events';
 import { SlaClock } from './sla-clock.entity';
 
 const METRIC_TARGET: Array<[SlaMetric, keyof PolicyTargets]> = [
   ['first_response', 'firstResponse'],
   ['resolution', 'resolution'],
 ];
-
-export function policyMatches(
-  policy: Pick<SlaPolicy, 'match'>,
-  ticket: EventEnvelope<'ticket.created'>['data'],
-): boolean {
-  const { match } = policy;
-  if (match.priority && match.priority !== ticket.priority) return false;
-  if (match.channel && match.channel !== ticket.channel) return false;
-  if (match.category && match.category !== ticket.category) return false;
-  if (match.tags && !match.tags.every((tag) => ticket.tags.includes(tag))) return false;
-  return true;
-}
 
 @Injectable()
 export class ClockService {
@@ -43,7 +31,7 @@ export class ClockService {
       where: { tenant: event.tenant, current: true, active: true },
       order: { position: 'ASC', createdAt: 'ASC' },
     });
-    const policy = policies.find((candidate) => policyMatches(candidate, event.data));
+    const policy = policies.find((candidate) => ticketMatches(candidate.match, event.data));
     if (!policy) {
       this.logger.log({ msg: 'No SLA policy matches; no clock started', ticketId: event.data.ticketId });
       return;
@@ -92,7 +80,7 @@ export class ClockService {
             startedAt: startedAt.toISOString(),
             dueAt: dueAt.toISOString(),
           },
-          slaMeta(event.tenant, event.data.ticketId, event),
+          eventMeta(SLA_SOURCE, event.data.ticketId, event.tenant, { kind: 'event', event }),
         ),
       );
       await this.timers.armBreach(clockId, 0, dueAt);
@@ -120,7 +108,7 @@ export class ClockService {
           dueAt: clock.dueAt.toISOString(),
           metAt: metAt.toISOString(),
         },
-        slaMeta(event.tenant, clock.ticketId, event),
+        eventMeta(SLA_SOURCE, clock.ticketId, event.tenant, { kind: 'event', event }),
       ),
     );
     await this.timers.disarmBreach(clock.id, oldEpoch);

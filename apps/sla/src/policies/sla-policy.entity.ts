@@ -1,13 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import { type Channel, type Priority, type TicketStatus } from '@app/contracts';
-
-export interface PolicyMatch {
-  priority?: Priority;
-  channel?: Channel;
-  category?: string;
-  /** Every listed tag must be on the ticket. */
-  tags?: string[];
-}
+import { type TicketMatch, type TicketStatus } from '@app/contracts';
 
 export interface PolicyTargets {
   firstResponse?: string;
@@ -43,7 +35,7 @@ export class SlaPolicy {
   position: number;
 
   @Column({ type: 'jsonb' })
-  match: PolicyMatch;
+  match: TicketMatch;
 
   @Column({ type: 'jsonb' })
   targets: PolicyTargets;

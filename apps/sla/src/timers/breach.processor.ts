@@ -12,12 +12,11 @@ import { type Counter, type Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { buildEvent } from '@app/contracts';
 import { createRedisConnection } from '@app/database';
-import { OutboxWriter } from '@app/messaging';
+import { eventMeta, OutboxWriter } from '@app/messaging';
 import { MetricsService } from '@app/observability';
 import { SlaClock } from '../clocks/sla-clock.entity';
-import { slaMeta } from '../clocks/sla-events';
 import { type SlaConfig } from '../config/sla.config';
-import { SLA_CONFIG } from '../sla.tokens';
+import { SLA_CONFIG, SLA_SOURCE } from '../sla.tokens';
 import { type BreachJob, SlaJobName, SlaQueue } from './sla-jobs';
 
 export type BreachOutcome = 'breached' | 'stale' | 'not_due';
@@ -119,7 +118,7 @@ export class BreachProcessor implements OnApplicationBootstrap, OnModuleDestroy 
             dueAt: clock.dueAt.toISOString(),
             breachedAt: now.toISOString(),
           },
-          slaMeta(clock.tenant, clock.ticketId),
+          eventMeta(SLA_SOURCE, clock.ticketId, clock.tenant, { kind: 'job' }),
         ),
       );
       this.lateness.observe({ metric: clock.metric }, (now.getTime() - clock.dueAt.getTime()) / 1000);

@@ -55,11 +55,6 @@ export class OutboxRelay {
     await this.loop;
   }
 
-  /** Skip the rest of the poll interval, e.g. right after a transaction appended rows. */
-  nudge(): void {
-    this.wake?.();
-  }
-
   get publishedCount(): number {
     return this.published;
   }
@@ -78,8 +73,8 @@ export class OutboxRelay {
     return Number(row?.count ?? 0);
   }
 
-  /** Publishes one batch; returns how many rows it published. Exposed for tests. */
-  async publishBatch(): Promise<number> {
+  /** Publishes one batch; returns how many rows it published. */
+  private async publishBatch(): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       const [lock] = await manager.query<Array<{ locked: boolean }>>(
         'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked',

@@ -6,7 +6,6 @@ import { type AnyEvent, type EventEnvelope, type EventType, topicOf } from '@app
 @Injectable()
 export class OutboxWriter {
   async append(manager: EntityManager, ...events: Array<EventEnvelope<EventType> | AnyEvent>): Promise<void> {
-    if (events.length === 0) return;
     for (const event of events) {
       await manager.query(
         'INSERT INTO outbox (event_id, topic, key, payload, tenant) VALUES ($1, $2, $3, $4, $5)',

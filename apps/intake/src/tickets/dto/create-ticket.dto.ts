@@ -12,7 +12,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { type Channel, CHANNELS, LIMITS, type Priority, PRIORITIES } from '@app/contracts';
-import { TagsField } from './ticket-fields';
+import { TagsField } from '@app/http';
 
 export class CustomerDto {
   // The identity requirement is expressed on email: it is required only when phone and handle are absent.

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { LIMITS, type Priority, PRIORITIES, type TicketStatus, TICKET_STATUSES } from '@app/contracts';
-import { TagsField } from './ticket-fields';
+import { TagsField } from '@app/http';
 
 export class UpdateTicketDto {
   @ApiPropertyOptional({ enum: TICKET_STATUSES, description: '`pending` means waiting on the customer' })

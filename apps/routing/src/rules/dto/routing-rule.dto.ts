@@ -6,27 +6,18 @@ import {
   IsIn,
   IsInt,
   IsOptional,
-  IsString,
   IsUUID,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
-import { type Channel, CHANNELS, LIMITS, type Priority, PRIORITIES } from '@app/contracts';
+import { type Priority, PRIORITIES } from '@app/contracts';
+import { TicketMatchDto } from '@app/http';
 import { SKILL } from '../../agents/dto/agent.dto';
 
-export class RuleMatchDto {
-  @ApiPropertyOptional({ enum: CHANNELS }) @IsOptional() @IsIn(CHANNELS) channel?: Channel;
-  @ApiPropertyOptional({ enum: PRIORITIES }) @IsOptional() @IsIn(PRIORITIES) priority?: Priority;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(LIMITS.category) category?: string;
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(LIMITS.tags)
-  @IsString({ each: true })
-  tags?: string[];
+/** A ticket condition plus the ticket's detected language. */
+export class RuleMatchDto extends TicketMatchDto {
   @ApiPropertyOptional({ example: 'tr' })
   @IsOptional()
   @Matches(/^[a-z]{2,3}$/, { message: 'language must be an ISO 639-1 code such as tr' })

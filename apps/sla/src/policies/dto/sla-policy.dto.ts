@@ -16,23 +16,12 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { type Channel, CHANNELS, LIMITS, type Priority, PRIORITIES, type TicketStatus } from '@app/contracts';
+import { type TicketStatus } from '@app/contracts';
+import { TicketMatchDto } from '@app/http';
 
 const DURATION = /^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
 const DURATION_MESSAGE = '$property must be an ISO 8601 duration such as PT30M, PT4H or P2D';
 const PAUSABLE: TicketStatus[] = ['pending', 'on_hold'];
-
-export class PolicyMatchDto {
-  @ApiPropertyOptional({ enum: PRIORITIES }) @IsOptional() @IsIn(PRIORITIES) priority?: Priority;
-  @ApiPropertyOptional({ enum: CHANNELS }) @IsOptional() @IsIn(CHANNELS) channel?: Channel;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(LIMITS.category) category?: string;
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(LIMITS.tags)
-  @IsString({ each: true })
-  tags?: string[];
-}
 
 export class PolicyTargetsDto {
   @ApiPropertyOptional({ example: 'PT1H' })
@@ -72,7 +61,7 @@ export class SlaPolicyDto {
   @Max(100_000)
   position?: number;
 
-  @ApiProperty({ type: PolicyMatchDto }) @ValidateNested() @Type(() => PolicyMatchDto) match: PolicyMatchDto;
+  @ApiProperty({ type: TicketMatchDto }) @ValidateNested() @Type(() => TicketMatchDto) match: TicketMatchDto;
   @ApiProperty({ type: PolicyTargetsDto })
   @ValidateNested()
   @Type(() => PolicyTargetsDto)
