@@ -43,7 +43,11 @@ export class ClockService {
       const dueAt = new Date(startedAt.getTime() + parseIsoDuration(target));
       const explanation =
         `Policy "${policy.name}" v${policy.version}: ${metric.replace('_', ' ')} target ${target}. ` +
-        `Calendar: 24x7 (no business hours), so due = started ${startedAt.toISOString()} + ${target} = ${dueAt.toISOString()}.`;
+        // Business-hours arithmetic is not implemented yet; say so rather than imply a calendar was used.
+        (policy.calendarId
+          ? `Calendar ${policy.calendarId} is attached but business hours are not applied yet, so the clock runs 24x7: `
+          : 'No calendar, so the clock runs 24x7: ') +
+        `due = started ${startedAt.toISOString()} + ${target} = ${dueAt.toISOString()}.`;
       const inserted = await manager
         .createQueryBuilder()
         .insert()
