@@ -5,65 +5,51 @@
  * Used by `npm run up`, the compose `migrate` service and the Kubernetes bootstrap Job.
  */
 import 'reflect-metadata';
-import { DataSource, type DataSourceOptions } from 'typeorm';
-import { kafkaBlock, loadConfig } from '@app/config';
+import { DataSource } from 'typeorm';
+import {
+  type DatabaseConfig,
+  databaseBlock,
+  type KafkaConfig,
+  kafkaBlock,
+  loadConfig,
+  type ServiceName,
+} from '@app/config';
 import { ALL_TOPICS } from '@app/contracts';
-import { migrateSchema } from '@app/database';
+import { migrateSchema, typeOrmOptions, type TypeOrmOptionsInput } from '@app/database';
 import { createKafkaClient, provisionTopics, TopicNames } from '@app/messaging';
 import { createRootLogger } from '@app/observability';
-import { loadIntakeConfig } from '../../apps/intake/src/config/intake.config';
-import { intakeDataSourceOptions } from '../../apps/intake/src/database/data-source';
-import { seedIntakeDemo } from '../../apps/intake/src/database/seed';
-import { loadNotificationsConfig } from '../../apps/notifications/src/config/notifications.config';
-import { notificationsDataSourceOptions } from '../../apps/notifications/src/database/data-source';
-import { loadRoutingConfig } from '../../apps/routing/src/config/routing.config';
-import { routingDataSourceOptions } from '../../apps/routing/src/database/data-source';
+import { intakeDatabase } from '../../apps/intake/src/database/data-source';
+import { notificationsDatabase } from '../../apps/notifications/src/database/data-source';
+import { routingDatabase } from '../../apps/routing/src/database/data-source';
 import { seedRoutingDemo } from '../../apps/routing/src/database/seed';
-import { loadSlaConfig } from '../../apps/sla/src/config/sla.config';
-import { slaDataSourceOptions } from '../../apps/sla/src/database/data-source';
+import { slaDatabase } from '../../apps/sla/src/database/data-source';
 import { seedSlaDemo } from '../../apps/sla/src/database/seed';
 
 const logger = createRootLogger('bootstrap');
 
 interface ServiceDatabase {
-  name: string;
-  schema: string;
-  options: DataSourceOptions;
+  name: ServiceName;
+  options: (config: { database: DatabaseConfig }) => TypeOrmOptionsInput;
   /** Demo data; a service whose defaults ship in code has none. */
   seed?: (dataSource: DataSource) => Promise<unknown>;
 }
 
-function serviceDatabases(): ServiceDatabase[] {
-  const intake = loadIntakeConfig();
-  const routing = loadRoutingConfig();
-  const sla = loadSlaConfig();
-  const notifications = loadNotificationsConfig();
-  return [
-    {
-      name: 'intake',
-      schema: intake.database.schema,
-      options: intakeDataSourceOptions(intake),
-      seed: seedIntakeDemo,
-    },
-    {
-      name: 'routing',
-      schema: routing.database.schema,
-      options: routingDataSourceOptions(routing),
-      seed: seedRoutingDemo,
-    },
-    { name: 'sla', schema: sla.database.schema, options: slaDataSourceOptions(sla), seed: seedSlaDemo },
-    {
-      name: 'notifications',
-      schema: notifications.database.schema,
-      options: notificationsDataSourceOptions(notifications),
-    },
-  ];
-}
+/** Only each service's database settings are read, so the job needs no SMTP, Redis or API keys. */
+const SERVICES: ServiceDatabase[] = [
+  { name: 'intake', options: intakeDatabase },
+  { name: 'routing', options: routingDatabase, seed: seedRoutingDemo },
+  { name: 'sla', options: slaDatabase, seed: seedSlaDemo },
+  { name: 'notifications', options: notificationsDatabase },
+];
 
-async function prepareDatabase(service: ServiceDatabase, seed: boolean): Promise<void> {
-  const dataSource = await new DataSource(service.options).initialize();
+async function prepareDatabase(
+  service: ServiceDatabase,
+  database: DatabaseConfig,
+  seed: boolean,
+): Promise<void> {
+  const dataSource = await new DataSource(typeOrmOptions(service.options({ database }))).initialize();
   try {
-    const applied = await migrateSchema(dataSource, service.schema);
+    const applied = await migrateSchema(dataSource, database.schema);
     logger.info({ app: service.name, migrations: applied }, 'Schema up to date');
     if (seed && service.seed) {
       await service.seed(dataSource);
@@ -74,8 +60,7 @@ async function prepareDatabase(service: ServiceDatabase, seed: boolean): Promise
   }
 }
 
-async function prepareTopics(): Promise<void> {
-  const { kafka } = loadConfig({ kafka: kafkaBlock('intake') });
+async function prepareTopics(kafka: KafkaConfig): Promise<void> {
   const admin = createKafkaClient(kafka).admin();
   await admin.connect();
   try {
@@ -88,8 +73,11 @@ async function prepareTopics(): Promise<void> {
 
 async function main(): Promise<void> {
   const seed = process.argv.includes('--seed');
-  await prepareTopics();
-  for (const service of serviceDatabases()) await prepareDatabase(service, seed);
+  // Every setting is checked before anything is touched, so a bad one changes nothing.
+  const { kafka } = loadConfig({ kafka: kafkaBlock('intake') });
+  const databases = SERVICES.map((service) => loadConfig({ database: databaseBlock(service.name) }).database);
+  await prepareTopics(kafka);
+  for (const [i, service] of SERVICES.entries()) await prepareDatabase(service, databases[i], seed);
 }
 
 main().then(

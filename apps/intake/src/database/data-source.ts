@@ -1,6 +1,5 @@
-import { typeOrmOptions, type TypeOrmOptionsInput } from '@app/database';
+import { type TypeOrmOptionsInput } from '@app/database';
 import { OutboxMessage, ProcessedEvent } from '@app/messaging';
-import { type DataSourceOptions } from 'typeorm';
 import { type IntakeConfig } from '../config/intake.config';
 import { CustomerIdentity } from '../customers/customer-identity.entity';
 import { Customer } from '../customers/customer.entity';
@@ -19,6 +18,3 @@ export function intakeDatabase(config: Pick<IntakeConfig, 'database'>): TypeOrmO
 }
 
 /** The same definition for the TypeORM CLI and the bootstrap script. */
-export function intakeDataSourceOptions(config: Pick<IntakeConfig, 'database'>): DataSourceOptions {
-  return typeOrmOptions(intakeDatabase(config));
-}

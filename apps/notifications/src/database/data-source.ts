@@ -1,6 +1,5 @@
-import { typeOrmOptions, type TypeOrmOptionsInput } from '@app/database';
+import { type TypeOrmOptionsInput } from '@app/database';
 import { OutboxMessage, ProcessedEvent } from '@app/messaging';
-import { type DataSourceOptions } from 'typeorm';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { TicketContact } from '../contacts/ticket-contact.entity';
 import { Delivery } from '../deliveries/delivery.entity';
@@ -13,10 +12,4 @@ export function notificationsDatabase(config: Pick<NotificationsConfig, 'databas
     entities: [TicketContact, Delivery, OutboxMessage, ProcessedEvent],
     migrations: [InitialNotificationsSchema1764000000000],
   };
-}
-
-export function notificationsDataSourceOptions(
-  config: Pick<NotificationsConfig, 'database'>,
-): DataSourceOptions {
-  return typeOrmOptions(notificationsDatabase(config));
 }

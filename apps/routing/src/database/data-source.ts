@@ -1,6 +1,5 @@
-import { typeOrmOptions, type TypeOrmOptionsInput } from '@app/database';
+import { type TypeOrmOptionsInput } from '@app/database';
 import { OutboxMessage, ProcessedEvent } from '@app/messaging';
-import { type DataSourceOptions } from 'typeorm';
 import { Agent } from '../agents/agent.entity';
 import { Assignment } from '../assignment/assignment.entity';
 import { QueuedTicket } from '../assignment/queued-ticket.entity';
@@ -16,8 +15,4 @@ export function routingDatabase(config: Pick<RoutingConfig, 'database'>): TypeOr
     entities: [Agent, Team, RoutingRule, Assignment, QueuedTicket, OutboxMessage, ProcessedEvent],
     migrations: [InitialRoutingSchema1764000000000],
   };
-}
-
-export function routingDataSourceOptions(config: Pick<RoutingConfig, 'database'>): DataSourceOptions {
-  return typeOrmOptions(routingDatabase(config));
 }

@@ -1,6 +1,5 @@
-import { typeOrmOptions, type TypeOrmOptionsInput } from '@app/database';
+import { type TypeOrmOptionsInput } from '@app/database';
 import { OutboxMessage, ProcessedEvent } from '@app/messaging';
-import { type DataSourceOptions } from 'typeorm';
 import { Calendar } from '../calendars/calendar.entity';
 import { SlaClock } from '../clocks/sla-clock.entity';
 import { type SlaConfig } from '../config/sla.config';
@@ -14,8 +13,4 @@ export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptions
     entities: [SlaPolicy, Calendar, SlaClock, OutboxMessage, ProcessedEvent],
     migrations: [InitialSlaSchema1764000000000],
   };
-}
-
-export function slaDataSourceOptions(config: Pick<SlaConfig, 'database'>): DataSourceOptions {
-  return typeOrmOptions(slaDatabase(config));
 }
