@@ -192,6 +192,8 @@ describe('ticket flow across the four services', () => {
       () => system.smtp.to(agent!.email).find((m) => m.subject.includes(created.body.reference)),
       { description: 'the breach email to the assignee', timeoutMs: 30_000 },
     );
-    expect(mail.subject).toContain(created.body.reference);
+    expect(mail.subject).toBe(
+      `[${created.body.reference}] SLA breached: first response was due ${started.data.dueAt}`,
+    );
   });
 });
