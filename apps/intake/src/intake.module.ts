@@ -1,14 +1,20 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Inject, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { raw } from 'express';
 import { Topic } from '@app/contracts';
 import { DatabaseModule } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
 import { MessagingModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
-import { type IntakeConfig } from './config/intake.config';
+import { ChannelsController, EMAIL_CONTENT_TYPES } from './channels/channels.controller';
+import { type ConversationConfig, type IntakeConfig } from './config/intake.config';
+import { ConversationMatcher } from './conversations/conversation-matcher';
+import { CONVERSATION_CONFIG, ConversationHandler } from './conversations/conversation.handler';
+import { CustomerMergeHandler } from './customers/customer-merge.handler';
 import { CustomerResolver } from './customers/customer-resolver';
 import { CustomersController } from './customers/customers.controller';
 import { intakeDatabase } from './database/data-source';
 import { InboundConsumer } from './inbound/inbound.consumer';
+import { LanguageDetector, TicketLanguagePolicy } from './language/language-detector';
 import { CreateTicketHandler } from './tickets/create-ticket.handler';
 import { TicketChangesHandler } from './tickets/ticket-changes.handler';
 import { TicketEventEmitter } from './tickets/ticket-event.emitter';
@@ -18,7 +24,9 @@ import { TimelineConsumer } from './timeline/timeline.consumer';
 import { TimelineWriter } from './timeline/timeline.writer';
 
 @Module({})
-export class IntakeModule {
+export class IntakeModule implements NestModule {
+  constructor(@Inject(CONVERSATION_CONFIG) private readonly conversations: ConversationConfig) {}
+
   static forRoot(config: IntakeConfig): DynamicModule {
     return {
       module: IntakeModule,
@@ -31,12 +39,30 @@ export class IntakeModule {
         MessagingModule.forRoot({
           kafka: config.kafka,
           schema: config.database.schema,
-          publishes: [Topic.TicketEvents],
+          publishes: [Topic.TicketEvents, Topic.CustomerEvents],
         }),
       ],
-      controllers: [TicketsController, CustomersController, InboundConsumer, TimelineConsumer],
+      controllers: [
+        TicketsController,
+        CustomersController,
+        ChannelsController,
+        InboundConsumer,
+        TimelineConsumer,
+      ],
       providers: [
+        { provide: CONVERSATION_CONFIG, useValue: config.conversations },
+        {
+          provide: TicketLanguagePolicy,
+          useFactory: () =>
+            new TicketLanguagePolicy(
+              new LanguageDetector({ candidates: config.conversations.languageCandidates }),
+              config.conversations.defaultLanguage,
+            ),
+        },
         CustomerResolver,
+        CustomerMergeHandler,
+        ConversationMatcher,
+        ConversationHandler,
         CreateTicketHandler,
         TicketChangesHandler,
         TicketEventEmitter,
@@ -44,5 +70,12 @@ export class IntakeModule {
         TimelineWriter,
       ],
     };
+  }
+
+  /** Raw messages for the inbound-email webhook; every other route takes JSON. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(raw({ type: EMAIL_CONTENT_TYPES, limit: this.conversations.inboundEmailMaxBytes }))
+      .forRoutes('v1/channels/email');
   }
 }

@@ -1,6 +1,13 @@
 /** Why an event was rejected; the code travels in DLQ headers, so it must never contain payload values. */
 export type InvalidEventCode =
-  'too_large' | 'malformed_json' | 'invalid_envelope' | 'unknown_type' | 'invalid_data' | 'wrong_topic';
+  | 'too_large'
+  | 'malformed_json'
+  | 'invalid_envelope'
+  | 'unknown_type'
+  | 'invalid_data'
+  | 'wrong_topic'
+  /** Well-formed, but the receiving service refuses it, e.g. it names a ticket that does not exist. */
+  | 'refused';
 
 export class InvalidEventError extends Error {
   constructor(

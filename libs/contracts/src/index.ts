@@ -10,7 +10,20 @@ export * from './describe-issues';
 export * from './ticket-match';
 export * from './asyncapi';
 export { TicketRequested, ticketRequestSchema, type TicketRequest } from './events/ticket-requested';
+export {
+  TicketMessageReceived,
+  inboundMessageSchema,
+  type InboundMessage,
+} from './events/ticket-message-received';
+export {
+  ConversationEscalated,
+  conversationEscalationSchema,
+  type ConversationEscalation,
+  type TranscriptEntry,
+} from './events/conversation-escalated';
 export { TicketCreated } from './events/ticket-created';
+export { TicketUpdated } from './events/ticket-updated';
+export { CustomerMerged } from './events/customer-merged';
 export { TicketMessageAdded } from './events/ticket-message-added';
 export { TicketStatusChanged } from './events/ticket-status-changed';
 export { TicketAssigned } from './events/ticket-assigned';
@@ -19,3 +32,4 @@ export { SlaStarted } from './events/sla-started';
 export { SlaBreached } from './events/sla-breached';
 export { SlaMet } from './events/sla-met';
 export { NotificationSent } from './events/notification-sent';
+export * from './iso-duration';

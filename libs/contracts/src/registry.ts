@@ -1,4 +1,6 @@
 import { type z } from 'zod';
+import { ConversationEscalated } from './events/conversation-escalated';
+import { CustomerMerged } from './events/customer-merged';
 import { NotificationSent } from './events/notification-sent';
 import { SlaBreached } from './events/sla-breached';
 import { SlaMet } from './events/sla-met';
@@ -7,16 +9,22 @@ import { TicketAssigned } from './events/ticket-assigned';
 import { TicketCreated } from './events/ticket-created';
 import { TicketMessageAdded } from './events/ticket-message-added';
 import { TicketQueued } from './events/ticket-queued';
+import { TicketMessageReceived } from './events/ticket-message-received';
 import { TicketRequested } from './events/ticket-requested';
+import { TicketUpdated } from './events/ticket-updated';
 import { TicketStatusChanged } from './events/ticket-status-changed';
 import { type Topic } from './topics';
 
 /** Every event type the system knows. Adding one here makes it buildable, parseable and documented. */
 export const EVENTS = {
   [TicketRequested.type]: TicketRequested,
+  [TicketMessageReceived.type]: TicketMessageReceived,
+  [ConversationEscalated.type]: ConversationEscalated,
   [TicketCreated.type]: TicketCreated,
   [TicketMessageAdded.type]: TicketMessageAdded,
   [TicketStatusChanged.type]: TicketStatusChanged,
+  [TicketUpdated.type]: TicketUpdated,
+  [CustomerMerged.type]: CustomerMerged,
   [TicketAssigned.type]: TicketAssigned,
   [TicketQueued.type]: TicketQueued,
   [SlaStarted.type]: SlaStarted,

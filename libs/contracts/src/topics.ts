@@ -7,6 +7,8 @@ export enum Topic {
   TicketsInbound = 'tickets.inbound.v1',
   /** Ticket lifecycle, published by intake. */
   TicketEvents = 'tickets.events.v1',
+  /** Customer profile changes such as merges, published by intake. */
+  CustomerEvents = 'customers.events.v1',
   /** Assignment decisions, published by routing. */
   AssignmentEvents = 'routing.assignments.v1',
   /** SLA clock lifecycle, published by sla. */

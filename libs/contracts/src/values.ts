@@ -36,6 +36,10 @@ export const isoDurationSchema = z
     /^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/,
     'must be an ISO 8601 duration such as PT30S',
   );
+/** A conversation id from the sending system, e.g. `chat:8f3a` or a social thread id. */
+export const threadRefSchema = z.string().trim().min(1).max(200);
+/** An RFC 5322 Message-ID, with or without its angle brackets. */
+export const messageIdSchema = z.string().trim().min(3).max(998);
 export const tagSchema = z.string().trim().min(1).max(LIMITS.tag);
 
 export const customerIdentitySchema = z

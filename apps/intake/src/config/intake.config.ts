@@ -1,4 +1,42 @@
-import { authBlock, databaseBlock, httpBlock, kafkaBlock, loadConfig } from '@app/config';
+import { z } from 'zod';
+import { isIsoDuration, parseIsoDuration } from '@app/contracts';
+import { authBlock, databaseBlock, envInt, httpBlock, kafkaBlock, loadConfig } from '@app/config';
+import { DEFAULT_LANGUAGE_CANDIDATES, isSupportedLanguage } from '../language/language-detector';
+
+const languageList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((code) => code.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .refine((codes) => codes.length > 0 && codes.every(isSupportedLanguage), {
+    message: 'must be a comma-separated list of ISO 639-1 codes the detector knows, such as en,tr,el',
+  });
+
+/** How intake joins messages into conversations and picks a ticket's language. */
+export const conversationBlock = z
+  .object({
+    REOPEN_WINDOW: z
+      .string()
+      .default('P7D')
+      .refine(isIsoDuration, { message: 'must be an ISO 8601 duration such as P7D or PT30S' }),
+    DEFAULT_LANGUAGE: z
+      .string()
+      .default('en')
+      .refine(isSupportedLanguage, { message: 'must be an ISO 639-1 code such as en' }),
+    LANGUAGE_CANDIDATES: languageList.optional(),
+    INBOUND_EMAIL_MAX_BYTES: envInt(10 * 1024 * 1024, 1024, 50 * 1024 * 1024),
+  })
+  .transform((env) => ({
+    /** A customer message this long after a ticket was solved opens a follow-up instead of reopening it. */
+    reopenWindowMs: parseIsoDuration(env.REOPEN_WINDOW),
+    defaultLanguage: env.DEFAULT_LANGUAGE,
+    languageCandidates: env.LANGUAGE_CANDIDATES ?? [...DEFAULT_LANGUAGE_CANDIDATES],
+    inboundEmailMaxBytes: env.INBOUND_EMAIL_MAX_BYTES,
+  }));
+export type ConversationConfig = z.output<typeof conversationBlock>;
 
 export function loadIntakeConfig(env: Record<string, string | undefined> = process.env) {
   return loadConfig(
@@ -7,6 +45,7 @@ export function loadIntakeConfig(env: Record<string, string | undefined> = proce
       database: databaseBlock('intake'),
       kafka: kafkaBlock('intake'),
       auth: authBlock,
+      conversations: conversationBlock,
     },
     env,
   );

@@ -3,6 +3,14 @@ import { type EntityManager } from 'typeorm';
 import { type CustomerIdentity as IdentityInput } from '@app/contracts';
 import { type IdentityKind } from './customer-identity.entity';
 
+export interface ResolvedCustomer {
+  id: string;
+  /** The locale the customer told us, now or on an earlier ticket. */
+  locale: string | null;
+  /** Where to write back: this message's address, else the customer's first known one. */
+  email: string | null;
+}
+
 interface NormalisedIdentity {
   kind: IdentityKind;
   value: string;
@@ -16,6 +24,14 @@ export function normaliseIdentities(input: IdentityInput): NormalisedIdentity[] 
   return identities;
 }
 
+async function primaryEmail(manager: EntityManager, customerId: string): Promise<string | null> {
+  const rows: Array<{ value: string }> = await manager.query(
+    `SELECT value FROM customer_identities WHERE customer_id = $1 AND kind = 'email' ORDER BY created_at LIMIT 1`,
+    [customerId],
+  );
+  return rows[0]?.value ?? null;
+}
+
 /**
  * One customer per person: any known identity finds them, and identities seen together with a
  * known one are linked to the same customer. Advisory locks on the identities serialise two
@@ -23,7 +39,16 @@ export function normaliseIdentities(input: IdentityInput): NormalisedIdentity[] 
  */
 @Injectable()
 export class CustomerResolver {
-  async resolve(manager: EntityManager, tenant: string, input: IdentityInput): Promise<string> {
+  async byId(manager: EntityManager, customerId: string): Promise<ResolvedCustomer> {
+    const [customer] = await manager.query<Array<{ id: string; locale: string | null }>>(
+      'SELECT id, locale FROM customers WHERE id = $1',
+      [customerId],
+    );
+    if (!customer) throw new Error(`Customer ${customerId} of an existing ticket is missing`);
+    return { ...customer, email: await primaryEmail(manager, customerId) };
+  }
+
+  async resolve(manager: EntityManager, tenant: string, input: IdentityInput): Promise<ResolvedCustomer> {
     const identities = normaliseIdentities(input);
     const lockKeys = identities.map((identity) => `${tenant}:${identity.kind}:${identity.value}`).sort();
     for (const key of lockKeys) await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
@@ -34,19 +59,24 @@ export class CustomerResolver {
        ORDER BY created_at LIMIT 1`,
       [tenant, identities.map((i) => i.kind), identities.map((i) => i.value)],
     );
-    let customerId = known[0]?.customer_id;
-    if (!customerId) {
-      const [created] = await manager.query<Array<{ id: string }>>(
-        'INSERT INTO customers (tenant, name, locale) VALUES ($1, $2, $3) RETURNING id',
+    let customer: Pick<ResolvedCustomer, 'id' | 'locale'>;
+    if (known.length === 0) {
+      [customer] = await manager.query<Array<Pick<ResolvedCustomer, 'id' | 'locale'>>>(
+        'INSERT INTO customers (tenant, name, locale) VALUES ($1, $2, $3) RETURNING id, locale',
         [tenant, input.name ?? null, input.locale ?? null],
       );
-      customerId = created.id;
-    } else if (input.name || input.locale) {
-      await manager.query(
-        'UPDATE customers SET name = COALESCE(name, $2), locale = COALESCE(locale, $3) WHERE id = $1',
-        [customerId, input.name ?? null, input.locale ?? null],
+    } else {
+      // A merged record's identities moved to the survivor, so a match is never a merged customer.
+      [customer] = await manager.query<Array<Pick<ResolvedCustomer, 'id' | 'locale'>>>(
+        // Wrapped in a SELECT: TypeORM answers a bare UPDATE with [rows, count] instead of rows.
+        `WITH updated AS (
+           UPDATE customers SET name = COALESCE(name, $2), locale = COALESCE(locale, $3)
+           WHERE id = $1 RETURNING id, locale)
+         SELECT id, locale FROM updated`,
+        [known[0].customer_id, input.name ?? null, input.locale ?? null],
       );
     }
+    const customerId = customer.id;
     for (const identity of identities) {
       await manager.query(
         `INSERT INTO customer_identities (tenant, customer_id, kind, value) VALUES ($1, $2, $3, $4)
@@ -54,6 +84,9 @@ export class CustomerResolver {
         [tenant, customerId, identity.kind, identity.value],
       );
     }
-    return customerId;
+    const email =
+      identities.find((identity) => identity.kind === 'email')?.value ??
+      (await primaryEmail(manager, customerId));
+    return { id: customerId, locale: customer.locale, email };
   }
 }

@@ -16,6 +16,10 @@ export class Customer {
   @Column({ type: 'text', nullable: true })
   locale: string | null;
 
+  /** Set when an admin merged this record into another; every identity and ticket moved there. */
+  @Column({ type: 'uuid', nullable: true })
+  mergedInto: string | null;
+
   @OneToMany(() => CustomerIdentity, (identity) => identity.customer)
   identities: CustomerIdentity[];
 

@@ -1,19 +1,93 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { type EventEnvelope } from '@app/contracts';
+import { type EventEnvelope, InvalidEventError } from '@app/contracts';
+import { ApiError } from '@app/http';
 import { type EventContext } from '@app/messaging';
-import { CreateTicketHandler } from '../tickets/create-ticket.handler';
+import { ConversationHandler } from '../conversations/conversation.handler';
+import { normaliseMessageId } from '../conversations/message-id';
+import { CreateTicketHandler, ticketFromRequest } from '../tickets/create-ticket.handler';
 
-/** Other systems' CloudEvents on tickets.inbound.v1. Validation and deduplication happened in the transport. */
+/**
+ * Other systems' CloudEvents on tickets.inbound.v1. The transport already validated them and
+ * deduplicated them by (source, id). An event the domain refuses (a ticketId that does not exist,
+ * a closed ticket) is the event's own fault: it goes to the DLQ at once with the refusal's code.
+ */
 @Controller()
 export class InboundConsumer {
-  constructor(private readonly createTicket: CreateTicketHandler) {}
+  constructor(
+    private readonly createTicket: CreateTicketHandler,
+    private readonly conversations: ConversationHandler,
+  ) {}
 
   @EventPattern('ticket.requested')
-  async onTicketRequested(
+  onTicketRequested(
     @Payload() event: EventEnvelope<'ticket.requested'>,
     @Ctx() ctx: EventContext,
   ): Promise<void> {
-    await this.createTicket.execute(ctx.manager, event.tenant, event.data, { kind: 'event', event });
+    return refusalsAsInvalid(async () => {
+      await this.createTicket.execute(ctx.manager, event.tenant, ticketFromRequest(event.data), {
+        kind: 'event',
+        event,
+      });
+    });
+  }
+
+  @EventPattern('ticket.message.received')
+  onMessageReceived(
+    @Payload() event: EventEnvelope<'ticket.message.received'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    const { messageId, inReplyTo, references, ...message } = event.data;
+    return refusalsAsInvalid(async () => {
+      await this.conversations.receive(
+        ctx.manager,
+        event.tenant,
+        {
+          ...message,
+          messageId: messageId ? normaliseMessageId(messageId) : undefined,
+          replyTo: [inReplyTo, ...[...(references ?? [])].reverse()]
+            .filter((id): id is string => Boolean(id))
+            .map(normaliseMessageId),
+        },
+        { kind: 'event', event },
+      );
+    });
+  }
+
+  @EventPattern('conversation.escalated')
+  onConversationEscalated(
+    @Payload() event: EventEnvelope<'conversation.escalated'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    const { transcript, reason, subject, ...conversation } = event.data;
+    return refusalsAsInvalid(async () => {
+      await this.createTicket.execute(
+        ctx.manager,
+        event.tenant,
+        {
+          ...conversation,
+          subject: subject ?? `Chatbot handover: ${reason}`.slice(0, 300),
+          priority: 'high',
+          escalationReason: reason,
+          messages: transcript.map((line) => ({
+            author: line.from,
+            body: line.text,
+            createdAt: line.at ? new Date(line.at) : undefined,
+          })),
+        },
+        { kind: 'event', event },
+      );
+    });
+  }
+}
+
+async function refusalsAsInvalid(work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (error instanceof ApiError && error.getStatus() < 500) {
+      throw new InvalidEventError('refused', `${error.code}: ${error.message}`);
+    }
+    throw error;
   }
 }

@@ -1,6 +1,9 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export type MessageAuthor = 'customer' | 'agent';
+import { type Channel } from '@app/contracts';
+
+/** `bot` lines come from a chatbot transcript handed over with an escalation. */
+export type MessageAuthor = 'customer' | 'agent' | 'bot';
 
 @Entity({ name: 'messages' })
 export class Message {
@@ -21,6 +24,13 @@ export class Message {
 
   @Column({ type: 'text' })
   body: string;
+
+  @Column({ type: 'text', nullable: true })
+  channel: Channel | null;
+
+  /** The sender's id for the message (an email Message-ID without brackets): the dedupe and threading key. */
+  @Column({ type: 'text', nullable: true })
+  externalMessageId: string | null;
 
   /** Internal notes are for agents only and never reach the customer. */
   @Column({ type: 'boolean', default: false })

@@ -7,7 +7,7 @@ import { Ticket } from './ticket.entity';
 
 export const INTAKE_SOURCE = 'ticketflow/intake';
 
-type TicketEventType = 'ticket.created' | 'ticket.message.added' | 'ticket.status.changed';
+type TicketEventType = 'ticket.created' | 'ticket.message.added' | 'ticket.status.changed' | 'ticket.updated';
 
 /**
  * Emits a ticket's events through the outbox with a gap-free per-ticket sequence. The caller holds

@@ -6,7 +6,7 @@ import { TimelineEntry } from '../timeline/timeline-entry.entity';
 import { type ListTicketsQuery } from './dto/list-tickets.query';
 import { Message } from './message.entity';
 import { Ticket } from './ticket.entity';
-import { ticketView } from './ticket-view';
+import { messageView, ticketView } from './ticket-view';
 
 interface Cursor {
   createdAt: string;
@@ -46,14 +46,7 @@ export class TicketQueries {
     ]);
     return {
       ...ticketView(ticket),
-      messages: messages.map(({ id: messageId, author, agentId, body, internal, createdAt }) => ({
-        id: messageId,
-        author,
-        agentId,
-        body,
-        internal,
-        createdAt,
-      })),
+      messages: messages.map(messageView),
       timeline: timeline.map(({ eventId, eventType, source, occurredAt, details }) => ({
         eventId,
         eventType,
@@ -79,6 +72,7 @@ export class TicketQueries {
     if (query.customerId) builder.andWhere('t.customer_id = :customerId', { customerId: query.customerId });
     if (query.priority) builder.andWhere('t.priority = :priority', { priority: query.priority });
     if (query.channel) builder.andWhere('t.channel = :channel', { channel: query.channel });
+    if (query.tag) builder.andWhere('t.tags @> ARRAY[:tag]::text[]', { tag: query.tag });
     if (query.cursor) {
       const cursor = decodeCursor(query.cursor);
       builder.andWhere('(t.created_at, t.id) < (:createdAt, :id)', cursor);

@@ -1,6 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { type Channel, type Priority, type TicketStatus } from '@app/contracts';
 
+export type LanguageSource = 'customer_locale' | 'detected' | 'default';
+
 @Entity({ name: 'tickets' })
 export class Ticket {
   @PrimaryGeneratedColumn('uuid')
@@ -37,14 +39,43 @@ export class Ticket {
   @Column({ type: 'text', nullable: true })
   language: string | null;
 
+  /** Where `language` came from: the customer's locale, detection on the text, or the default. */
+  @Column({ type: 'text', nullable: true })
+  languageSource: LanguageSource | null;
+
   @Column({ type: 'uuid' })
   customerId: string;
+
+  /** The sender's conversation id (chat session, social thread) this ticket collects. */
+  @Column({ type: 'text', nullable: true })
+  threadRef: string | null;
+
+  /** The closed ticket this one continues, when the customer wrote again too late to reopen it. */
+  @Column({ type: 'uuid', nullable: true })
+  followUpOf: string | null;
+
+  /** Why a chatbot handed the conversation to a human. */
+  @Column({ type: 'text', nullable: true })
+  escalationReason: string | null;
 
   @Column({ type: 'uuid', nullable: true })
   assigneeId: string | null;
 
   @Column({ type: 'timestamptz', nullable: true })
   firstResponseAt: Date | null;
+
+  /** Since when a customer message waits for a public agent answer; null when none waits. */
+  @Column({ type: 'timestamptz', nullable: true })
+  awaitingReplySince: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  lastResponseAt: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  solvedAt: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  closedAt: Date | null;
 
   /** Sequence number of the last event emitted for this ticket. */
   @Column({ type: 'int', default: 0 })

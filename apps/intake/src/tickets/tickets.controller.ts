@@ -8,10 +8,13 @@ import { AddMessageDto } from './dto/add-message.dto';
 import { CreateTicketDto } from './dto/create-ticket.dto';
 import { ListTicketsQuery } from './dto/list-tickets.query';
 import { UpdateTicketDto } from './dto/update-ticket.dto';
-import { CreateTicketHandler } from './create-ticket.handler';
+import { CreateTicketHandler, ticketFromRequest } from './create-ticket.handler';
 import { TicketChangesHandler } from './ticket-changes.handler';
 import { TicketQueries } from './ticket-queries';
-import { ticketView } from './ticket-view';
+import { messageView, ticketView } from './ticket-view';
+import { Message } from './message.entity';
+import { ConversationHandler } from '../conversations/conversation.handler';
+import { CustomerResolver } from '../customers/customer-resolver';
 
 @ApiTags('tickets')
 @ApiBearerAuth()
@@ -22,6 +25,8 @@ export class TicketsController {
     private readonly createTicket: CreateTicketHandler,
     private readonly changes: TicketChangesHandler,
     private readonly queries: TicketQueries,
+    private readonly conversations: ConversationHandler,
+    private readonly customers: CustomerResolver,
   ) {}
 
   @Post()
@@ -33,7 +38,7 @@ export class TicketsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.dataSource.transaction((manager) =>
-      this.createTicket.execute(manager, tenant, body, { kind: 'http' }),
+      this.createTicket.execute(manager, tenant, ticketFromRequest(body), { kind: 'http' }),
     );
     response.status(result.created ? 201 : 200);
     return ticketView(result.ticket);
@@ -56,23 +61,34 @@ export class TicketsController {
   @Post(':id/messages')
   @HttpCode(201)
   @Roles('agent', 'publisher')
-  @ApiOperation({ summary: 'Add a customer message, an agent reply or an internal note' })
+  @ApiOperation({
+    summary: 'Add a customer message, an agent reply or an internal note',
+    description:
+      'A customer message on a solved ticket reopens it within REOPEN_WINDOW; on a closed ticket, or ' +
+      'later, it opens a follow-up ticket, whose id is the `ticketId` of the answer.',
+  })
   async addMessage(
     @Tenant() tenant: string,
     @Param('id', uuidParam()) id: string,
     @Body() body: AddMessageDto,
   ) {
-    const message = await this.dataSource.transaction((manager) =>
-      this.changes.addMessage(manager, tenant, id, body),
-    );
-    return {
-      id: message.id,
-      ticketId: id,
-      author: message.author,
-      agentId: message.agentId,
-      internal: message.internal,
-      createdAt: message.createdAt,
-    };
+    return this.dataSource.transaction(async (manager) => {
+      if (body.author === 'customer') {
+        const ticket = await this.changes.lock(manager, tenant, id);
+        const received = await this.conversations.receive(
+          manager,
+          tenant,
+          { ticketId: id, channel: body.channel ?? ticket.channel, customer: {}, body: body.body },
+          { kind: 'http' },
+          await this.customers.byId(manager, ticket.customerId),
+        );
+        const message = await manager.findOneByOrFail(Message, { id: received.messageId });
+        return { ...messageView(message), outcome: received.outcome };
+      }
+      const ticket = await this.changes.lock(manager, tenant, id);
+      const message = await this.changes.addMessage(manager, ticket, body, { kind: 'http' });
+      return { ...messageView(message), outcome: 'appended' };
+    });
   }
 
   @Patch(':id')
@@ -84,7 +100,7 @@ export class TicketsController {
     @Body() body: UpdateTicketDto,
   ) {
     const ticket = await this.dataSource.transaction((manager) =>
-      this.changes.update(manager, tenant, id, body),
+      this.changes.update(manager, tenant, id, body, { kind: 'http' }),
     );
     return ticketView(ticket);
   }

@@ -7,9 +7,27 @@ import { type AnyEvent } from '@app/contracts';
 export function timelineDetails(event: AnyEvent): Record<string, unknown> {
   switch (event.type) {
     case 'ticket.requested':
+    case 'ticket.message.received':
       return { channel: event.data.channel };
+    case 'conversation.escalated':
+      return { channel: event.data.channel, transcriptLength: event.data.transcript.length };
     case 'ticket.created':
-      return { channel: event.data.channel, priority: event.data.priority, status: event.data.status };
+      return {
+        channel: event.data.channel,
+        priority: event.data.priority,
+        status: event.data.status,
+        language: event.data.language,
+        languageSource: event.data.languageSource,
+        followUpOf: event.data.followUpOf,
+        escalated: Boolean(event.data.escalationReason),
+      };
+    case 'ticket.updated':
+      return { changes: event.data.changes };
+    case 'customer.merged':
+      return {
+        targetCustomerId: event.data.targetCustomerId,
+        sourceCustomerId: event.data.sourceCustomerId,
+      };
     case 'ticket.message.added':
       return {
         messageId: event.data.messageId,
@@ -17,9 +35,11 @@ export function timelineDetails(event: AnyEvent): Record<string, unknown> {
         agentId: event.data.agentId,
         internal: event.data.internal,
         firstResponse: event.data.firstResponse,
+        nextResponse: event.data.nextResponse ?? false,
+        channel: event.data.channel,
       };
     case 'ticket.status.changed':
-      return { from: event.data.from, to: event.data.to };
+      return { from: event.data.from, to: event.data.to, reason: event.data.reason };
     case 'ticket.assigned':
       return { agentId: event.data.agentId, teamId: event.data.teamId, reason: event.data.reason };
     case 'ticket.queued':

@@ -5,7 +5,7 @@ import { eventMeta, OutboxWriter } from '@app/messaging';
 import { SlaPolicy, type PolicyTargets } from '../policies/sla-policy.entity';
 import { SLA_SOURCE } from '../sla.tokens';
 import { SlaTimers } from '../timers/sla-timers';
-import { parseIsoDuration } from './iso-duration';
+import { parseIsoDuration } from '@app/contracts';
 import { SlaClock } from './sla-clock.entity';
 
 const METRIC_TARGET: Array<[SlaMetric, keyof PolicyTargets]> = [

@@ -53,7 +53,8 @@ const STUCK_AFTER_MS = 30_000;
  * but applies our delivery semantics instead of ServerKafka's:
  * - the inbox row and the handler's effects share one transaction (R2);
  * - the offset is committed only after that transaction commits (R1);
- * - invalid messages and handlers failing for their own reasons go to `<topic>.dlq` (R6), while
+ * - invalid messages, events a handler refuses (InvalidEventError) and handlers failing for their
+ *   own reasons go to `<topic>.dlq` (R6), while
  *   infrastructure failures are retried until they pass, heartbeating so the group keeps us;
  * - a crash kafkajs will not restart ends the process (R7); close() drains the message in flight (R8).
  * A message whose type has no handler here is committed and counted as ignored: services subscribe
@@ -205,6 +206,12 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         return { type: event.type, outcome: applied ? 'processed' : 'duplicate' };
       } catch (error) {
         if (this.stopping) throw new ShutdownInterrupt();
+        if (error instanceof InvalidEventError) {
+          // The handler judged the event itself unacceptable: retrying cannot change that.
+          await this.deadLetter(payload, topic, error.code, error.detail, attempt);
+          this.stuckSince = undefined;
+          return { type: event.type, outcome: 'dead_lettered' };
+        }
         const failure = describeFailure(error);
         if (isTransientFailure(error)) {
           this.stuckSince ??= Date.now();

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { LIMITS } from '@app/contracts';
+import { type Channel, CHANNELS, LIMITS } from '@app/contracts';
 
 export class AddMessageDto {
   @ApiProperty({ enum: ['customer', 'agent'] })
@@ -18,6 +18,14 @@ export class AddMessageDto {
   @IsNotEmpty()
   @MaxLength(LIMITS.body)
   body: string;
+
+  @ApiPropertyOptional({
+    enum: CHANNELS,
+    description: 'Where the message came from; the ticket’s channel by default',
+  })
+  @IsOptional()
+  @IsIn(CHANNELS)
+  channel?: Channel;
 
   @ApiPropertyOptional({ description: 'An internal note: never sent to the customer' })
   @IsOptional()

@@ -1,8 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import {
   CHANNELS,
+  LIMITS,
   type Channel,
   type Priority,
   PRIORITIES,
@@ -35,6 +36,12 @@ export class ListTicketsQuery {
   @IsOptional()
   @IsIn(CHANNELS)
   channel?: Channel;
+
+  @ApiPropertyOptional({ description: 'Tickets carrying this tag' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.tag)
+  tag?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 25 })
   @IsOptional()

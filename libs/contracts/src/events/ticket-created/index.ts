@@ -17,6 +17,13 @@ export const TicketCreated = defineEvent({
     category: z.string().nullable(),
     tags: z.array(z.string()),
     language: z.string().nullable(),
+    /** Where `language` came from: the customer's locale, text detection, or the configured default. */
+    languageSource: z.enum(['customer_locale', 'detected', 'default']).optional(),
+    /** The earlier ticket this one follows up, when a message came after that one was closed. */
+    followUpOf: uuidSchema.nullable().optional(),
+    threadRef: z.string().nullable().optional(),
+    /** Set when a chatbot handed the conversation over. */
+    escalationReason: z.string().nullable().optional(),
     externalId: z.string().nullable(),
     // Notifications needs a way to reach the customer; consumers must not log this block.
     customer: z.strictObject({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineEvent } from '../../define-event';
 import { Topic } from '../../topics';
-import { isoTimeSchema, uuidSchema } from '../../values';
+import { channelSchema, isoTimeSchema, uuidSchema } from '../../values';
 
 export const TicketMessageAdded = defineEvent({
   type: 'ticket.message.added',
@@ -15,6 +15,10 @@ export const TicketMessageAdded = defineEvent({
     internal: z.boolean(),
     /** True for the first public agent message on the ticket: the first response. */
     firstResponse: z.boolean(),
+    /** True for a public agent message answering a customer message after the first response. */
+    nextResponse: z.boolean().optional(),
+    /** The channel the message came in or went out on. */
+    channel: channelSchema.optional(),
     createdAt: isoTimeSchema,
   }),
 });

@@ -11,6 +11,8 @@ export const TicketStatusChanged = defineEvent({
     ticketId: uuidSchema,
     from: ticketStatusSchema,
     to: ticketStatusSchema,
+    /** Why: an agent's edit, a customer's reply reopening or resuming it, or an automatic rule. */
+    reason: z.enum(['agent', 'agent_reply', 'customer_reply', 'automation']).optional(),
     changedAt: isoTimeSchema,
   }),
 });

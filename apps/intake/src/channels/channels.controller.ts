@@ -1,0 +1,102 @@
+import { Body, Controller, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type Request, type Response } from 'express';
+import { DataSource } from 'typeorm';
+import { ApiError, Roles, Tenant } from '@app/http';
+import {
+  ConversationHandler,
+  type CustomerMessage,
+  type ReceivedMessage,
+} from '../conversations/conversation.handler';
+import { ChatMessageDto } from './chat-message.dto';
+import { parseInboundEmail } from './inbound-email';
+
+export const EMAIL_CONTENT_TYPES = ['message/rfc822', 'application/octet-stream', 'text/plain'];
+
+/**
+ * Webhooks of the systems that sit in front of customers: an inbound-email gateway posting raw
+ * messages and a chat widget posting visitor messages. Both thread like every other channel.
+ */
+@ApiTags('channels')
+@ApiBearerAuth()
+@Controller('v1/channels')
+export class ChannelsController {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly conversations: ConversationHandler,
+  ) {}
+
+  @Post('email')
+  @Roles('publisher')
+  @ApiConsumes('message/rfc822')
+  @ApiBody({
+    description: 'The raw RFC 822 message as received by the mail gateway',
+    schema: { type: 'string' },
+  })
+  @ApiOperation({
+    summary: 'Receive one email',
+    description:
+      'Threads by In-Reply-To/References, then by the ticket reference in the subject; the same ' +
+      'Message-ID again answers 200 with the first result. Auto-replies are acknowledged (202) and dropped.',
+  })
+  async email(
+    @Tenant() tenant: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    if (!Buffer.isBuffer(request.body) || request.body.length === 0) {
+      throw new ApiError(
+        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        'unsupported_media_type',
+        `Send the raw message with Content-Type ${EMAIL_CONTENT_TYPES[0]}`,
+      );
+    }
+    const parsed = await parseInboundEmail(request.body);
+    if (parsed.kind === 'automatic') {
+      response.status(HttpStatus.ACCEPTED);
+      return { outcome: 'ignored', reason: parsed.reason };
+    }
+    return this.receive(tenant, parsed.message, response);
+  }
+
+  @Post('chat')
+  @Roles('publisher')
+  @ApiOperation({
+    summary: 'Receive one chat message',
+    description:
+      'Every message of a conversationId joins one ticket while it is open; the same messageId again changes nothing.',
+  })
+  chat(
+    @Tenant() tenant: string,
+    @Body() body: ChatMessageDto,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    return this.receive(
+      tenant,
+      {
+        channel: 'chat',
+        customer: body.visitor,
+        body: body.text,
+        subject: body.subject,
+        threadRef: body.conversationId,
+        messageId: `chat:${body.conversationId}:${body.messageId}`,
+      },
+      response,
+    );
+  }
+
+  private async receive(tenant: string, message: CustomerMessage, response: Response) {
+    const received: ReceivedMessage = await this.dataSource.transaction((manager) =>
+      this.conversations.receive(manager, tenant, message, { kind: 'http' }),
+    );
+    response.status(received.outcome === 'duplicate' ? HttpStatus.OK : HttpStatus.CREATED);
+    return {
+      ticketId: received.ticket.id,
+      reference: received.ticket.reference,
+      messageId: received.messageId,
+      outcome: received.outcome,
+      matchedBy: received.matchedBy,
+    };
+  }
+}

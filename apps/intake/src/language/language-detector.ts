@@ -1,0 +1,133 @@
+import franc from 'franc';
+import langs from 'langs';
+
+/**
+ * Languages a support desk most often meets. Restricting the detector to a known set is what makes
+ * short support messages come out right: among all 400 languages franc knows, a two-line Turkish
+ * message can look like Hausa.
+ */
+export const DEFAULT_LANGUAGE_CANDIDATES = [
+  'en',
+  'es',
+  'fr',
+  'de',
+  'it',
+  'pt',
+  'nl',
+  'sv',
+  'da',
+  'no',
+  'fi',
+  'pl',
+  'cs',
+  'ro',
+  'hu',
+  'el',
+  'tr',
+  'ru',
+  'uk',
+  'bg',
+  'ar',
+  'he',
+  'fa',
+  'hi',
+  'ja',
+  'zh',
+  'ko',
+  'th',
+  'vi',
+  'id',
+] as const;
+
+/**
+ * franc names individual languages (ISO 639-3) where ISO 639-1 has only the macrolanguage, so
+ * a few codes map by hand: franc says `arb` (Standard Arabic) where 639-1 says `ar`.
+ */
+const INDIVIDUAL_TO_MACRO: Record<string, string> = {
+  arb: 'ar',
+  cmn: 'zh',
+  pes: 'fa',
+  nob: 'no',
+  swh: 'sw',
+  zsm: 'ms',
+  azj: 'az',
+  uzn: 'uz',
+  ekk: 'et',
+  lvs: 'lv',
+  khk: 'mn',
+  ydd: 'yi',
+  plt: 'mg',
+  gaz: 'om',
+  npi: 'ne',
+  quy: 'qu',
+};
+const MACRO_TO_INDIVIDUAL = Object.fromEntries(
+  Object.entries(INDIVIDUAL_TO_MACRO).map(([individual, macro]) => [macro, individual]),
+);
+
+function toIso6391(code3: string): string | undefined {
+  return INDIVIDUAL_TO_MACRO[code3] ?? langs.where('3', code3)?.['1'];
+}
+
+function toFrancCode(code1: string): string | undefined {
+  return MACRO_TO_INDIVIDUAL[code1] ?? langs.where('1', code1)?.['3'];
+}
+
+export function isSupportedLanguage(code: string): boolean {
+  return toFrancCode(code) !== undefined;
+}
+
+/** Below this many letters a guess is noise: "Refund please" scores as Danish. */
+const MIN_LETTERS = 12;
+/**
+ * The runner-up must score clearly below the winner. franc scores the best language 1 and the
+ * others relative to it; close scores mean the text fits both about equally well.
+ */
+const MAX_RUNNER_UP_SCORE = 0.9;
+
+export interface LanguageDetectorOptions {
+  candidates: readonly string[];
+}
+
+/** Offline language detection (franc trigrams), answering ISO 639-1 codes or undefined when unsure. */
+export class LanguageDetector {
+  private readonly only: string[];
+
+  constructor(options: LanguageDetectorOptions) {
+    this.only = options.candidates.map((code) => {
+      const francCode = toFrancCode(code);
+      if (!francCode) throw new Error(`Language "${code}" is not an ISO 639-1 code the detector knows`);
+      return francCode;
+    });
+  }
+
+  detect(text: string): string | undefined {
+    const letters = text.replace(/[^\p{L}]/gu, '');
+    if (letters.length < MIN_LETTERS) return undefined;
+    const [best, runnerUp] = franc.all(text, { only: this.only, minLength: MIN_LETTERS });
+    if (!best || best[0] === 'und') return undefined;
+    if (runnerUp && runnerUp[1] > MAX_RUNNER_UP_SCORE) return undefined;
+    return toIso6391(best[0]);
+  }
+}
+
+export interface TicketLanguage {
+  language: string;
+  source: 'customer_locale' | 'detected' | 'default';
+}
+
+/** A ticket's language: the customer's own locale wins, then detection on their words, then the default. */
+export class TicketLanguagePolicy {
+  constructor(
+    private readonly detector: LanguageDetector,
+    private readonly defaultLanguage: string,
+  ) {}
+
+  choose(customerLocale: string | null | undefined, text: string): TicketLanguage {
+    const fromLocale = customerLocale?.split('-')[0]?.toLowerCase();
+    if (fromLocale) return { language: fromLocale, source: 'customer_locale' };
+    const detected = this.detector.detect(text);
+    if (detected) return { language: detected, source: 'detected' };
+    return { language: this.defaultLanguage, source: 'default' };
+  }
+}
