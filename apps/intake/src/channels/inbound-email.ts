@@ -11,14 +11,15 @@ export type ParsedEmail =
   /** Out-of-office replies and bounces: answering them would start a mail loop. */
   | { kind: 'automatic'; reason: string };
 
-const HEADER_LINE = /^[\x21-\x39\x3b-\x7e]+:/;
+/** A header name first, optionally after the mbox "From " line some gateways keep. */
+const STARTS_WITH_HEADER = /^(From \S[^\n]*\n)?[A-Za-z][A-Za-z0-9-]*:/;
 
 /**
  * An RFC 822 message from an inbound-email webhook as a customer message: sender, subject, the
  * new text of the reply (without the quoted history), Message-ID and the thread headers.
  */
 export async function parseInboundEmail(raw: Buffer): Promise<ParsedEmail> {
-  if (!HEADER_LINE.test(raw.subarray(0, 1000).toString('latin1'))) {
+  if (!STARTS_WITH_HEADER.test(raw.subarray(0, 1000).toString('latin1'))) {
     throw malformed('the body does not start with RFC 822 headers');
   }
   const mail = await simpleParser(raw, { skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true });

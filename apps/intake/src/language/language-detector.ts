@@ -77,13 +77,12 @@ export function isSupportedLanguage(code: string): boolean {
   return toFrancCode(code) !== undefined;
 }
 
-/** Below this many letters a guess is noise: "Refund please" scores as Danish. */
-const MIN_LETTERS = 12;
 /**
- * The runner-up must score clearly below the winner. franc scores the best language 1 and the
- * others relative to it; close scores mean the text fits both about equally well.
+ * Below this many letters a guess is noise ("Refund please" scores as Danish), so the ticket takes
+ * the customer's locale or the default instead. franc's scores are relative to the best match, so
+ * a close runner-up says little: a clearly Turkish sentence can score Indonesian at 0.98.
  */
-const MAX_RUNNER_UP_SCORE = 0.9;
+const MIN_LETTERS = 20;
 
 export interface LanguageDetectorOptions {
   candidates: readonly string[];
@@ -104,10 +103,8 @@ export class LanguageDetector {
   detect(text: string): string | undefined {
     const letters = text.replace(/[^\p{L}]/gu, '');
     if (letters.length < MIN_LETTERS) return undefined;
-    const [best, runnerUp] = franc.all(text, { only: this.only, minLength: MIN_LETTERS });
-    if (!best || best[0] === 'und') return undefined;
-    if (runnerUp && runnerUp[1] > MAX_RUNNER_UP_SCORE) return undefined;
-    return toIso6391(best[0]);
+    const best = franc(text, { only: this.only, minLength: MIN_LETTERS });
+    return best === 'und' ? undefined : toIso6391(best);
   }
 }
 
