@@ -1,5 +1,6 @@
 import { type INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { type Server } from 'node:http';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { type AnyEvent, Topic } from '@app/contracts';
@@ -76,7 +77,7 @@ export class IntakeHarness {
   }
 
   get http() {
-    return request(this.app.getHttpServer());
+    return request(this.app.getHttpServer() as Server);
   }
 
   get db(): DataSource {
