@@ -21,7 +21,7 @@ function headersToStrings(headers: IHeaders | undefined): Record<string, string>
 export class KafkaProbe {
   readonly received: ReceivedMessage[] = [];
   private readonly kafka: Kafka;
-  private producer: Producer | undefined;
+  private producer: Promise<Producer> | undefined;
   private consumer: Consumer | undefined;
 
   constructor(brokers = process.env.KAFKA_BROKERS ?? '') {
@@ -33,11 +33,16 @@ export class KafkaProbe {
   }
 
   async publish(topic: string, value: string | Buffer, key?: string): Promise<void> {
-    if (!this.producer) {
-      this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
-      await this.producer.connect();
-    }
-    await this.producer.send({ topic, acks: -1, messages: [{ key: key ?? null, value }] });
+    // One connection shared by concurrent publishes: the first call starts it, all of them await it.
+    this.producer ??= this.connectProducer();
+    const producer = await this.producer;
+    await producer.send({ topic, acks: -1, messages: [{ key: key ?? null, value }] });
+  }
+
+  private async connectProducer(): Promise<Producer> {
+    const producer = this.kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    return producer;
   }
 
   /** Starts recording from the beginning of each topic (topics must already exist). */
@@ -66,6 +71,6 @@ export class KafkaProbe {
 
   async close(): Promise<void> {
     await this.consumer?.disconnect();
-    await this.producer?.disconnect();
+    await (await this.producer)?.disconnect();
   }
 }

@@ -1,6 +1,7 @@
 import { type INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { type Server } from 'node:http';
+import { Kafka, logLevel } from 'kafkajs';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { type AnyEvent, Topic } from '@app/contracts';
@@ -168,3 +169,32 @@ export class IntakeHarness {
 }
 
 export const uniqueEmail = (label = 'c') => `${label}-${randomUUID().slice(0, 8)}@example.com`;
+
+/** Waits until the consumer group has committed every message on `topic`: all of them were handled. */
+export async function waitUntilConsumed(intake: IntakeHarness, logicalTopic: string): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'test-lag',
+    brokers: intake.sandbox.env.KAFKA_BROKERS.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topic = intake.topic(logicalTopic);
+    const groupId = `${intake.sandbox.env.KAFKA_TOPIC_PREFIX}ticketflow-intake`;
+    await waitFor(
+      async () => {
+        const [ends, [committed]] = await Promise.all([
+          admin.fetchTopicOffsets(topic),
+          admin.fetchOffsets({ groupId, topics: [topic] }),
+        ]);
+        return ends.every(
+          (end) => committed.partitions.find((p) => p.partition === end.partition)?.offset === end.high,
+        );
+      },
+      { description: `${groupId} to consume all of ${topic}`, timeoutMs: 60_000, intervalMs: 250 },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
