@@ -32,7 +32,7 @@ describe('ticket lifecycle, queries and customers', () => {
 
     const events = await waitFor(() => {
       const mine = intake.eventsOf(ticket.id).filter((e) => e.type === 'ticket.updated');
-      return mine.length >= 2 && (mine);
+      return mine.length >= 2 && mine;
     });
     expect(events.map((e) => e.data.changes)).toEqual([
       {
