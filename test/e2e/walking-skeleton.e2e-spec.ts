@@ -58,7 +58,7 @@ describe('ticket flow across the four services', () => {
     return response.body;
   }
 
-  it('HTTP create → assigned → acknowledgment email, with assignment and SLA in the timeline', async () => {
+  it('HTTP create → assigned → acknowledgment email, with assignment, SLA and the delivery in the timeline', async () => {
     const customer = `c-${randomUUID()}@customers.example.com`;
     const created = await system.http<{ id: string; reference: string }>(
       'intake',
@@ -91,11 +91,15 @@ describe('ticket flow across the four services', () => {
     const timeline = await waitFor(
       async () => {
         const types = (await ticket(created.body.id)).timeline.map((entry) => entry.eventType);
-        return types.includes('sla.started') && types.includes('ticket.assigned') && types;
+        const wanted = ['ticket.assigned', 'sla.started', 'notification.sent'];
+        return wanted.every((type) => types.includes(type)) && types;
       },
-      { description: 'assignment and SLA events in the timeline' },
+      { description: 'assignment, SLA and notification events in the timeline' },
     );
-    expect(timeline).toEqual(expect.arrayContaining(['ticket.created', 'ticket.assigned', 'sla.started']));
+    expect(timeline[0]).toBe('ticket.created');
+    expect(timeline).toEqual(
+      expect.arrayContaining(['ticket.created', 'ticket.assigned', 'sla.started', 'notification.sent']),
+    );
   });
 
   it('an inbound CloudEvent on tickets.inbound.v1 becomes a ticket; its duplicate changes nothing', async () => {

@@ -222,19 +222,16 @@ describe('ticket lifecycle, queries and customers', () => {
     const target = byEmail.body.customerId as string;
     const source = byPhone.body.customerId as string;
     expect(source).not.toBe(target);
+    const merge = (into: string, from: string, key: 'admin' | 'agent' | 'otherTenantAdmin') =>
+      intake.http
+        .post(`/v1/customers/${into}/merge`)
+        .set('authorization', bearer(key))
+        .send({ sourceCustomerId: from });
 
-    const forbidden = await intake.http
-      .post(`/v1/customers/${target}/merge`)
-      .set('authorization', bearer('agent'))
-      .send({ sourceCustomerId: source })
-      .expect(403);
+    const forbidden = await merge(target, source, 'agent').expect(403);
     expect(forbidden.body.code).toBe('forbidden');
 
-    const merged = await intake.http
-      .post(`/v1/customers/${target}/merge`)
-      .set('authorization', bearer('admin'))
-      .send({ sourceCustomerId: source })
-      .expect(200);
+    const merged = await merge(target, source, 'admin').expect(200);
     expect(merged.body).toMatchObject({ id: target, name: 'Maria', locale: 'el', mergedInto: null });
     expect(merged.body.identities.map((i: { kind: string }) => i.kind).sort()).toEqual(['email', 'phone']);
     expect(merged.body.tickets.map((t: { id: string }) => t.id).sort()).toEqual(
@@ -270,27 +267,11 @@ describe('ticket lifecycle, queries and customers', () => {
     const again = await intake.createTicket(newTicket({ channel: 'phone', customer: { phone } })).expect(201);
     expect(again.body.customerId).toBe(target);
 
-    const twice = await intake.http
-      .post(`/v1/customers/${target}/merge`)
-      .set('authorization', bearer('admin'))
-      .send({ sourceCustomerId: source })
-      .expect(409);
+    const twice = await merge(target, source, 'admin').expect(409);
     expect(twice.body.code).toBe('customer_merged');
-    const self = await intake.http
-      .post(`/v1/customers/${target}/merge`)
-      .set('authorization', bearer('admin'))
-      .send({ sourceCustomerId: target })
-      .expect(422);
+    const self = await merge(target, target, 'admin').expect(422);
     expect(self.body.code).toBe('merge_into_self');
-    await intake.http
-      .post(`/v1/customers/${target}/merge`)
-      .set('authorization', bearer('admin'))
-      .send({ sourceCustomerId: randomUUID() })
-      .expect(404);
-    await intake.http
-      .post(`/v1/customers/${target}/merge`)
-      .set('authorization', bearer('otherTenantAdmin'))
-      .send({ sourceCustomerId: source })
-      .expect(404);
+    await merge(target, randomUUID(), 'admin').expect(404);
+    await merge(target, source, 'otherTenantAdmin').expect(404);
   });
 });
