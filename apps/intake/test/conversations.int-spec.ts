@@ -297,6 +297,12 @@ describe('conversations across channels', () => {
         body: 'Need a copy of my invoice',
       })
       .expect(201);
+    const note = await intake
+      .message(created.body.id, { author: 'customer', body: 'Secret?', internal: true })
+      .expect(400);
+    expect(note.body.details).toEqual([
+      { field: 'internal', message: 'only agent messages take this field' },
+    ]);
     await intake.patch(created.body.id, { status: 'solved' }).expect(200);
     await intake.patch(created.body.id, { status: 'closed' }).expect(200);
     const reply = await intake

@@ -34,6 +34,7 @@ export type ConversationOutcome = 'created' | 'appended' | 'reopened' | 'follow_
 
 export interface ReceivedMessage {
   ticket: Ticket;
+  /** The message this one is, or was the first time: in `ticket`. */
   messageId: string;
   outcome: ConversationOutcome;
   matchedBy: MatchedBy | null;
@@ -72,6 +73,25 @@ export class ConversationHandler {
     const result = await this.apply(manager, tenant, message, cause, knownCustomer);
     this.outcomes.inc({ channel: message.channel, outcome: result.outcome });
     return result;
+  }
+
+  /** A customer message posted on a ticket's own route: the sender is that ticket's customer. */
+  async receiveOnTicket(
+    manager: EntityManager,
+    tenant: string,
+    ticketId: string,
+    input: { body: string; channel?: Channel },
+    cause: ChangeCause,
+  ): Promise<ReceivedMessage & { message: Message }> {
+    const ticket = await this.changes.lock(manager, tenant, ticketId);
+    const received = await this.receive(
+      manager,
+      tenant,
+      { ticketId, channel: input.channel ?? ticket.channel, customer: {}, body: input.body },
+      cause,
+      await this.customers.byId(manager, ticket.customerId),
+    );
+    return { ...received, message: await manager.findOneByOrFail(Message, { id: received.messageId }) };
   }
 
   private async apply(

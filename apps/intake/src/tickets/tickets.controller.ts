@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Response } from 'express';
 import { DataSource } from 'typeorm';
-import { Roles, Tenant, uuidParam } from '@app/http';
+import { ApiError, Roles, Tenant, uuidParam } from '@app/http';
 import { AddMessageDto } from './dto/add-message.dto';
 import { CreateTicketDto } from './dto/create-ticket.dto';
 import { ListTicketsQuery } from './dto/list-tickets.query';
@@ -12,9 +12,7 @@ import { CreateTicketHandler, ticketFromRequest } from './create-ticket.handler'
 import { TicketChangesHandler } from './ticket-changes.handler';
 import { TicketQueries } from './ticket-queries';
 import { messageView, ticketView } from './ticket-view';
-import { Message } from './message.entity';
 import { ConversationHandler } from '../conversations/conversation.handler';
-import { CustomerResolver } from '../customers/customer-resolver';
 
 @ApiTags('tickets')
 @ApiBearerAuth()
@@ -26,7 +24,6 @@ export class TicketsController {
     private readonly changes: TicketChangesHandler,
     private readonly queries: TicketQueries,
     private readonly conversations: ConversationHandler,
-    private readonly customers: CustomerResolver,
   ) {}
 
   @Post()
@@ -72,23 +69,26 @@ export class TicketsController {
     @Param('id', uuidParam()) id: string,
     @Body() body: AddMessageDto,
   ) {
-    return this.dataSource.transaction(async (manager) => {
-      if (body.author === 'customer') {
-        const ticket = await this.changes.lock(manager, tenant, id);
-        const received = await this.conversations.receive(
-          manager,
-          tenant,
-          { ticketId: id, channel: body.channel ?? ticket.channel, customer: {}, body: body.body },
-          { kind: 'http' },
-          await this.customers.byId(manager, ticket.customerId),
-        );
-        const message = await manager.findOneByOrFail(Message, { id: received.messageId });
-        return { ...messageView(message), outcome: received.outcome };
+    if (body.author === 'customer') {
+      const { agentId, internal, ...message } = body;
+      if (agentId !== undefined || internal !== undefined) {
+        throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'Request validation failed', [
+          {
+            field: agentId !== undefined ? 'agentId' : 'internal',
+            message: 'only agent messages take this field',
+          },
+        ]);
       }
+      const received = await this.dataSource.transaction((manager) =>
+        this.conversations.receiveOnTicket(manager, tenant, id, message, { kind: 'http' }),
+      );
+      return { ...messageView(received.message), outcome: received.outcome };
+    }
+    const message = await this.dataSource.transaction(async (manager) => {
       const ticket = await this.changes.lock(manager, tenant, id);
-      const message = await this.changes.addMessage(manager, ticket, body, { kind: 'http' });
-      return { ...messageView(message), outcome: 'appended' };
+      return this.changes.addMessage(manager, ticket, body, { kind: 'http' });
     });
+    return { ...messageView(message), outcome: 'appended' };
   }
 
   @Patch(':id')
