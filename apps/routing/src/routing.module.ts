@@ -6,13 +6,21 @@ import { MessagingModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule, MetricsService } from '@app/observability';
 import { DataSource } from 'typeorm';
 import { AgentsController } from './agents/agents.controller';
+import { AgentSelector } from './assignment/agent-selector';
 import { AssignmentService } from './assignment/assignment.service';
 import { AssignmentsController } from './assignment/assignments.controller';
-import { TicketEventsConsumer } from './assignment/ticket-events.consumer';
+import { RoutingPlanner } from './assignment/routing-plan';
+import { AuditController } from './audit/audit.controller';
+import { AuditLog } from './audit/audit-log';
 import { type RoutingConfig } from './config/routing.config';
 import { routingDatabase } from './database/data-source';
+import { OverflowProcessor } from './overflow/overflow.processor';
+import { OverflowTimers } from './overflow/overflow-timers';
+import { RoutingReconciler } from './overflow/routing-reconciler';
+import { ROUTING_CONFIG } from './routing.tokens';
 import { RoutingRulesController } from './rules/routing-rules.controller';
 import { TeamsController } from './teams/teams.controller';
+import { TicketEventsConsumer } from './tickets/ticket-events.consumer';
 
 @Module({})
 export class RoutingModule {
@@ -36,10 +44,18 @@ export class RoutingModule {
         TeamsController,
         RoutingRulesController,
         AssignmentsController,
+        AuditController,
         TicketEventsConsumer,
       ],
       providers: [
+        { provide: ROUTING_CONFIG, useValue: config },
+        RoutingPlanner,
+        AgentSelector,
         AssignmentService,
+        AuditLog,
+        OverflowTimers,
+        OverflowProcessor,
+        RoutingReconciler,
         {
           provide: 'ROUTING_QUEUE_DEPTH',
           inject: [MetricsService, DataSource],

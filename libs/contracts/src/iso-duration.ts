@@ -1,11 +1,12 @@
-const PATTERN = /^P(?!$)(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+export const ISO_DURATION_PATTERN =
+  /^P(?!$)(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
 /**
  * ISO 8601 durations in milliseconds. Days are 24 hours: SLA targets run on elapsed (or, with a
  * calendar, business) time, never on calendar months, so Y and M(onths) are rejected.
  */
 export function parseIsoDuration(value: string): number {
-  const match = PATTERN.exec(value);
+  const match = ISO_DURATION_PATTERN.exec(value);
   if (!match) throw new Error(`"${value}" is not an ISO 8601 duration such as PT30S, PT4H or P2D`);
   const [, weeks, days, hours, minutes, seconds] = match;
   const total =
@@ -18,5 +19,5 @@ export function parseIsoDuration(value: string): number {
 }
 
 export function isIsoDuration(value: unknown): value is string {
-  return typeof value === 'string' && PATTERN.test(value);
+  return typeof value === 'string' && ISO_DURATION_PATTERN.test(value);
 }

@@ -9,6 +9,8 @@ import { TicketAssigned } from './events/ticket-assigned';
 import { TicketCreated } from './events/ticket-created';
 import { TicketMessageAdded } from './events/ticket-message-added';
 import { TicketQueued } from './events/ticket-queued';
+import { TicketReassigned } from './events/ticket-reassigned';
+import { TicketUnassigned } from './events/ticket-unassigned';
 import { TicketMessageReceived } from './events/ticket-message-received';
 import { TicketRequested } from './events/ticket-requested';
 import { TicketUpdated } from './events/ticket-updated';
@@ -27,6 +29,8 @@ export const EVENTS = {
   [CustomerMerged.type]: CustomerMerged,
   [TicketAssigned.type]: TicketAssigned,
   [TicketQueued.type]: TicketQueued,
+  [TicketUnassigned.type]: TicketUnassigned,
+  [TicketReassigned.type]: TicketReassigned,
   [SlaStarted.type]: SlaStarted,
   [SlaBreached.type]: SlaBreached,
   [SlaMet.type]: SlaMet,

@@ -44,6 +44,15 @@ export function timelineDetails(event: AnyEvent): Record<string, unknown> {
       return { agentId: event.data.agentId, teamId: event.data.teamId, reason: event.data.reason };
     case 'ticket.queued':
       return { reason: event.data.reason };
+    case 'ticket.unassigned':
+      return { agentId: event.data.agentId, reason: event.data.reason };
+    case 'ticket.reassigned':
+      return {
+        fromAgentId: event.data.fromAgentId,
+        agentId: event.data.agentId,
+        teamId: event.data.teamId,
+        reason: event.data.reason,
+      };
     case 'sla.started':
       return {
         metric: event.data.metric,

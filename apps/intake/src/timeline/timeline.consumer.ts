@@ -23,6 +23,33 @@ export class TimelineConsumer {
     await this.record(event, ctx);
   }
 
+  @EventPattern('ticket.reassigned')
+  async onReassigned(
+    @Payload() event: EventEnvelope<'ticket.reassigned'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    await ctx.manager.update(
+      Ticket,
+      { id: event.data.ticketId, tenant: event.tenant },
+      { assigneeId: event.data.agentId },
+    );
+    await this.record(event, ctx);
+  }
+
+  @EventPattern('ticket.unassigned')
+  async onUnassigned(
+    @Payload() event: EventEnvelope<'ticket.unassigned'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    // Only if still theirs: a later assignment may already have been applied.
+    await ctx.manager.update(
+      Ticket,
+      { id: event.data.ticketId, tenant: event.tenant, assigneeId: event.data.agentId },
+      { assigneeId: null },
+    );
+    await this.record(event, ctx);
+  }
+
   @EventPattern('ticket.queued')
   onQueued(@Payload() event: EventEnvelope<'ticket.queued'>, @Ctx() ctx: EventContext): Promise<void> {
     return this.record(event, ctx);

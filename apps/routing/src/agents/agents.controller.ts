@@ -3,8 +3,9 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { isUniqueViolation } from '@app/database';
-import { conflict, notFound, Tenant, uuidParam } from '@app/http';
+import { conflict, CurrentPrincipal, notFound, type Principal, Tenant, uuidParam } from '@app/http';
 import { AssignmentService } from '../assignment/assignment.service';
+import { AuditLog } from '../audit/audit-log';
 import { Team } from '../teams/team.entity';
 import { Agent } from './agent.entity';
 import { CreateAgentDto, UpdateAgentDto } from './dto/agent.dto';
@@ -42,13 +43,14 @@ export class AgentsController {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly assignments: AssignmentService,
+    private readonly audit: AuditLog,
   ) {}
 
   @Post()
   @ApiOperation({ summary: 'Add an agent (admin)' })
-  async create(@Tenant() tenant: string, @Body() body: CreateAgentDto) {
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateAgentDto) {
     try {
-      return await this.insert(tenant, body);
+      return await this.insert(principal, body);
     } catch (error) {
       // Two concurrent creations with one email: the unique index decides, the loser gets a 409.
       if (isUniqueViolation(error)) throw conflict('agent_exists', 'An agent with this email exists');
@@ -56,7 +58,8 @@ export class AgentsController {
     }
   }
 
-  private insert(tenant: string, body: CreateAgentDto) {
+  private insert(principal: Principal, body: CreateAgentDto) {
+    const { tenant } = principal;
     return this.dataSource.transaction(async (manager) => {
       await this.assertTeam(manager, tenant, body.teamId);
       if (await manager.findOneBy(Agent, { tenant, email: body.email }))
@@ -64,7 +67,16 @@ export class AgentsController {
       const agent = await manager.save(
         manager.create(Agent, { ...body, tenant, teamId: body.teamId ?? null }),
       );
-      if (agent.status === 'online') await this.assignments.drainQueue(manager, tenant, { kind: 'http' });
+      const created = view(await manager.findOneByOrFail(Agent, { id: agent.id }));
+      await this.audit.record(manager, principal, {
+        entityType: 'agent',
+        entityId: agent.id,
+        action: 'created',
+        before: null,
+        after: created,
+      });
+      if (agent.status === 'online')
+        await this.assignments.drainForAgent(manager, agent.id, { kind: 'http' });
       return view(await manager.findOneByOrFail(Agent, { id: agent.id }));
     });
   }
@@ -86,18 +98,40 @@ export class AgentsController {
 
   @Patch(':id')
   @ApiOperation({
-    summary: 'Change an agent; coming online or gaining capacity takes queued tickets at once',
+    summary: 'Change an agent (admin)',
+    description:
+      'Coming online or gaining capacity takes queued tickets at once; going offline hands the ' +
+      'tickets the agent has not answered back to routing.',
   })
-  update(@Tenant() tenant: string, @Param('id', uuidParam()) id: string, @Body() body: UpdateAgentDto) {
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam()) id: string,
+    @Body() body: UpdateAgentDto,
+  ) {
     return this.dataSource.transaction(async (manager) => {
-      const agent = await this.find(manager, tenant, id, true);
-      await this.assertTeam(manager, tenant, body.teamId);
+      const agent = await this.find(manager, principal.tenant, id, true);
+      await this.assertTeam(manager, principal.tenant, body.teamId);
       await manager.update(Agent, { id }, body);
       const updated = await manager.findOneByOrFail(Agent, { id });
+      await this.audit.record(manager, principal, {
+        entityType: 'agent',
+        entityId: id,
+        action: 'updated',
+        before: view(agent),
+        after: view(updated),
+      });
+      const cause = { kind: 'http' } as const;
+      if (updated.status === 'offline' && agent.status !== 'offline') {
+        await this.assignments.releaseAgent(manager, id, cause);
+      }
       const moreRoom =
-        updated.status === 'online' && (agent.status !== 'online' || updated.capacity > agent.capacity);
-      if (moreRoom) await this.assignments.drainQueue(manager, tenant, { kind: 'http' });
-      // Re-read: draining the queue may have raised the agent's active count.
+        updated.status === 'online' &&
+        (agent.status !== 'online' ||
+          updated.capacity > agent.capacity ||
+          updated.teamId !== agent.teamId ||
+          updated.skills.some((skill) => !agent.skills.includes(skill)));
+      if (moreRoom) await this.assignments.drainForAgent(manager, id, cause);
+      // Re-read: releasing and draining change the agent's active count.
       return view(await manager.findOneByOrFail(Agent, { id }));
     });
   }
@@ -105,13 +139,23 @@ export class AgentsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove an agent with no open assignments (admin)' })
-  async remove(@Tenant() tenant: string, @Param('id', uuidParam()) id: string): Promise<void> {
+  async remove(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam()) id: string,
+  ): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const agent = await this.find(manager, tenant, id, true);
+      const agent = await this.find(manager, principal.tenant, id, true);
       if (agent.activeCount > 0)
         throw conflict('agent_has_assignments', 'Reassign or solve the agent’s open tickets first');
       await manager.query(`DELETE FROM assignments WHERE agent_id = $1 AND state = 'released'`, [id]);
       await manager.delete(Agent, { id });
+      await this.audit.record(manager, principal, {
+        entityType: 'agent',
+        entityId: id,
+        action: 'deleted',
+        before: view(agent),
+        after: null,
+      });
     });
   }
 

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { type RoutingDecision } from '@app/contracts';
 
 @Entity({ name: 'assignments' })
 export class Assignment {
@@ -28,4 +29,27 @@ export class Assignment {
 
   @Column({ type: 'timestamptz', nullable: true })
   releasedAt: Date | null;
+
+  /** Bumped on every new assignee: an overflow timer of an older epoch is stale. */
+  @Column({ type: 'int', default: 1 })
+  epoch: number;
+
+  /** When the first public agent reply came; it cancels the overflow timer. */
+  @Column({ type: 'timestamptz', nullable: true })
+  respondedAt: Date | null;
+
+  /** The rule's overflow window, kept so a reassignment gives the next agent the same time. */
+  @Column({
+    type: 'bigint',
+    nullable: true,
+    transformer: { to: (v: unknown) => v, from: (v: string | null) => (v === null ? null : Number(v)) },
+  })
+  overflowAfterMs: number | null;
+
+  /** Postgres holds the overflow deadline; the BullMQ job only wakes routing up at that time. */
+  @Column({ type: 'timestamptz', nullable: true })
+  overflowDueAt: Date | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  decision: RoutingDecision | null;
 }

@@ -1,139 +1,289 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type EntityManager } from 'typeorm';
-import { buildEvent, type Priority } from '@app/contracts';
+import { type EntityManager, IsNull } from 'typeorm';
+import { buildEvent, type RoutingDecision } from '@app/contracts';
 import { type ChangeCause, eventMeta, OutboxWriter } from '@app/messaging';
 import { MetricsService } from '@app/observability';
-import { type Counter } from 'prom-client';
-import { Agent } from '../agents/agent.entity';
-import { RoutingRule } from '../rules/routing-rule.entity';
+import { type Counter, type Histogram } from 'prom-client';
+import { OverflowTimers } from '../overflow/overflow-timers';
+import { ROUTING_SOURCE } from '../routing.tokens';
+import { Team } from '../teams/team.entity';
+import { RoutingTicket } from '../tickets/routing-ticket.entity';
+import { AgentSelector, type LockedAgent } from './agent-selector';
 import { Assignment } from './assignment.entity';
 import { QueuedTicket } from './queued-ticket.entity';
-import { type RoutableTicket, ruleMatches } from './rule-matcher';
+import { PRIORITY_RANK, type RoutingPlan, RoutingPlanner } from './routing-plan';
 
-export const ROUTING_SOURCE = 'ticketflow/routing';
-const PRIORITY_RANK: Record<Priority, number> = { urgent: 0, high: 1, normal: 2, low: 3 };
-/** How many queued tickets one freed slot or one agent change may try to place. */
-const DRAIN_BATCH = 50;
+export type OverflowOutcome = 'reassigned' | 'kept' | 'stale' | 'not_due';
 
-export interface TicketToRoute extends RoutableTicket {
-  tenant: string;
-  ticketId: string;
+interface RouteOptions {
+  /** Agents who must not get it (the one who just gave it back). */
+  exclude?: string[];
+  /** The agent who had it before, kept when still qualified: a reopened ticket goes back to them. */
+  prefer?: string;
 }
 
 /**
- * Least-loaded assignment that never exceeds capacity, however many consumers or replicas run:
- * the chosen agent row is locked (FOR UPDATE SKIP LOCKED re-checks `active_count < capacity` on
- * the latest row version), and its counter only changes under that lock.
+ * Every routing decision: assign, queue, release, drain the queue onto freed capacity, overflow to
+ * the next agent, and hand back an offline agent's unanswered tickets. Each runs inside the
+ * caller's transaction, and its events leave through the outbox with it.
  */
 @Injectable()
 export class AssignmentService {
   private readonly logger = new Logger(AssignmentService.name);
   private readonly outcomes: Counter;
+  private readonly decisionSeconds: Histogram;
 
   constructor(
     private readonly outbox: OutboxWriter,
+    private readonly planner: RoutingPlanner,
+    private readonly selector: AgentSelector,
+    private readonly timers: OverflowTimers,
     metrics: MetricsService,
   ) {
     this.outcomes = metrics.counter('assignments_total', 'Routing decisions', ['outcome']);
+    this.decisionSeconds = metrics.histogram(
+      'routing_decision_seconds',
+      'Time to decide one assignment',
+      ['outcome'],
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    );
   }
 
-  /** Assigns a new ticket or queues it. A ticket already assigned or queued is left alone. */
-  async route(manager: EntityManager, ticket: TicketToRoute, cause: ChangeCause): Promise<void> {
-    const assigned = await manager.findOneBy(Assignment, {
-      tenant: ticket.tenant,
-      ticketId: ticket.ticketId,
-    });
-    const queued = await manager.findOneBy(QueuedTicket, {
-      tenant: ticket.tenant,
-      ticketId: ticket.ticketId,
-    });
-    if (assigned || queued) return;
-    if (await this.tryAssign(manager, ticket, cause)) return;
+  /** Assigns a new or reopened ticket, or queues it. A ticket already assigned or queued is left alone. */
+  async route(
+    manager: EntityManager,
+    ticket: RoutingTicket,
+    cause: ChangeCause,
+    options: RouteOptions = {},
+  ): Promise<'assigned' | 'queued' | 'unchanged'> {
+    const started = process.hrtime.bigint();
+    const key = { tenant: ticket.tenant, ticketId: ticket.ticketId };
+    const [active, queued] = await Promise.all([
+      manager.findOneBy(Assignment, { ...key, state: 'active' }),
+      manager.findOneBy(QueuedTicket, key),
+    ]);
+    if (active || queued) return 'unchanged';
 
-    await manager.insert(QueuedTicket, {
-      tenant: ticket.tenant,
-      ticketId: ticket.ticketId,
-      priority: ticket.priority as Priority,
-      priorityRank: PRIORITY_RANK[ticket.priority as Priority] ?? 2,
-      channel: ticket.channel as QueuedTicket['channel'],
-      category: ticket.category,
-      tags: ticket.tags,
-      language: ticket.language,
-      queuedAt: new Date(),
-    });
-    const reason = 'no online agent with free capacity and the required skills';
-    await this.outbox.append(
-      manager,
-      buildEvent(
-        'ticket.queued',
-        { ticketId: ticket.ticketId, reason, queuedAt: new Date().toISOString() },
-        this.meta(ticket, cause),
-      ),
-    );
-    this.outcomes.inc({ outcome: 'queued' });
+    const plan = await this.planner.plan(manager, ticket);
+    const agent = await this.selector.pick(manager, ticket.tenant, plan, options);
+    const outcome = agent ? 'assigned' : 'queued';
+    if (agent) {
+      const decision = await this.selector.explain(manager, ticket.tenant, plan, agent, options.exclude);
+      await this.assign(manager, ticket, plan, agent, decision, cause);
+    } else {
+      const decision = await this.selector.explain(manager, ticket.tenant, plan, null, options.exclude);
+      await this.enqueue(manager, ticket, plan, decision, cause);
+    }
+    this.decisionSeconds.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+    return outcome;
   }
 
   /** A solved or closed ticket frees its agent's slot, which the queue may take at once. */
   async release(manager: EntityManager, tenant: string, ticketId: string, cause: ChangeCause): Promise<void> {
     await manager.delete(QueuedTicket, { tenant, ticketId });
-    const assignment = await manager.findOne(Assignment, {
-      where: { tenant, ticketId, state: 'active' },
-      lock: { mode: 'pessimistic_write' },
-    });
+    const assignment = await this.lockActive(manager, tenant, ticketId);
     if (!assignment) return;
-    await manager.update(Assignment, { tenant, ticketId }, { state: 'released', releasedAt: new Date() });
-    await manager.query('UPDATE agents SET active_count = active_count - 1 WHERE id = $1', [
-      assignment.agentId,
-    ]);
-    await this.drainQueue(manager, tenant, cause);
+    await this.endAssignment(manager, assignment);
+    await this.drainForAgent(manager, assignment.agentId, cause);
   }
 
-  /** Places waiting tickets, urgent first then oldest, on whoever now has capacity. */
-  async drainQueue(manager: EntityManager, tenant: string, cause: ChangeCause): Promise<number> {
-    const waiting = await manager.query<QueuedTicket[]>(
-      `SELECT tenant, ticket_id AS "ticketId", priority, channel, category, tags, language
-       FROM routing_queue WHERE tenant = $1 ORDER BY priority_rank, queued_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-      [tenant, DRAIN_BATCH],
+  /** The first public reply: the overflow timer has nothing left to do. */
+  async responded(manager: EntityManager, tenant: string, ticketId: string, at: Date): Promise<void> {
+    await manager.query(
+      'UPDATE routing_tickets SET first_response_at = COALESCE(first_response_at, $3) WHERE tenant = $1 AND ticket_id = $2',
+      [tenant, ticketId, at],
+    );
+    const assignment = await this.lockActive(manager, tenant, ticketId);
+    if (!assignment || assignment.respondedAt) return;
+    await manager.update(Assignment, { tenant, ticketId }, { respondedAt: at, overflowDueAt: null });
+    if (assignment.overflowDueAt) await this.timers.disarm(ticketId, assignment.epoch);
+  }
+
+  /**
+   * Places queued tickets on one agent, urgent first then oldest, while they have room and qualify
+   * (team and skills as the ticket's rule required when it was queued).
+   */
+  async drainForAgent(manager: EntityManager, agentId: string, cause: ChangeCause): Promise<number> {
+    const agent = await this.selector.lock(manager, agentId);
+    if (!agent) return 0;
+    const [{ status }] = await manager.query<Array<{ status: string }>>(
+      'SELECT status FROM agents WHERE id = $1',
+      [agentId],
+    );
+    const room = agent.capacity - agent.activeCount;
+    if (status !== 'online' || room <= 0) return 0;
+    const waiting = await manager.query<Array<{ ticketId: string }>>(
+      `SELECT ticket_id AS "ticketId" FROM routing_queue
+       WHERE tenant = $1 AND (team_id IS NULL OR team_id = $2) AND $3::text[] @> required_skills
+       ORDER BY priority_rank, queued_at, ticket_id
+       LIMIT $4 FOR UPDATE SKIP LOCKED`,
+      [agent.tenant, agent.teamId, agent.skills, room],
     );
     let placed = 0;
-    for (const entry of waiting) {
-      if (await this.tryAssign(manager, { ...entry, tenant }, cause)) {
-        await manager.delete(QueuedTicket, { tenant, ticketId: entry.ticketId });
-        placed += 1;
-      }
+    for (const { ticketId } of waiting) {
+      const ticket = await manager.findOneBy(RoutingTicket, { tenant: agent.tenant, ticketId });
+      if (!ticket) continue;
+      const plan = await this.planner.plan(manager, ticket);
+      // The rules may have changed since it was queued: place it only if this agent still qualifies.
+      const stillFits =
+        (!plan.teamId || plan.teamId === agent.teamId) &&
+        plan.requiredSkills.every((skill) => agent.skills.includes(skill));
+      if (!stillFits) continue;
+      await manager.delete(QueuedTicket, { tenant: agent.tenant, ticketId });
+      const decision = await this.selector.explain(manager, agent.tenant, plan, agent);
+      await this.assign(manager, ticket, plan, agent, decision, cause);
+      agent.activeCount += 1;
+      placed += 1;
     }
     return placed;
   }
 
-  private async tryAssign(
+  /**
+   * The overflow timer fired. If the assignee still has not answered, the next qualified agent gets
+   * the ticket and the team lead is named in the event; with nobody else free, the assignee keeps it
+   * and the timer is armed for another window.
+   */
+  async overflow(
     manager: EntityManager,
-    ticket: TicketToRoute,
-    cause: ChangeCause,
-  ): Promise<boolean> {
-    const rules = await manager.find(RoutingRule, {
-      where: { tenant: ticket.tenant },
-      order: { position: 'ASC', createdAt: 'ASC' },
-    });
-    const rule = rules.find((candidate) => ruleMatches(candidate, ticket));
-    const requiredSkills = rule?.assign.requiredSkills ?? [];
-    const teamId = rule?.assign.teamId ?? null;
-
-    const [agent] = await manager.query<Array<Agent & { active_count: number }>>(
-      `SELECT id, name, email, capacity, active_count, team_id AS "teamId" FROM agents
-       WHERE tenant = $1 AND status = 'online' AND active_count < capacity
-         AND ($2::uuid IS NULL OR team_id = $2) AND skills @> $3::text[]
-       ORDER BY active_count, last_assigned_at NULLS FIRST, id
-       LIMIT 1 FOR UPDATE SKIP LOCKED`,
-      [ticket.tenant, teamId, requiredSkills],
+    tenant: string,
+    ticketId: string,
+    epoch: number,
+  ): Promise<OverflowOutcome> {
+    const assignment = await this.lockActive(manager, tenant, ticketId);
+    if (!assignment || assignment.epoch !== epoch || assignment.respondedAt || !assignment.overflowDueAt) {
+      return 'stale';
+    }
+    if (assignment.overflowDueAt.getTime() > Date.now()) return 'not_due';
+    const ticket = await manager.findOneByOrFail(RoutingTicket, { tenant, ticketId });
+    const plan = await this.planner.plan(manager, ticket);
+    const exclude = [assignment.agentId];
+    const next = await this.selector.pick(manager, tenant, plan, { exclude });
+    if (!next) {
+      const window = assignment.overflowAfterMs ?? 0;
+      const dueAt = new Date(Date.now() + Math.max(window, 1_000));
+      await manager.update(Assignment, { tenant, ticketId }, { overflowDueAt: dueAt });
+      await this.timers.arm({ tenant, ticketId, epoch }, dueAt);
+      this.outcomes.inc({ outcome: 'overflow_kept' });
+      return 'kept';
+    }
+    const decision = await this.selector.explain(manager, tenant, plan, next, exclude);
+    await this.endAssignment(manager, assignment);
+    const now = await this.assign(manager, ticket, plan, next, decision, { kind: 'job' }, assignment);
+    const team = next.teamId ? await manager.findOneBy(Team, { id: next.teamId }) : null;
+    await this.outbox.append(
+      manager,
+      buildEvent(
+        'ticket.reassigned',
+        {
+          ticketId,
+          fromAgentId: assignment.agentId,
+          agentId: next.id,
+          teamId: next.teamId,
+          agent: { name: next.name, email: next.email },
+          reason: 'no_first_response',
+          teamLeadAgentId: team?.leadAgentId ?? null,
+          decision,
+          reassignedAt: now.toISOString(),
+        },
+        eventMeta(ROUTING_SOURCE, ticketId, tenant, { kind: 'job' }),
+      ),
     );
-    if (!agent) return false;
+    await this.drainForAgent(manager, assignment.agentId, { kind: 'job' });
+    this.outcomes.inc({ outcome: 'reassigned' });
+    return 'reassigned';
+  }
 
+  /**
+   * An agent went offline: the tickets they have not answered go back to routing (to someone else
+   * now, or the queue); the ones they answered stay theirs.
+   */
+  async releaseAgent(manager: EntityManager, agentId: string, cause: ChangeCause): Promise<number> {
+    const unanswered = await manager.find(Assignment, {
+      where: { agentId, state: 'active', respondedAt: IsNull() },
+      order: { assignedAt: 'ASC' },
+      lock: { mode: 'pessimistic_write' },
+    });
+    let released = 0;
+    for (const assignment of unanswered) {
+      await this.endAssignment(manager, assignment);
+      await this.outbox.append(
+        manager,
+        buildEvent(
+          'ticket.unassigned',
+          {
+            ticketId: assignment.ticketId,
+            agentId,
+            reason: 'agent_offline',
+            unassignedAt: new Date().toISOString(),
+          },
+          eventMeta(ROUTING_SOURCE, assignment.ticketId, assignment.tenant, cause),
+        ),
+      );
+      const ticket = await manager.findOneBy(RoutingTicket, {
+        tenant: assignment.tenant,
+        ticketId: assignment.ticketId,
+      });
+      if (ticket) await this.route(manager, ticket, cause, { exclude: [agentId] });
+      released += 1;
+    }
+    return released;
+  }
+
+  /** Re-plans every queued ticket of a tenant after the rules changed: what each waits for may differ. */
+  async replanQueue(manager: EntityManager, tenant: string): Promise<void> {
+    const queued = await manager.find(QueuedTicket, {
+      where: { tenant },
+      lock: { mode: 'pessimistic_write' },
+    });
+    for (const entry of queued) {
+      const ticket = await manager.findOneBy(RoutingTicket, { tenant, ticketId: entry.ticketId });
+      if (!ticket) continue;
+      const plan = await this.planner.plan(manager, ticket);
+      await manager.update(QueuedTicket, { tenant, ticketId: entry.ticketId }, this.queueFields(plan));
+    }
+  }
+
+  /** A ticket's priority (or other attributes) changed: a queued ticket moves to its new place. */
+  async requeue(manager: EntityManager, ticket: RoutingTicket): Promise<void> {
+    const queued = await manager.findOneBy(QueuedTicket, {
+      tenant: ticket.tenant,
+      ticketId: ticket.ticketId,
+    });
+    if (!queued) return;
+    const plan = await this.planner.plan(manager, ticket);
+    await manager.update(
+      QueuedTicket,
+      { tenant: ticket.tenant, ticketId: ticket.ticketId },
+      {
+        ...this.queueFields(plan),
+        category: ticket.category,
+        tags: ticket.tags,
+        language: ticket.language,
+      },
+    );
+  }
+
+  private async assign(
+    manager: EntityManager,
+    ticket: RoutingTicket,
+    plan: RoutingPlan,
+    agent: LockedAgent,
+    decision: RoutingDecision,
+    cause: ChangeCause,
+    previous?: Assignment,
+  ): Promise<Date> {
     const now = new Date();
+    const existing =
+      previous ?? (await manager.findOneBy(Assignment, { tenant: ticket.tenant, ticketId: ticket.ticketId }));
+    const epoch = (existing?.epoch ?? 0) + 1;
+    // A ticket already answered needs no overflow; a rule without a window has none.
+    const overflowAfterMs = ticket.firstResponseAt ? null : plan.overflowAfterMs;
+    const overflowDueAt = overflowAfterMs === null ? null : new Date(now.getTime() + overflowAfterMs);
     await manager.query(
       'UPDATE agents SET active_count = active_count + 1, last_assigned_at = $2 WHERE id = $1',
       [agent.id, now],
     );
-    const reason = `least-loaded: ${agent.active_count} of ${agent.capacity} in use${rule ? `, rule ${rule.id}` : ''}`;
+    const reason = `least-loaded: ${agent.activeCount} of ${agent.capacity} in use${plan.rule ? `, rule ${plan.rule.id}` : ''}`;
     await manager.upsert(
       Assignment,
       {
@@ -142,34 +292,106 @@ export class AssignmentService {
         agentId: agent.id,
         teamId: agent.teamId,
         state: 'active',
-        ruleId: rule?.id ?? null,
+        ruleId: plan.rule?.id ?? null,
         reason,
         assignedAt: now,
         releasedAt: null,
+        epoch,
+        respondedAt: ticket.firstResponseAt,
+        overflowAfterMs,
+        overflowDueAt,
+        decision,
       },
       ['tenant', 'ticketId'],
     );
+    if (overflowDueAt) {
+      await this.timers.arm({ tenant: ticket.tenant, ticketId: ticket.ticketId, epoch }, overflowDueAt);
+    }
+    // A reassignment is announced as ticket.reassigned by the caller, with the reason.
+    if (!previous) {
+      await this.outbox.append(
+        manager,
+        buildEvent(
+          'ticket.assigned',
+          {
+            ticketId: ticket.ticketId,
+            agentId: agent.id,
+            teamId: agent.teamId,
+            agent: { name: agent.name, email: agent.email },
+            reason,
+            decision,
+            assignedAt: now.toISOString(),
+          },
+          eventMeta(ROUTING_SOURCE, ticket.ticketId, ticket.tenant, cause),
+        ),
+      );
+      this.outcomes.inc({ outcome: 'assigned' });
+    }
+    this.logger.log({ msg: 'Ticket assigned', ticketId: ticket.ticketId, agentId: agent.id, epoch });
+    return now;
+  }
+
+  private async enqueue(
+    manager: EntityManager,
+    ticket: RoutingTicket,
+    plan: RoutingPlan,
+    decision: RoutingDecision,
+    cause: ChangeCause,
+  ): Promise<void> {
+    const now = new Date();
+    await manager.insert(QueuedTicket, {
+      tenant: ticket.tenant,
+      ticketId: ticket.ticketId,
+      channel: ticket.channel,
+      category: ticket.category,
+      tags: ticket.tags,
+      language: ticket.language,
+      queuedAt: now,
+      ...this.queueFields(plan),
+    });
     await this.outbox.append(
       manager,
       buildEvent(
-        'ticket.assigned',
+        'ticket.queued',
         {
           ticketId: ticket.ticketId,
-          agentId: agent.id,
-          teamId: agent.teamId,
-          agent: { name: agent.name, email: agent.email },
-          reason,
-          assignedAt: now.toISOString(),
+          reason: 'no online agent with free capacity and the required skills',
+          decision,
+          queuedAt: now.toISOString(),
         },
-        this.meta(ticket, cause),
+        eventMeta(ROUTING_SOURCE, ticket.ticketId, ticket.tenant, cause),
       ),
     );
-    this.outcomes.inc({ outcome: 'assigned' });
-    this.logger.log({ msg: 'Ticket assigned', ticketId: ticket.ticketId, agentId: agent.id });
-    return true;
+    this.outcomes.inc({ outcome: 'queued' });
   }
 
-  private meta(ticket: TicketToRoute, cause: ChangeCause) {
-    return eventMeta(ROUTING_SOURCE, ticket.ticketId, ticket.tenant, cause);
+  private queueFields(plan: RoutingPlan) {
+    return {
+      priority: plan.priority,
+      priorityRank: PRIORITY_RANK[plan.priority],
+      teamId: plan.teamId,
+      requiredSkills: plan.requiredSkills,
+      ruleId: plan.rule?.id ?? null,
+    };
+  }
+
+  private lockActive(manager: EntityManager, tenant: string, ticketId: string): Promise<Assignment | null> {
+    return manager.findOne(Assignment, {
+      where: { tenant, ticketId, state: 'active' },
+      lock: { mode: 'pessimistic_write' },
+    });
+  }
+
+  /** Ends an active assignment and gives its slot back; the overflow timer, if any, goes with it. */
+  private async endAssignment(manager: EntityManager, assignment: Assignment): Promise<void> {
+    await manager.update(
+      Assignment,
+      { tenant: assignment.tenant, ticketId: assignment.ticketId },
+      { state: 'released', releasedAt: new Date(), overflowDueAt: null },
+    );
+    await manager.query('UPDATE agents SET active_count = active_count - 1 WHERE id = $1', [
+      assignment.agentId,
+    ]);
+    if (assignment.overflowDueAt) await this.timers.disarm(assignment.ticketId, assignment.epoch);
   }
 }

@@ -31,4 +31,14 @@ export class QueuedTicket {
 
   @Column({ type: 'timestamptz' })
   queuedAt: Date;
+
+  /** What it waits for, from the rule that matched: only an agent of this team with these skills. */
+  @Column({ type: 'uuid', nullable: true })
+  teamId: string | null;
+
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  requiredSkills: string[];
+
+  @Column({ type: 'uuid', nullable: true })
+  ruleId: string | null;
 }

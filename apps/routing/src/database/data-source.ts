@@ -7,12 +7,25 @@ import { type RoutingConfig } from '../config/routing.config';
 import { RoutingRule } from '../rules/routing-rule.entity';
 import { Team } from '../teams/team.entity';
 import { InitialRoutingSchema1764000000000 } from './migrations/1764000000000-initial-routing-schema';
+import { RoutingDecisions1764200000000 } from './migrations/1764200000000-routing-decisions';
+import { AuditEntry } from '../audit/audit-entry.entity';
+import { RoutingTicket } from '../tickets/routing-ticket.entity';
 
 export function routingDatabase(config: Pick<RoutingConfig, 'database'>): TypeOrmOptionsInput {
   return {
     database: config.database,
     applicationName: 'ticketflow-routing',
-    entities: [Agent, Team, RoutingRule, Assignment, QueuedTicket, OutboxMessage, ProcessedEvent],
-    migrations: [InitialRoutingSchema1764000000000],
+    entities: [
+      Agent,
+      Team,
+      RoutingRule,
+      RoutingTicket,
+      Assignment,
+      QueuedTicket,
+      AuditEntry,
+      OutboxMessage,
+      ProcessedEvent,
+    ],
+    migrations: [InitialRoutingSchema1764000000000, RoutingDecisions1764200000000],
   };
 }

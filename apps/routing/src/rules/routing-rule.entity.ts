@@ -8,7 +8,10 @@ export interface RuleMatch extends TicketMatch {
 export interface RuleAssign {
   teamId?: string;
   requiredSkills?: string[];
+  /** Overrides the ticket's priority for this ticket's place in the queue. */
   priority?: Priority;
+  /** ISO 8601: reassign when the assignee has not answered within this time. */
+  overflowAfter?: string;
 }
 
 @Entity({ name: 'routing_rules' })

@@ -3,8 +3,9 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { isUniqueViolation } from '@app/database';
-import { conflict, notFound, Tenant, uuidParam } from '@app/http';
+import { conflict, CurrentPrincipal, notFound, type Principal, Tenant, uuidParam } from '@app/http';
 import { Agent } from '../agents/agent.entity';
+import { AuditLog } from '../audit/audit-log';
 import { CreateTeamDto, UpdateTeamDto } from './dto/team.dto';
 import { Team } from './team.entity';
 
@@ -21,18 +22,35 @@ const view = ({ id, name, leadAgentId, skills, createdAt, updatedAt }: Team) => 
 @ApiBearerAuth()
 @Controller('v1/teams')
 export class TeamsController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditLog,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Add a team (admin)' })
-  async create(@Tenant() tenant: string, @Body() body: CreateTeamDto) {
-    await this.assertLead(this.dataSource.manager, tenant, body.leadAgentId);
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateTeamDto) {
     try {
-      return view(
-        await this.dataSource
-          .getRepository(Team)
-          .save({ ...body, tenant, leadAgentId: body.leadAgentId ?? null }),
-      );
+      return await this.dataSource.transaction(async (manager) => {
+        await this.assertLead(manager, principal.tenant, body.leadAgentId);
+        const team = view(
+          await manager.save(
+            manager.create(Team, {
+              ...body,
+              tenant: principal.tenant,
+              leadAgentId: body.leadAgentId ?? null,
+            }),
+          ),
+        );
+        await this.audit.record(manager, principal, {
+          entityType: 'team',
+          entityId: team.id,
+          action: 'created',
+          before: null,
+          after: team,
+        });
+        return team;
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict('team_exists', 'A team with this name exists');
       throw error;
@@ -55,21 +73,45 @@ export class TeamsController {
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change a team (admin)' })
-  update(@Tenant() tenant: string, @Param('id', uuidParam()) id: string, @Body() body: UpdateTeamDto) {
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam()) id: string,
+    @Body() body: UpdateTeamDto,
+  ) {
     return this.dataSource.transaction(async (manager) => {
-      await this.find(manager, tenant, id);
-      await this.assertLead(manager, tenant, body.leadAgentId);
+      const before = await this.find(manager, principal.tenant, id);
+      await this.assertLead(manager, principal.tenant, body.leadAgentId);
       await manager.update(Team, { id }, body);
-      return view(await manager.findOneByOrFail(Team, { id }));
+      const after = view(await manager.findOneByOrFail(Team, { id }));
+      await this.audit.record(manager, principal, {
+        entityType: 'team',
+        entityId: id,
+        action: 'updated',
+        before: view(before),
+        after,
+      });
+      return after;
     });
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove a team; its agents stay, without a team (admin)' })
-  async remove(@Tenant() tenant: string, @Param('id', uuidParam()) id: string): Promise<void> {
-    await this.find(this.dataSource.manager, tenant, id);
-    await this.dataSource.getRepository(Team).delete({ id });
+  async remove(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam()) id: string,
+  ): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const before = await this.find(manager, principal.tenant, id);
+      await manager.delete(Team, { id });
+      await this.audit.record(manager, principal, {
+        entityType: 'team',
+        entityId: id,
+        action: 'deleted',
+        before: view(before),
+        after: null,
+      });
+    });
   }
 
   private async find(manager: EntityManager, tenant: string, id: string): Promise<Team> {

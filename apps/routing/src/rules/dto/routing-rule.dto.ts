@@ -12,7 +12,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { type Priority, PRIORITIES } from '@app/contracts';
+import { ISO_DURATION_PATTERN, type Priority, PRIORITIES } from '@app/contracts';
 import { TicketMatchDto } from '@app/http';
 import { SKILL } from '../../agents/dto/agent.dto';
 
@@ -32,7 +32,18 @@ export class RuleAssignDto {
   @ArrayMaxSize(20)
   @Matches(SKILL, { each: true, message: 'each skill must be lower-case like billing or lang:tr' })
   requiredSkills?: string[];
-  @ApiPropertyOptional({ enum: PRIORITIES }) @IsOptional() @IsIn(PRIORITIES) priority?: Priority;
+  @ApiPropertyOptional({ enum: PRIORITIES, description: 'The priority the ticket queues with' })
+  @IsOptional()
+  @IsIn(PRIORITIES)
+  priority?: Priority;
+
+  @ApiPropertyOptional({
+    example: 'PT30M',
+    description: 'Reassign to the next qualified agent when the assignee has not answered within this time',
+  })
+  @IsOptional()
+  @Matches(ISO_DURATION_PATTERN, { message: 'overflowAfter must be an ISO 8601 duration such as PT30M' })
+  overflowAfter?: string;
 }
 
 export class RoutingRuleDto {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineEvent } from '../../define-event';
 import { Topic } from '../../topics';
+import { routingDecisionSchema } from '../../routing-decision';
 import { isoTimeSchema, uuidSchema } from '../../values';
 
 export const TicketAssigned = defineEvent({
@@ -15,6 +16,8 @@ export const TicketAssigned = defineEvent({
     agent: z.strictObject({ name: z.string(), email: z.string() }),
     /** Why this agent: the strategy and the load it saw, for the ticket timeline. */
     reason: z.string(),
+    /** The rule matched and why every other agent was not chosen. */
+    decision: routingDecisionSchema.optional(),
     assignedAt: isoTimeSchema,
   }),
 });

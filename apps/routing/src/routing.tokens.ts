@@ -1,0 +1,2 @@
+export const ROUTING_CONFIG = Symbol('ROUTING_CONFIG');
+export const ROUTING_SOURCE = 'ticketflow/routing';
