@@ -136,7 +136,12 @@ describe('parseEvent', () => {
 describe('topics', () => {
   it('maps each event type to exactly one topic and names its dead-letter topic', () => {
     expect(topicOf('ticket.requested')).toBe(Topic.TicketsInbound);
-    expect(eventTypesOn(Topic.AssignmentEvents)).toEqual(['ticket.assigned', 'ticket.queued']);
+    expect(eventTypesOn(Topic.AssignmentEvents)).toEqual([
+      'ticket.assigned',
+      'ticket.queued',
+      'ticket.unassigned',
+      'ticket.reassigned',
+    ]);
     expect(deadLetterTopic(Topic.TicketsInbound)).toBe('tickets.inbound.v1.dlq');
   });
 });
