@@ -1,0 +1,269 @@
+import { type EventEnvelope } from '@app/contracts';
+import { bearer, waitFor } from '@app/testing';
+import { OverflowTimers } from '../src/overflow/overflow-timers';
+import { RoutingHarness } from './support/routing-harness';
+
+/** Who gets a ticket, when, and why, over real Postgres, Redis and Kafka. */
+describe('assignment decisions', () => {
+  let routing: RoutingHarness;
+
+  beforeAll(async () => {
+    routing = await RoutingHarness.start();
+  });
+
+  afterAll(() => routing?.stop());
+
+  beforeEach(async () => {
+    // Each scenario starts with no agents, rules or queue in tenant `default`.
+    await routing.db.query(
+      `DELETE FROM routing_queue; DELETE FROM assignments; DELETE FROM agents; DELETE FROM routing_rules;
+       DELETE FROM teams; DELETE FROM routing_tickets`,
+    );
+  });
+
+  const decided = (ticketId: string) =>
+    waitFor(() => routing.eventsOf(ticketId)[0], { description: `a decision on ${ticketId}` });
+
+  it('gives a Turkish ticket to the agent with lang:tr, and explains why the others were not chosen', async () => {
+    const english = await routing.agent({ name: 'Ada', skills: ['lang:en'] });
+    const turkish = await routing.agent({ name: 'Tuna', skills: ['lang:tr', 'lang:en'], capacity: 3 });
+    const away = await routing.agent({ name: 'Ayla', skills: ['lang:tr'], status: 'away' });
+    const ticketId = await routing.ticket({ language: 'tr' });
+
+    const event = (await decided(ticketId)) as EventEnvelope<'ticket.assigned'>;
+    expect(event).toMatchObject({ type: 'ticket.assigned', data: { agentId: turkish } });
+    expect(event.data.decision).toMatchObject({
+      rule: null,
+      requiredSkills: ['lang:tr'],
+      languageRequired: true,
+      verdicts: { chosen: 1, missing_skills: 1, away: 1 },
+    });
+    expect(event.data.decision?.candidates).toEqual([
+      { agentId: turkish, verdict: 'chosen', activeCount: 0, capacity: 3 },
+      {
+        agentId: english,
+        verdict: 'missing_skills',
+        activeCount: 0,
+        capacity: 5,
+        missingSkills: ['lang:tr'],
+      },
+      { agentId: away, verdict: 'away', activeCount: 0, capacity: 5 },
+    ]);
+    const shown = await routing.assignment(ticketId);
+    expect(shown.body).toMatchObject({ state: 'active', agentId: turkish, decision: event.data.decision });
+
+    // Nobody speaks Swahili: the language is then no requirement and the ticket is not stranded.
+    const swahili = await routing.ticket({ language: 'sw' });
+    const other = (await decided(swahili)) as EventEnvelope<'ticket.assigned'>;
+    expect(other.data.decision).toMatchObject({ requiredSkills: [], languageRequired: false });
+    expect(other.data.agentId).toBe(english);
+  });
+
+  it('spreads a sequence least-loaded first, ties to the longest idle (round robin)', async () => {
+    const agents = [
+      await routing.agent({ name: 'A', capacity: 10 }),
+      await routing.agent({ name: 'B', capacity: 10 }),
+      await routing.agent({ name: 'C', capacity: 10 }),
+    ];
+    const owners: string[] = [];
+    const tickets: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const ticketId = await routing.ticket();
+      tickets.push(ticketId);
+      owners.push(((await decided(ticketId)) as EventEnvelope<'ticket.assigned'>).data.agentId);
+    }
+    // Each agent once before anyone twice, in the same rotation every round.
+    expect(new Set(owners.slice(0, 3))).toEqual(new Set(agents));
+    expect(owners.slice(3, 6)).toEqual(owners.slice(0, 3));
+    expect(owners[6]).toBe(owners[0]);
+
+    // Solving one of the second agent's tickets makes them the least loaded: the next is theirs.
+    await routing.status(tickets[1], 'new', 'solved');
+    await waitFor(async () => (await routing.assignment(tickets[1])).body.state === 'released');
+    const next = await routing.ticket();
+    expect(((await decided(next)) as EventEnvelope<'ticket.assigned'>).data.agentId).toBe(owners[1]);
+  });
+
+  it('follows the first matching rule: team, required skills, and the priority it queues with', async () => {
+    const lead = await routing.agent({ name: 'Lead', skills: ['billing'], status: 'offline' });
+    const team = await routing.team({ name: 'Billing', leadAgentId: lead });
+    const generalist = await routing.agent({ name: 'Gen', skills: ['billing'] });
+    const billing = await routing.agent({ name: 'Bill', skills: ['billing'], teamId: team, capacity: 1 });
+    const ruleId = await routing.rule({
+      match: { tags: ['invoice'] },
+      assign: { teamId: team, requiredSkills: ['billing'], priority: 'urgent' },
+    });
+    const first = await routing.ticket({ tags: ['invoice'], priority: 'low' });
+    const event = (await decided(first)) as EventEnvelope<'ticket.assigned'>;
+    expect(event.data).toMatchObject({ agentId: billing, teamId: team });
+    expect(event.data.decision).toMatchObject({
+      rule: { id: ruleId },
+      teamId: team,
+      requiredSkills: ['billing'],
+    });
+    expect(event.data.decision?.verdicts).toMatchObject({ chosen: 1, not_in_team: 1, offline: 1 });
+
+    // Bill is full: the next invoice ticket waits for the team, not for the generalist, as urgent.
+    const second = await routing.ticket({ tags: ['invoice'], priority: 'low' });
+    expect((await decided(second)).type).toBe('ticket.queued');
+    const queued = await routing.assignment(second);
+    expect(queued.body).toMatchObject({
+      state: 'queued',
+      priority: 'urgent',
+      position: 1,
+      waitsFor: { teamId: team, requiredSkills: ['billing'], ruleId },
+    });
+    expect(routing.ownerOf(second)).toBeUndefined();
+    expect(event.data.decision?.candidates).toContainEqual({
+      agentId: generalist,
+      verdict: 'not_in_team',
+      activeCount: 0,
+      capacity: 5,
+    });
+  });
+
+  it('assigns queued tickets in priority order, oldest first, as capacity appears', async () => {
+    const agent = await routing.agent({ name: 'Solo', status: 'offline', capacity: 1 });
+    const order = ['low', 'urgent', 'normal', 'high', 'urgent'] as const;
+    const tickets: string[] = [];
+    for (const priority of order) {
+      const ticketId = await routing.ticket({ priority });
+      tickets.push(ticketId);
+      expect((await decided(ticketId)).type).toBe('ticket.queued');
+    }
+    const expected = [tickets[1], tickets[4], tickets[3], tickets[2], tickets[0]];
+
+    // Coming online takes the first; each capacity increase takes the next.
+    await routing.patchAgent(agent, { status: 'online' });
+    const assignedOrder: string[] = [];
+    for (let capacity = 1; capacity <= 5; capacity++) {
+      if (capacity > 1) await routing.patchAgent(agent, { capacity });
+      const next = expected[capacity - 1];
+      await waitFor(() => routing.ownerOf(next) === agent, { description: `ticket ${capacity} assigned` });
+      assignedOrder.push(next);
+      const stillQueued = expected.slice(capacity).filter((t) => routing.ownerOf(t));
+      expect(stillQueued).toEqual([]);
+    }
+    expect(assignedOrder).toEqual(expected);
+  });
+
+  it('reassigns after a PT2S no-response window and names the team lead; a reply in time cancels it', async () => {
+    const lead = await routing.agent({ name: 'Lead', status: 'away' });
+    const team = await routing.team({ leadAgentId: lead });
+    const first = await routing.agent({ name: 'First', teamId: team });
+    const second = await routing.agent({ name: 'Second', teamId: team, capacity: 4 });
+    await routing.rule({ match: {}, assign: { teamId: team, overflowAfter: 'PT2S' } });
+
+    const silent = await routing.ticket();
+    const firstOwner = ((await decided(silent)) as EventEnvelope<'ticket.assigned'>).data.agentId;
+    expect([first, second]).toContain(firstOwner);
+    const reassigned = await waitFor(
+      () =>
+        routing
+          .eventsOf(silent)
+          .find((e): e is EventEnvelope<'ticket.reassigned'> => e.type === 'ticket.reassigned'),
+      { description: 'the overflow reassignment', timeoutMs: 15_000 },
+    );
+    expect(reassigned.data).toMatchObject({
+      fromAgentId: firstOwner,
+      agentId: firstOwner === first ? second : first,
+      reason: 'no_first_response',
+      teamLeadAgentId: lead,
+    });
+    expect(Date.parse(reassigned.time) - Date.parse(routing.eventsOf(silent)[0].time)).toBeGreaterThanOrEqual(
+      2_000,
+    );
+    const [load] = await routing.db.query(
+      `SELECT sum(active_count)::int AS active FROM agents WHERE id = ANY($1::uuid[])`,
+      [[first, second]],
+    );
+    expect(load.active).toBe(1);
+
+    const answered = await routing.ticket();
+    const owner = ((await decided(answered)) as EventEnvelope<'ticket.assigned'>).data.agentId;
+    await routing.firstResponse(answered, owner);
+    await waitFor(async () => (await routing.assignment(answered)).body.respondedAt !== null);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(routing.eventsOf(answered).map((e) => e.type)).toEqual(['ticket.assigned']);
+    expect((await routing.assignment(answered)).body).toMatchObject({ agentId: owner, overflowDueAt: null });
+  });
+
+  it('still overflows on time when Redis lost the timer', async () => {
+    await routing.agent({ name: 'One' });
+    await routing.agent({ name: 'Two' });
+    await routing.rule({ match: {}, assign: { overflowAfter: 'PT2S' } });
+    const ticketId = await routing.ticket();
+    await decided(ticketId);
+    await routing.app.get(OverflowTimers).jobs.queue.obliterate({ force: true });
+    const reassigned = await waitFor(
+      () => routing.eventsOf(ticketId).find((e) => e.type === 'ticket.reassigned'),
+      { description: 'the reassignment after the timer was lost', timeoutMs: 15_000 },
+    );
+    expect(reassigned).toBeDefined();
+  });
+
+  it('hands an offline agent’s unanswered tickets to others and keeps the answered ones with them', async () => {
+    const leaving = await routing.agent({ name: 'Leaving', capacity: 2 });
+    const answered = await routing.ticket();
+    const unanswered = await routing.ticket();
+    await waitFor(() => routing.ownerOf(answered) === leaving && routing.ownerOf(unanswered) === leaving);
+    await routing.firstResponse(answered, leaving);
+    await waitFor(async () => (await routing.assignment(answered)).body.respondedAt !== null);
+    const staying = await routing.agent({ name: 'Staying', capacity: 2, status: 'offline' });
+    await routing.patchAgent(staying, { status: 'online' });
+
+    const offline = await routing.patchAgent(leaving, { status: 'offline' });
+    expect(offline.body.activeCount).toBe(1);
+    await waitFor(() => routing.ownerOf(unanswered) === staying, {
+      description: 'the released ticket re-routed',
+    });
+    expect(routing.eventsOf(unanswered).map((e) => e.type)).toEqual([
+      'ticket.assigned',
+      'ticket.unassigned',
+      'ticket.assigned',
+    ]);
+    expect(routing.ownerOf(answered)).toBe(leaving);
+  });
+
+  it('gives a reopened ticket back to its previous agent when they have room', async () => {
+    const first = await routing.agent({ name: 'First' });
+    const ticketId = await routing.ticket();
+    await waitFor(() => routing.ownerOf(ticketId) === first);
+    await routing.agent({ name: 'Fresh' });
+    await routing.status(ticketId, 'new', 'solved');
+    await waitFor(async () => (await routing.assignment(ticketId)).body.state === 'released');
+    await routing.status(ticketId, 'solved', 'open');
+    await waitFor(() => routing.eventsOf(ticketId).filter((e) => e.type === 'ticket.assigned').length === 2);
+    expect(routing.ownerOf(ticketId)).toBe(first);
+    expect((await routing.assignment(ticketId)).body.epoch).toBe(2);
+  });
+
+  it('audits every admin change with who, when, before and after', async () => {
+    const agent = await routing.agent({ name: 'Audited', capacity: 2 });
+    await routing.patchAgent(agent, { capacity: 4, skills: ['vip'] });
+    const rule = await routing.rule({ match: { priority: 'urgent' }, assign: { requiredSkills: ['vip'] } });
+    await routing.http.delete(`/v1/routing-rules/${rule}`).set('authorization', bearer('admin')).expect(204);
+
+    const agentTrail = await routing.http
+      .get(`/v1/audit?entityType=agent&entityId=${agent}`)
+      .set('authorization', bearer('admin'))
+      .expect(200);
+    expect(agentTrail.body.map((e: { action: string }) => e.action)).toEqual(['updated', 'created']);
+    expect(agentTrail.body[0]).toMatchObject({
+      actor: expect.stringMatching(/^api-key:[0-9a-f]{8}$/),
+      before: { capacity: 2, skills: [] },
+      after: { capacity: 4, skills: ['vip'] },
+    });
+    const ruleTrail = await routing.http
+      .get(`/v1/audit?entityType=routing_rule&entityId=${rule}`)
+      .set('authorization', bearer('admin'))
+      .expect(200);
+    expect(ruleTrail.body.map((e: { action: string }) => e.action)).toEqual(['deleted', 'created']);
+    await routing.http.get('/v1/audit').set('authorization', bearer('agent')).expect(403);
+    const foreign = await routing.http
+      .get('/v1/audit')
+      .set('authorization', bearer('otherTenantAdmin'))
+      .expect(200);
+    expect(foreign.body).toEqual([]);
+  });
+});
