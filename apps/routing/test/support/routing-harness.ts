@@ -61,7 +61,7 @@ export class RoutingHarness {
         ...body,
       })
       .expect(201);
-    return response.body.id as string;
+    return (response.body as { id: string }).id;
   }
 
   patchAgent(id: string, body: Record<string, unknown>) {
@@ -74,7 +74,7 @@ export class RoutingHarness {
       .set('authorization', bearer('admin'))
       .send({ name: `team-${randomUUID().slice(0, 8)}`, skills: [], ...body })
       .expect(201);
-    return response.body.id as string;
+    return (response.body as { id: string }).id;
   }
 
   async rule(body: Record<string, unknown>): Promise<string> {
@@ -83,7 +83,7 @@ export class RoutingHarness {
       .set('authorization', bearer('admin'))
       .send(body)
       .expect(201);
-    return response.body.id as string;
+    return (response.body as { id: string }).id;
   }
 
   assignment(ticketId: string) {
