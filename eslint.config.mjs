@@ -76,7 +76,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['deploy/**/*.ts', 'test/**/*.ts', 'libs/testing/**/*.ts'],
+    // Scripts and tests report to the terminal.
+    files: ['deploy/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'libs/testing/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
 );

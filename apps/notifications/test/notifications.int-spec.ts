@@ -1,4 +1,5 @@
 import { type INestApplication } from '@nestjs/common';
+import { simpleParser } from 'mailparser';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -204,6 +205,65 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
       'sla.breached.first_response:assignee',
       'ticket.acknowledgment:customer',
     ]);
+  });
+
+  it('tells the team lead, once, when a ticket is reassigned for want of a first response', async () => {
+    const created = ticketCreated({ email: 'overflow-customer@example.com' });
+    const { ticketId } = created.data;
+    const first = randomUUID();
+    const second = randomUUID();
+    await publish(Topic.TicketEvents, created);
+    await publish(
+      Topic.AssignmentEvents,
+      buildEvent(
+        'ticket.assigned',
+        {
+          ticketId,
+          agentId: first,
+          teamId: null,
+          agent: { name: 'Slow Sam', email: 'sam@agents.example' },
+          reason: 'least loaded',
+          assignedAt: new Date().toISOString(),
+        },
+        { source: 'ticketflow/routing', subject: ticketId },
+      ),
+    );
+    await waitFor(() => sink.to('overflow-customer@example.com').length === 1);
+    const reassigned = buildEvent(
+      'ticket.reassigned',
+      {
+        ticketId,
+        fromAgentId: first,
+        agentId: second,
+        teamId: randomUUID(),
+        agent: { name: 'Quick Quinn', email: 'quinn@agents.example' },
+        reason: 'no_first_response',
+        teamLead: { agentId: randomUUID(), name: 'Lena Lead', email: 'lena@agents.example' },
+        decision: {
+          rule: null,
+          teamId: null,
+          requiredSkills: [],
+          languageRequired: false,
+          candidates: [],
+          verdicts: {},
+        },
+        epoch: 2,
+        reassignedAt: new Date().toISOString(),
+      },
+      { source: 'ticketflow/routing', subject: ticketId },
+    );
+    await publish(Topic.AssignmentEvents, reassigned);
+    await publish(Topic.AssignmentEvents, { ...reassigned, id: randomUUID() });
+    const [mail] = await waitFor(() => {
+      const mails = sink.to('lena@agents.example');
+      return mails.length > 0 && mails;
+    });
+    expect(mail.subject).toBe(
+      `[${created.data.reference}] Reassigned to Quick Quinn: no first response in time`,
+    );
+    expect((await simpleParser(mail.raw)).text).toContain('no first response from Slow Sam');
+    await waitFor(async () => (await deliveries(ticketId)).every((row) => row.state === 'sent'));
+    expect(sink.to('lena@agents.example')).toHaveLength(1);
   });
 
   it('sends a pending delivery whose job Redis lost, once', async () => {

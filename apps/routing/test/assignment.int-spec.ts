@@ -168,7 +168,8 @@ describe('assignment decisions', () => {
       fromAgentId: firstOwner,
       agentId: firstOwner === first ? second : first,
       reason: 'no_first_response',
-      teamLeadAgentId: lead,
+      teamLead: { agentId: lead, name: 'Lead' },
+      epoch: 2,
     });
     expect(Date.parse(reassigned.time) - Date.parse(routing.eventsOf(silent)[0].time)).toBeGreaterThanOrEqual(
       2_000,

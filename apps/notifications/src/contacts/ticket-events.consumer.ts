@@ -76,4 +76,58 @@ export class TicketEventsConsumer {
     );
     this.logger.debug({ msg: 'Assignee recorded', ticketId: data.ticketId });
   }
+
+  /** The assignee did not answer in time: the new one is recorded and the team lead is told. */
+  @EventPattern('ticket.reassigned')
+  async onReassigned(
+    @Payload() event: EventEnvelope<'ticket.reassigned'>,
+    @Ctx() { manager }: EventContext,
+  ): Promise<void> {
+    const { data } = event;
+    const before = await manager.findOneBy(TicketContact, { tenant: event.tenant, ticketId: data.ticketId });
+    await manager.upsert(
+      TicketContact,
+      {
+        tenant: event.tenant,
+        ticketId: data.ticketId,
+        assigneeId: data.agentId,
+        assigneeName: data.agent.name,
+        assigneeEmail: data.agent.email,
+      },
+      ['tenant', 'ticketId'],
+    );
+    const claim = {
+      tenant: event.tenant,
+      ticketId: data.ticketId,
+      reason: 'ticket.reassigned',
+      epoch: data.epoch,
+      recipient: 'team_lead' as const,
+    };
+    if (!data.teamLead) {
+      await this.ledger.recordSkipped(manager, claim, 'the new assignee’s team has no lead');
+      return;
+    }
+    const message = renderTemplate('ticket.reassigned', 'en', {
+      leadName: data.teamLead.name,
+      reference: before?.reference ?? data.ticketId,
+      subject: before?.subject ?? '',
+      previousAgent:
+        before?.assigneeId === data.fromAgentId ? (before.assigneeName ?? 'the assignee') : 'the assignee',
+      agentName: data.agent.name,
+    });
+    await this.ledger.claimEmail(manager, claim, data.teamLead.email, message);
+  }
+
+  @EventPattern('ticket.unassigned')
+  async onUnassigned(
+    @Payload() event: EventEnvelope<'ticket.unassigned'>,
+    @Ctx() { manager }: EventContext,
+  ): Promise<void> {
+    // Only if still theirs: the next assignment may have arrived first.
+    await manager.update(
+      TicketContact,
+      { tenant: event.tenant, ticketId: event.data.ticketId, assigneeId: event.data.agentId },
+      { assigneeId: null, assigneeName: null, assigneeEmail: null },
+    );
+  }
 }

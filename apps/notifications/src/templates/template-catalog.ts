@@ -2,7 +2,7 @@
  * The messages shipped with the product, per kind and locale. Plain text with `{{name}}`
  * placeholders only: no expressions, no code, so a template can never execute anything.
  */
-export type TemplateKind = 'ticket.acknowledgment' | 'sla.breached';
+export type TemplateKind = 'ticket.acknowledgment' | 'sla.breached' | 'ticket.reassigned';
 
 export interface MessageTemplate {
   subject: string;
@@ -45,6 +45,15 @@ export const TEMPLATE_CATALOG: Record<TemplateKind, Record<string, MessageTempla
         'Hello {{agentName}},\n\n' +
         'The {{metric}} target of ticket {{reference}} ("{{subject}}") assigned to you was due at {{dueAt}} and has been missed.\n' +
         'Please respond to the customer now.\n',
+    },
+  },
+  'ticket.reassigned': {
+    en: {
+      subject: '[{{reference}}] Reassigned to {{agentName}}: no first response in time',
+      body:
+        'Hello {{leadName}},\n\n' +
+        'Ticket {{reference}} ("{{subject}}") had no first response from {{previousAgent}} in time, ' +
+        'so it is now assigned to {{agentName}}.\n',
     },
   },
 };

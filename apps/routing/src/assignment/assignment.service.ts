@@ -6,6 +6,7 @@ import { MetricsService } from '@app/observability';
 import { type Counter, type Histogram } from 'prom-client';
 import { OverflowTimers } from '../overflow/overflow-timers';
 import { ROUTING_SOURCE } from '../routing.tokens';
+import { Agent } from '../agents/agent.entity';
 import { Team } from '../teams/team.entity';
 import { RoutingTicket } from '../tickets/routing-ticket.entity';
 import { AgentSelector, type LockedAgent } from './agent-selector';
@@ -170,6 +171,7 @@ export class AssignmentService {
     await this.endAssignment(manager, assignment);
     const now = await this.assign(manager, ticket, plan, next, decision, { kind: 'job' }, assignment);
     const team = next.teamId ? await manager.findOneBy(Team, { id: next.teamId }) : null;
+    const lead = team?.leadAgentId ? await manager.findOneBy(Agent, { id: team.leadAgentId }) : null;
     await this.outbox.append(
       manager,
       buildEvent(
@@ -181,7 +183,8 @@ export class AssignmentService {
           teamId: next.teamId,
           agent: { name: next.name, email: next.email },
           reason: 'no_first_response',
-          teamLeadAgentId: team?.leadAgentId ?? null,
+          teamLead: lead && { agentId: lead.id, name: lead.name, email: lead.email },
+          epoch: assignment.epoch + 1,
           decision,
           reassignedAt: now.toISOString(),
         },

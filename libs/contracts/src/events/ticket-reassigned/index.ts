@@ -17,8 +17,13 @@ export const TicketReassigned = defineEvent({
     // Notifications emails the new assignee; consumers must not log this block.
     agent: z.strictObject({ name: z.string(), email: z.string() }),
     reason: z.enum(['no_first_response']),
-    /** Who to tell that the first assignee let it slip: the team's lead, when the team has one. */
-    teamLeadAgentId: uuidSchema.nullable(),
+    /**
+     * Who to tell that the first assignee let it slip: the lead of the new assignee's team, when it
+     * has one. Notifications writes to them; consumers must not log this block.
+     */
+    teamLead: z.strictObject({ agentId: uuidSchema, name: z.string(), email: z.string() }).nullable(),
+    /** The assignment's epoch: one per assignee, so each reassignment is told once. */
+    epoch: z.int().positive(),
     decision: routingDecisionSchema,
     reassignedAt: isoTimeSchema,
   }),
