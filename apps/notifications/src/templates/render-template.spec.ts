@@ -8,6 +8,8 @@ const values = {
   agentName: 'Alice',
   metric: 'first response',
   dueAt: '2026-01-01T10:00:00.000Z',
+  leadName: 'Lena',
+  previousAgent: 'Sam',
 };
 
 describe('notification templates', () => {
