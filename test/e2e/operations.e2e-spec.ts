@@ -90,7 +90,15 @@ describe('operating the four services', () => {
     );
     const expected = {
       intake: { checks: ['postgres', 'kafka'], metrics: ['outbox_backlog'] },
-      routing: { checks: ['postgres', 'kafka'], metrics: ['outbox_backlog'] },
+      routing: {
+        checks: ['postgres', 'kafka', 'redis'],
+        metrics: [
+          'outbox_backlog',
+          'routing_queue_depth',
+          'routing_timer_queue_depth',
+          'routing_decision_seconds',
+        ],
+      },
       sla: { checks: ['postgres', 'kafka', 'redis'], metrics: ['outbox_backlog', 'sla_queue_depth'] },
       notifications: {
         checks: ['postgres', 'kafka', 'redis', 'smtp'],
