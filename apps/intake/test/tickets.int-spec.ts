@@ -257,6 +257,57 @@ describe('intake over real Postgres and Kafka', () => {
       'ticket.assigned',
     ]);
     expect(JSON.stringify(detail.timeline)).not.toContain('ada@example.com');
+
+    // Overflow hands the ticket to someone else; an offline release takes it from them.
+    const nextAgent = randomUUID();
+    const reassigned = buildEvent(
+      'ticket.reassigned',
+      {
+        ticketId: first.body.id,
+        fromAgentId: agentId,
+        agentId: nextAgent,
+        teamId: null,
+        agent: { name: 'Bea', email: 'bea@example.com' },
+        reason: 'no_first_response',
+        teamLead: null,
+        decision: {
+          rule: null,
+          teamId: null,
+          requiredSkills: [],
+          languageRequired: false,
+          candidates: [],
+          verdicts: {},
+        },
+        epoch: 2,
+        reassignedAt: new Date().toISOString(),
+      },
+      { source: 'ticketflow/routing', subject: first.body.id },
+    );
+    await probe.publish(topic(Topic.AssignmentEvents), serializeEvent(reassigned), first.body.id);
+    const unassigned = buildEvent(
+      'ticket.unassigned',
+      {
+        ticketId: first.body.id,
+        agentId: nextAgent,
+        reason: 'agent_offline',
+        unassignedAt: new Date().toISOString(),
+      },
+      { source: 'ticketflow/routing', subject: first.body.id },
+    );
+    await probe.publish(topic(Topic.AssignmentEvents), serializeEvent(unassigned), first.body.id);
+    const released = await waitFor(async () => {
+      const res = await request(server)
+        .get(`/v1/tickets/${first.body.id}`)
+        .set('authorization', bearer('agent'));
+      return res.body.timeline.length === 4 && res.body;
+    });
+    expect(released.assigneeId).toBeNull();
+    expect(released.timeline.map((e: { eventType: string }) => e.eventType)).toEqual([
+      'ticket.created',
+      'ticket.assigned',
+      'ticket.reassigned',
+      'ticket.unassigned',
+    ]);
     expect(detail.messages).toEqual([expect.objectContaining({ author: 'customer', body: 'Merhaba' })]);
   });
 
