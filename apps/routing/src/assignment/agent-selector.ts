@@ -13,9 +13,10 @@ export interface LockedAgent {
   activeCount: number;
   teamId: string | null;
   skills: string[];
+  status: 'online' | 'away' | 'offline';
 }
 
-const LOCKED_COLUMNS = `id, tenant, name, email, capacity, active_count AS "activeCount", team_id AS "teamId", skills`;
+const LOCKED_COLUMNS = `id, tenant, name, email, capacity, active_count AS "activeCount", team_id AS "teamId", skills, status`;
 
 /**
  * Picks the least-loaded qualified agent, ties to the longest idle (round robin), and explains the

@@ -107,12 +107,8 @@ export class AssignmentService {
   async drainForAgent(manager: EntityManager, agentId: string, cause: ChangeCause): Promise<number> {
     const agent = await this.selector.lock(manager, agentId);
     if (!agent) return 0;
-    const [{ status }] = await manager.query<Array<{ status: string }>>(
-      'SELECT status FROM agents WHERE id = $1',
-      [agentId],
-    );
     const room = agent.capacity - agent.activeCount;
-    if (status !== 'online' || room <= 0) return 0;
+    if (agent.status !== 'online' || room <= 0) return 0;
     const waiting = await manager.query<Array<{ ticketId: string }>>(
       `SELECT ticket_id AS "ticketId" FROM routing_queue
        WHERE tenant = $1 AND (team_id IS NULL OR team_id = $2) AND $3::text[] @> required_skills
@@ -208,6 +204,12 @@ export class AssignmentService {
     });
     let released = 0;
     for (const assignment of unanswered) {
+      const ticket = await manager.findOneBy(RoutingTicket, {
+        tenant: assignment.tenant,
+        ticketId: assignment.ticketId,
+      });
+      // Routing cannot route again a ticket it knows nothing about; it stays rather than being stranded.
+      if (!ticket) continue;
       await this.endAssignment(manager, assignment);
       await this.outbox.append(
         manager,
@@ -222,11 +224,7 @@ export class AssignmentService {
           eventMeta(ROUTING_SOURCE, assignment.ticketId, assignment.tenant, cause),
         ),
       );
-      const ticket = await manager.findOneBy(RoutingTicket, {
-        tenant: assignment.tenant,
-        ticketId: assignment.ticketId,
-      });
-      if (ticket) await this.route(manager, ticket, cause, { exclude: [agentId] });
+      await this.route(manager, ticket, cause, { exclude: [agentId] });
       released += 1;
     }
     return released;
