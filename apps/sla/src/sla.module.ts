@@ -12,6 +12,7 @@ import { type SlaConfig } from './config/sla.config';
 import { slaDatabase } from './database/data-source';
 import { SlaPoliciesController } from './policies/sla-policies.controller';
 import { SLA_CONFIG } from './sla.tokens';
+import { DeadlineCalculator } from './calendars/deadline';
 import { BreachProcessor } from './timers/breach.processor';
 import { TimerReconciler } from './timers/reconciler';
 import { SlaTimers } from './timers/sla-timers';
@@ -37,6 +38,7 @@ export class SlaModule {
       providers: [
         { provide: SLA_CONFIG, useValue: config },
         SlaTimers,
+        DeadlineCalculator,
         BreachProcessor,
         TimerReconciler,
         ClockService,

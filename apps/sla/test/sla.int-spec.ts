@@ -148,12 +148,80 @@ describe('sla over real Postgres, Redis and Kafka', () => {
     const clock = view.body.clocks.find((c: { metric: string }) => c.metric === 'first_response');
     expect(clock).toMatchObject({ state: 'breached', target: 'PT2S' });
     expect(clock.explanation).toContain(
-      `No calendar, so the clock runs 24x7: due = started ${ticket.data.createdAt} + PT2S = ${new Date(dueAt).toISOString()}.`,
+      `No calendar, so the clock runs around the clock: due = started ${ticket.data.createdAt} + PT2S = ${new Date(dueAt).toISOString()}.`,
     );
     await request(app.getHttpServer())
       .get(`/v1/tickets/${ticket.data.ticketId}/sla`)
       .set('authorization', bearer('otherTenantAdmin'))
       .expect(404);
+  });
+
+  it('computes the due time on the policy calendar’s business hours and says how', async () => {
+    const server = app.getHttpServer();
+    const weekdays = Object.fromEntries(
+      ['mon', 'tue', 'wed', 'thu', 'fri'].map((day) => [day, [['09:00', '17:00']]]),
+    );
+    const overlapping = await request(server)
+      .post('/v1/calendars')
+      .set('authorization', bearer('admin'))
+      .send({
+        name: 'Bad',
+        timezone: 'Europe/Istanbul',
+        weekly: {
+          mon: [
+            ['09:00', '13:00'],
+            ['12:00', '17:00'],
+          ],
+        },
+      })
+      .expect(400);
+    expect(overlapping.body.details[0].field).toBe('weekly');
+    await request(server)
+      .post('/v1/calendars')
+      .set('authorization', bearer('admin'))
+      .send({ name: 'Never', timezone: 'Europe/Istanbul', weekly: {} })
+      .expect(400);
+    const calendar = await request(server)
+      .post('/v1/calendars')
+      .set('authorization', bearer('admin'))
+      .send({
+        name: 'Istanbul office',
+        timezone: 'Europe/Istanbul',
+        weekly: weekdays,
+        holidays: ['2026-10-29'],
+      })
+      .expect(201);
+    expect(calendar.body.holidays).toEqual(['2026-10-29']);
+    await request(server)
+      .post('/v1/sla-policies')
+      .set('authorization', bearer('admin'))
+      .send({
+        name: 'High on office hours',
+        match: { priority: 'high' },
+        targets: { firstResponse: 'PT4H' },
+        calendarId: calendar.body.id,
+        position: 0,
+      })
+      .expect(201);
+
+    // Friday 27 November 2026, 16:00 in Istanbul (+03:00).
+    const ticket = ticketCreated('high');
+    ticket.data.createdAt = '2026-11-27T13:00:00.000Z';
+    await publish(ticket);
+    const started = await waitFor(() =>
+      slaEvents(ticket.data.ticketId).find(
+        (e) => e.type === 'sla.started' && e.data.metric === 'first_response',
+      ),
+    );
+    expect(started.data).toMatchObject({ target: 'PT4H', dueAt: '2026-11-30T09:00:00.000Z' });
+    const view = await request(server)
+      .get(`/v1/tickets/${ticket.data.ticketId}/sla`)
+      .set('authorization', bearer('agent'))
+      .expect(200);
+    const [clock] = view.body.clocks;
+    expect(clock.explanation).toContain('Calendar "Istanbul office" (Europe/Istanbul, 1 holiday(s))');
+    expect(clock.explanation).toContain('counted Fri 27 Nov 16:00–17:00 (1 h), Mon 30 Nov 09:00–12:00 (3 h)');
+    expect(clock.explanation).toContain('due Mon 30 Nov 2026 12:00 +03:00 (2026-11-30T09:00:00.000Z)');
   });
 
   it('meets the target on a first response and then never breaches', async () => {

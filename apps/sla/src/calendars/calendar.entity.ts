@@ -1,11 +1,20 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export type WeeklyHours = Partial<
-  Record<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun', Array<[string, string]>>
->;
+import { type BusinessCalendar, type WeeklyHours } from './business-time';
+
+export type { WeeklyHours } from './business-time';
+
+/** node-postgres reads a `date` as local midnight; a calendar date is only its year, month and day. */
+function asLocalDates(values: Array<Date | string> | null): string[] {
+  return (values ?? []).map((value) =>
+    typeof value === 'string'
+      ? value
+      : `${value.getFullYear()}-${String(value.getMonth() + 1).padStart(2, '0')}-${String(value.getDate()).padStart(2, '0')}`,
+  );
+}
 
 @Entity({ name: 'calendars' })
-export class Calendar {
+export class Calendar implements BusinessCalendar {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
@@ -22,7 +31,12 @@ export class Calendar {
   @Column({ type: 'jsonb' })
   weekly: WeeklyHours;
 
-  @Column({ type: 'date', array: true, default: () => "'{}'" })
+  @Column({
+    type: 'date',
+    array: true,
+    default: () => "'{}'",
+    transformer: { to: (v: unknown) => v, from: asLocalDates },
+  })
   holidays: string[];
 
   @CreateDateColumn({ type: 'timestamptz' })

@@ -5,7 +5,7 @@ import { eventMeta, OutboxWriter } from '@app/messaging';
 import { SlaPolicy, type PolicyTargets } from '../policies/sla-policy.entity';
 import { SLA_SOURCE } from '../sla.tokens';
 import { SlaTimers } from '../timers/sla-timers';
-import { parseIsoDuration } from '@app/contracts';
+import { DeadlineCalculator } from '../calendars/deadline';
 import { SlaClock } from './sla-clock.entity';
 
 const METRIC_TARGET: Array<[SlaMetric, keyof PolicyTargets]> = [
@@ -20,6 +20,7 @@ export class ClockService {
   constructor(
     private readonly outbox: OutboxWriter,
     private readonly timers: SlaTimers,
+    private readonly deadlines: DeadlineCalculator,
   ) {}
 
   /**
@@ -37,17 +38,18 @@ export class ClockService {
       return;
     }
     const startedAt = new Date(event.data.createdAt);
+    const calendar = await this.deadlines.calendarOf(manager, event.tenant, policy.calendarId);
     for (const [metric, key] of METRIC_TARGET) {
       const target = policy.targets[key];
       if (!target) continue;
-      const dueAt = new Date(startedAt.getTime() + parseIsoDuration(target));
+      const deadline = this.deadlines.compute(calendar, startedAt, target);
+      const dueAt = deadline.dueAt;
       const explanation =
         `Policy "${policy.name}" v${policy.version}: ${metric.replace('_', ' ')} target ${target}. ` +
-        // Business-hours arithmetic is not implemented yet; say so rather than imply a calendar was used.
-        (policy.calendarId
-          ? `Calendar ${policy.calendarId} is attached but business hours are not applied yet, so the clock runs 24x7: `
-          : 'No calendar, so the clock runs 24x7: ') +
-        `due = started ${startedAt.toISOString()} + ${target} = ${dueAt.toISOString()}.`;
+        (policy.calendarId && !calendar
+          ? `Its calendar ${policy.calendarId} no longer exists, so the clock runs around the clock. `
+          : '') +
+        deadline.explanation;
       const inserted = await manager
         .createQueryBuilder()
         .insert()

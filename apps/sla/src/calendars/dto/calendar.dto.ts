@@ -21,7 +21,8 @@ const TIME = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
 class WeeklyHoursConstraint implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
     if (typeof value !== 'object' || value === null) return false;
-    return Object.entries(value).every(
+    const days = Object.entries(value);
+    const wellFormed = days.every(
       ([day, ranges]) =>
         DAYS.includes(day) &&
         Array.isArray(ranges) &&
@@ -31,12 +32,18 @@ class WeeklyHoursConstraint implements ValidatorConstraintInterface {
             range.length === 2 &&
             range.every((t) => typeof t === 'string' && TIME.test(t)) &&
             range[0] < range[1],
-        ),
+        ) &&
+        // Sorted by opening time, each range must close before the next one opens.
+        [...(ranges as Array<[string, string]>)]
+          .sort((a, b) => a[0].localeCompare(b[0]))
+          .every((range, i, sorted) => i === 0 || sorted[i - 1][1] <= range[0]),
     );
+    // A calendar that is never open would leave every deadline unreachable.
+    return wellFormed && days.some(([, ranges]) => (ranges as unknown[]).length > 0);
   }
 
   defaultMessage(): string {
-    return 'weekly must map mon..sun to lists of ["HH:MM", "HH:MM"] ranges';
+    return 'weekly must map mon..sun to non-overlapping ["HH:MM", "HH:MM"] ranges, with at least one open range';
   }
 }
 
