@@ -13,7 +13,7 @@ import { slaDatabase } from './database/data-source';
 import { SlaPoliciesController } from './policies/sla-policies.controller';
 import { SLA_CONFIG } from './sla.tokens';
 import { DeadlineCalculator } from './calendars/deadline';
-import { BreachProcessor } from './timers/breach.processor';
+import { TimerProcessor } from './timers/timer.processor';
 import { TimerReconciler } from './timers/reconciler';
 import { SlaTimers } from './timers/sla-timers';
 
@@ -39,7 +39,7 @@ export class SlaModule {
         { provide: SLA_CONFIG, useValue: config },
         SlaTimers,
         DeadlineCalculator,
-        BreachProcessor,
+        TimerProcessor,
         TimerReconciler,
         ClockService,
       ],

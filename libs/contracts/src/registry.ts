@@ -4,7 +4,11 @@ import { CustomerMerged } from './events/customer-merged';
 import { NotificationSent } from './events/notification-sent';
 import { SlaBreached } from './events/sla-breached';
 import { SlaMet } from './events/sla-met';
+import { SlaEscalated } from './events/sla-escalated';
+import { SlaPaused } from './events/sla-paused';
+import { SlaResumed } from './events/sla-resumed';
 import { SlaStarted } from './events/sla-started';
+import { SlaWarning } from './events/sla-warning';
 import { TicketAssigned } from './events/ticket-assigned';
 import { TicketCreated } from './events/ticket-created';
 import { TicketMessageAdded } from './events/ticket-message-added';
@@ -32,7 +36,11 @@ export const EVENTS = {
   [TicketUnassigned.type]: TicketUnassigned,
   [TicketReassigned.type]: TicketReassigned,
   [SlaStarted.type]: SlaStarted,
+  [SlaPaused.type]: SlaPaused,
+  [SlaResumed.type]: SlaResumed,
+  [SlaWarning.type]: SlaWarning,
   [SlaBreached.type]: SlaBreached,
+  [SlaEscalated.type]: SlaEscalated,
   [SlaMet.type]: SlaMet,
   [NotificationSent.type]: NotificationSent,
 } as const;

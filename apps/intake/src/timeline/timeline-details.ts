@@ -61,6 +61,14 @@ export function timelineDetails(event: AnyEvent): Record<string, unknown> {
         policyId: event.data.policyId,
         policyVersion: event.data.policyVersion,
       };
+    case 'sla.paused':
+      return { metric: event.data.metric, status: event.data.status, elapsedMs: event.data.elapsedMs };
+    case 'sla.resumed':
+      return { metric: event.data.metric, pausedMs: event.data.pausedMs, dueAt: event.data.dueAt };
+    case 'sla.warning':
+      return { metric: event.data.metric, fraction: event.data.fraction, dueAt: event.data.dueAt };
+    case 'sla.escalated':
+      return { metric: event.data.metric, step: event.data.step, notify: event.data.notify };
     case 'sla.breached':
       return { metric: event.data.metric, dueAt: event.data.dueAt, breachedAt: event.data.breachedAt };
     case 'sla.met':

@@ -60,6 +60,26 @@ export class TimelineConsumer {
     return this.record(event, ctx);
   }
 
+  @EventPattern('sla.paused')
+  onSlaPaused(@Payload() event: EventEnvelope<'sla.paused'>, @Ctx() ctx: EventContext): Promise<void> {
+    return this.record(event, ctx);
+  }
+
+  @EventPattern('sla.resumed')
+  onSlaResumed(@Payload() event: EventEnvelope<'sla.resumed'>, @Ctx() ctx: EventContext): Promise<void> {
+    return this.record(event, ctx);
+  }
+
+  @EventPattern('sla.warning')
+  onSlaWarning(@Payload() event: EventEnvelope<'sla.warning'>, @Ctx() ctx: EventContext): Promise<void> {
+    return this.record(event, ctx);
+  }
+
+  @EventPattern('sla.escalated')
+  onSlaEscalated(@Payload() event: EventEnvelope<'sla.escalated'>, @Ctx() ctx: EventContext): Promise<void> {
+    return this.record(event, ctx);
+  }
+
   @EventPattern('sla.breached')
   onSlaBreached(@Payload() event: EventEnvelope<'sla.breached'>, @Ctx() ctx: EventContext): Promise<void> {
     return this.record(event, ctx);

@@ -1,18 +1,46 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
-import { type EventEnvelope, buildEvent, type SlaMetric, ticketMatches } from '@app/contracts';
-import { eventMeta, OutboxWriter } from '@app/messaging';
-import { SlaPolicy, type PolicyTargets } from '../policies/sla-policy.entity';
+import {
+  buildEvent,
+  type EventEnvelope,
+  parseIsoDuration,
+  type SlaMetric,
+  type TicketStatus,
+  ticketMatches,
+} from '@app/contracts';
+import { type ChangeCause, eventMeta, OutboxWriter } from '@app/messaging';
+import { businessTimeBetween, ALWAYS_OPEN } from '../calendars/business-time';
+import { type Calendar } from '../calendars/calendar.entity';
+import { DeadlineCalculator, span } from '../calendars/deadline';
+import { type PolicyTargets, SlaPolicy } from '../policies/sla-policy.entity';
 import { SLA_SOURCE } from '../sla.tokens';
+import { type SlaJobData } from '../timers/sla-jobs';
 import { SlaTimers } from '../timers/sla-timers';
-import { DeadlineCalculator } from '../calendars/deadline';
+import { dueAtOf, timersOf } from './clock-schedule';
 import { SlaClock } from './sla-clock.entity';
 
-const METRIC_TARGET: Array<[SlaMetric, keyof PolicyTargets]> = [
-  ['first_response', 'firstResponse'],
-  ['resolution', 'resolution'],
-];
+const TARGET_OF: Record<SlaMetric, keyof PolicyTargets> = {
+  first_response: 'firstResponse',
+  next_response: 'nextResponse',
+  resolution: 'resolution',
+};
 
+/** The clocks a ticket starts with; the next-response clock starts with each waiting customer message. */
+const STARTING_METRICS: SlaMetric[] = ['first_response', 'resolution'];
+
+const ACTIVE: ReadonlyArray<SlaClock['state']> = ['running', 'paused'];
+
+export interface ClockContext {
+  policy: SlaPolicy;
+  calendar: Calendar | null;
+}
+
+/**
+ * The life of every SLA clock: start, pause and resume with the ticket's status, meet on the
+ * qualifying reply or resolution, restart on reopen. Postgres holds the truth (elapsed business
+ * time, running since, epoch); each change bumps the epoch, disarms the old epoch's timers and
+ * arms the new ones, so a timer that fires late for an old epoch does nothing (R4).
+ */
 @Injectable()
 export class ClockService {
   private readonly logger = new Logger(ClockService.name);
@@ -23,10 +51,7 @@ export class ClockService {
     private readonly deadlines: DeadlineCalculator,
   ) {}
 
-  /**
-   * Starts one clock per target of the first matching policy. The breach timer is armed before the
-   * transaction commits; if it then rolls back, the timer fires, finds no clock and does nothing.
-   */
+  /** Starts the first-response and resolution clocks of the first matching policy. */
   async startClocks(manager: EntityManager, event: EventEnvelope<'ticket.created'>): Promise<void> {
     const policies = await manager.find(SlaPolicy, {
       where: { tenant: event.tenant, current: true, active: true },
@@ -38,85 +63,346 @@ export class ClockService {
       return;
     }
     const startedAt = new Date(event.data.createdAt);
-    const calendar = await this.deadlines.calendarOf(manager, event.tenant, policy.calendarId);
-    for (const [metric, key] of METRIC_TARGET) {
-      const target = policy.targets[key];
-      if (!target) continue;
-      const deadline = this.deadlines.compute(calendar, startedAt, target);
-      const dueAt = deadline.dueAt;
-      const explanation =
-        `Policy "${policy.name}" v${policy.version}: ${metric.replace('_', ' ')} target ${target}. ` +
-        (policy.calendarId && !calendar
-          ? `Its calendar ${policy.calendarId} no longer exists, so the clock runs around the clock. `
-          : '') +
-        deadline.explanation;
-      const inserted = await manager
-        .createQueryBuilder()
-        .insert()
-        .into(SlaClock)
-        .values({
-          tenant: event.tenant,
-          ticketId: event.data.ticketId,
-          metric,
-          policyId: policy.id,
-          policyVersion: policy.version,
-          target,
-          startedAt,
-          dueAt,
-          state: 'running',
-          epoch: 0,
-          explanation,
-        })
-        .orIgnore()
-        .returning('id')
-        .execute();
-      const clockId = (inserted.raw as Array<{ id: string }>)[0]?.id;
-      if (!clockId) continue;
-      await this.outbox.append(
-        manager,
-        buildEvent(
-          'sla.started',
-          {
-            ticketId: event.data.ticketId,
-            clockId,
-            metric,
-            policyId: policy.id,
-            policyVersion: policy.version,
-            target,
-            startedAt: startedAt.toISOString(),
-            dueAt: dueAt.toISOString(),
-          },
-          eventMeta(SLA_SOURCE, event.data.ticketId, event.tenant, { kind: 'event', event }),
-        ),
-      );
-      await this.timers.armBreach(clockId, 0, dueAt);
+    for (const metric of STARTING_METRICS) {
+      await this.start(manager, event.tenant, event.data.ticketId, metric, policy, startedAt, {
+        kind: 'event',
+        event,
+      });
     }
   }
 
-  /** The first public agent reply stops the first-response clock, unless it already breached. */
-  async firstResponse(manager: EntityManager, event: EventEnvelope<'ticket.message.added'>): Promise<void> {
-    const clock = await manager.findOne(SlaClock, {
-      where: { tenant: event.tenant, ticketId: event.data.ticketId, metric: 'first_response' },
-      lock: { mode: 'pessimistic_write' },
+  /** Public agent replies meet response clocks; a waiting customer message starts the next-response clock. */
+  async messageAdded(manager: EntityManager, event: EventEnvelope<'ticket.message.added'>): Promise<void> {
+    const { data } = event;
+    const at = new Date(data.createdAt);
+    const cause: ChangeCause = { kind: 'event', event };
+    const clocks = await this.lockClocks(manager, event.tenant, data.ticketId);
+    if (data.author === 'agent' && !data.internal) {
+      for (const clock of clocks) {
+        if (clock.metric !== 'resolution' && ACTIVE.includes(clock.state))
+          await this.meet(manager, clock, at, cause);
+      }
+      return;
+    }
+    if (data.author !== 'customer') return;
+    const first = clocks.find((clock) => clock.metric === 'first_response');
+    const next = clocks.find((clock) => clock.metric === 'next_response');
+    // Before the first response the first-response clock is the one waiting; later, a new wait begins.
+    if (!first || ACTIVE.includes(first.state) || (next && ACTIVE.includes(next.state))) return;
+    const policy = await manager.findOneByOrFail(SlaPolicy, {
+      id: first.policyId,
+      version: first.policyVersion,
     });
-    if (!clock || clock.state === 'met' || clock.state === 'breached') return;
-    const metAt = new Date(event.data.createdAt);
-    const oldEpoch = clock.epoch;
-    await manager.update(SlaClock, { id: clock.id }, { state: 'met', metAt, epoch: oldEpoch + 1 });
+    if (!policy.targets.nextResponse) return;
+    if (next) {
+      await this.restart(manager, next, policy, at, cause);
+    } else {
+      await this.start(manager, event.tenant, data.ticketId, 'next_response', policy, at, cause);
+    }
+  }
+
+  /**
+   * Pending and on-hold (or whatever the policy says) pause the clocks; leaving them resumes;
+   * solving meets them; reopening restarts resolution.
+   */
+  async statusChanged(manager: EntityManager, event: EventEnvelope<'ticket.status.changed'>): Promise<void> {
+    const { from, to } = event.data;
+    const at = new Date(event.data.changedAt);
+    const cause: ChangeCause = { kind: 'event', event };
+    for (const clock of await this.lockClocks(manager, event.tenant, event.data.ticketId)) {
+      const { policy } = await this.context(manager, clock);
+      if (to === 'solved' || to === 'closed') {
+        if (clock.state === 'running' && at > clock.dueAt) await this.breachLate(manager, clock, at, cause);
+        else if (ACTIVE.includes(clock.state)) await this.meet(manager, clock, at, cause);
+        else if (
+          clock.state === 'breached' &&
+          clock.breachedAt &&
+          at < clock.breachedAt &&
+          at <= clock.dueAt
+        ) {
+          // Solved in time; the breach fired only because the solve reached us late.
+          await this.meet(manager, clock, at, cause, true);
+        } else if (clock.state === 'breached' && !clock.stoppedAt) await this.stop(manager, clock, at);
+      } else if (from === 'solved' && clock.metric === 'resolution' && policy.targets.resolution) {
+        await this.restart(manager, clock, policy, at, cause);
+      } else if (policy.pauseOn.includes(to) && clock.state === 'running') {
+        await this.pause(manager, clock, to, at, cause);
+      } else if (!policy.pauseOn.includes(to) && clock.state === 'paused') {
+        await this.resume(manager, clock, at, cause);
+      }
+    }
+  }
+
+  /** Every timer a clock should have now, for arming after a change and for the reconciler. */
+  async timersFor(manager: EntityManager, clock: SlaClock) {
+    const { policy, calendar } = await this.context(manager, clock);
+    return timersOf(clock, policy, calendar);
+  }
+
+  async context(
+    manager: EntityManager,
+    clock: Pick<SlaClock, 'policyId' | 'policyVersion' | 'calendarId' | 'tenant'>,
+  ): Promise<ClockContext> {
+    const policy = await manager.findOneByOrFail(SlaPolicy, {
+      id: clock.policyId,
+      version: clock.policyVersion,
+    });
+    const calendar = await this.deadlines.calendarOf(manager, clock.tenant, clock.calendarId);
+    return { policy, calendar };
+  }
+
+  private async start(
+    manager: EntityManager,
+    tenant: string,
+    ticketId: string,
+    metric: SlaMetric,
+    policy: SlaPolicy,
+    startedAt: Date,
+    cause: ChangeCause,
+  ): Promise<void> {
+    const target = policy.targets[TARGET_OF[metric]];
+    if (!target) return;
+    const calendar = await this.deadlines.calendarOf(manager, tenant, policy.calendarId);
+    const deadline = this.deadlines.compute(calendar, startedAt, target);
+    const explanation =
+      `Policy "${policy.name}" v${policy.version}: ${metric.replace('_', ' ')} target ${target}. ` +
+      (policy.calendarId && !calendar
+        ? `Its calendar ${policy.calendarId} no longer exists, so the clock runs around the clock. `
+        : '') +
+      deadline.explanation;
+    const inserted = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(SlaClock)
+      .values({
+        tenant,
+        ticketId,
+        metric,
+        policyId: policy.id,
+        policyVersion: policy.version,
+        target,
+        targetMs: parseIsoDuration(target),
+        calendarId: calendar?.id ?? null,
+        startedAt,
+        runningSince: startedAt,
+        dueAt: deadline.dueAt,
+        state: 'running',
+        epoch: 0,
+        explanation,
+      })
+      .orIgnore()
+      .returning('id')
+      .execute();
+    const clockId = (inserted.raw as Array<{ id: string }>)[0]?.id;
+    if (!clockId) return;
+    const clock = await manager.findOneByOrFail(SlaClock, { id: clockId });
+    await this.announceStart(manager, clock, cause);
+    await this.armAll(clock, policy, calendar);
+  }
+
+  /** A new wait on the same clock (reopen, the next customer message): counted from zero again. */
+  private async restart(
+    manager: EntityManager,
+    clock: SlaClock,
+    policy: SlaPolicy,
+    at: Date,
+    cause: ChangeCause,
+  ): Promise<void> {
+    const target = policy.targets[TARGET_OF[clock.metric]];
+    if (!target) return;
+    const calendar = await this.deadlines.calendarOf(manager, clock.tenant, clock.calendarId);
+    await this.disarmAll(clock, policy);
+    const deadline = this.deadlines.compute(calendar, at, target);
+    Object.assign(clock, {
+      state: 'running',
+      startedAt: at,
+      runningSince: at,
+      pausedSince: null,
+      elapsedMs: 0,
+      pausedSeconds: 0,
+      warned: [],
+      escalatedSteps: 0,
+      metAt: null,
+      breachedAt: null,
+      stoppedAt: null,
+      dueAt: deadline.dueAt,
+      epoch: clock.epoch + 1,
+      explanation: `Restarted ${at.toISOString()} under policy "${policy.name}" v${policy.version}: ${clock.metric.replace('_', ' ')} target ${target}. ${deadline.explanation}`,
+    });
+    await manager.save(clock);
+    await this.announceStart(manager, clock, cause);
+    await this.armAll(clock, policy, calendar);
+  }
+
+  private async pause(
+    manager: EntityManager,
+    clock: SlaClock,
+    status: TicketStatus,
+    at: Date,
+    cause: ChangeCause,
+  ) {
+    const { policy, calendar } = await this.context(manager, clock);
+    await this.disarmAll(clock, policy);
+    const counted = clock.runningSince
+      ? businessTimeBetween(calendar ?? ALWAYS_OPEN, clock.runningSince, at)
+      : 0;
+    Object.assign(clock, {
+      state: 'paused',
+      elapsedMs: clock.elapsedMs + counted,
+      runningSince: null,
+      pausedSince: at,
+      epoch: clock.epoch + 1,
+      explanation: `${clock.explanation} Paused ${at.toISOString()} (${status}) with ${span(clock.elapsedMs + counted)} of ${clock.target} used.`,
+    });
+    await manager.save(clock);
+    await this.emit(manager, clock, cause, {
+      type: 'sla.paused',
+      data: { status, elapsedMs: clock.elapsedMs, pausedAt: at.toISOString() },
+    });
+  }
+
+  private async resume(manager: EntityManager, clock: SlaClock, at: Date, cause: ChangeCause) {
+    const { policy, calendar } = await this.context(manager, clock);
+    const pausedMs = Math.max(0, at.getTime() - (clock.pausedSince ?? at).getTime());
+    clock.state = 'running';
+    clock.runningSince = at;
+    clock.pausedSince = null;
+    clock.pausedSeconds += Math.round(pausedMs / 1000);
+    clock.epoch += 1;
+    clock.dueAt = dueAtOf(clock, calendar);
+    clock.explanation = `${clock.explanation} Resumed ${at.toISOString()} after ${span(pausedMs)}: the remaining ${span(clock.targetMs - clock.elapsedMs)} counts from then, so it is due ${clock.dueAt.toISOString()}.`;
+    await manager.save(clock);
+    await this.emit(manager, clock, cause, {
+      type: 'sla.resumed',
+      data: { pausedMs, dueAt: clock.dueAt.toISOString(), resumedAt: at.toISOString() },
+    });
+    await this.armAll(clock, policy, calendar);
+  }
+
+  private async meet(
+    manager: EntityManager,
+    clock: SlaClock,
+    at: Date,
+    cause: ChangeCause,
+    revokesBreach = false,
+  ) {
+    const { policy } = await this.context(manager, clock);
+    await this.disarmAll(clock, policy);
+    if (revokesBreach) {
+      await this.timers.disarm([{ kind: 'escalation', clockId: clock.id, step: clock.escalatedSteps }]);
+      clock.breachedAt = null;
+      clock.explanation = `${clock.explanation} Solved ${at.toISOString()}, before it was due: the breach announced when the solve had not yet arrived is revoked.`;
+    }
+    clock.state = 'met';
+    clock.metAt = at;
+    clock.runningSince = null;
+    clock.pausedSince = null;
+    clock.epoch += 1;
+    await manager.save(clock);
+    await this.emit(manager, clock, cause, {
+      type: 'sla.met',
+      data: {
+        dueAt: clock.dueAt.toISOString(),
+        metAt: at.toISOString(),
+        ...(revokesBreach ? { revokesBreach } : {}),
+      },
+    });
+  }
+
+  /**
+   * Solved after the due time, before the breach timer got to it (a slow worker, a lost timer):
+   * the target was missed, so it is a breach, with nothing left to escalate.
+   */
+  private async breachLate(manager: EntityManager, clock: SlaClock, at: Date, cause: ChangeCause) {
+    const { policy } = await this.context(manager, clock);
+    await this.disarmAll(clock, policy);
+    const now = new Date();
+    await manager.update(
+      SlaClock,
+      { id: clock.id },
+      { state: 'breached', breachedAt: now, stoppedAt: at, runningSince: null, epoch: clock.epoch + 1 },
+    );
     await this.outbox.append(
       manager,
       buildEvent(
-        'sla.met',
+        'sla.breached',
         {
           ticketId: clock.ticketId,
           clockId: clock.id,
           metric: clock.metric,
+          policyId: clock.policyId,
+          policyVersion: clock.policyVersion,
           dueAt: clock.dueAt.toISOString(),
-          metAt: metAt.toISOString(),
+          breachedAt: now.toISOString(),
         },
-        eventMeta(SLA_SOURCE, clock.ticketId, event.tenant, { kind: 'event', event }),
+        eventMeta(SLA_SOURCE, clock.ticketId, clock.tenant, cause),
       ),
     );
-    await this.timers.disarmBreach(clock.id, oldEpoch);
+  }
+
+  /** A breached clock whose ticket is solved: the escalation chain ends here. */
+  private async stop(manager: EntityManager, clock: SlaClock, at: Date) {
+    await manager.update(SlaClock, { id: clock.id }, { stoppedAt: at });
+    await this.timers.disarm([{ kind: 'escalation', clockId: clock.id, step: clock.escalatedSteps }]);
+  }
+
+  private async announceStart(manager: EntityManager, clock: SlaClock, cause: ChangeCause) {
+    await this.outbox.append(
+      manager,
+      buildEvent(
+        'sla.started',
+        {
+          ticketId: clock.ticketId,
+          clockId: clock.id,
+          metric: clock.metric,
+          policyId: clock.policyId,
+          policyVersion: clock.policyVersion,
+          target: clock.target,
+          startedAt: clock.startedAt.toISOString(),
+          dueAt: clock.dueAt.toISOString(),
+        },
+        eventMeta(SLA_SOURCE, clock.ticketId, clock.tenant, cause),
+      ),
+    );
+  }
+
+  private async emit(
+    manager: EntityManager,
+    clock: SlaClock,
+    cause: ChangeCause,
+    event:
+      | { type: 'sla.paused'; data: { status: TicketStatus; elapsedMs: number; pausedAt: string } }
+      | { type: 'sla.resumed'; data: { pausedMs: number; dueAt: string; resumedAt: string } }
+      | { type: 'sla.met'; data: { dueAt: string; metAt: string; revokesBreach?: boolean } },
+  ) {
+    const meta = eventMeta(SLA_SOURCE, clock.ticketId, clock.tenant, cause);
+    const base = { ticketId: clock.ticketId, clockId: clock.id, metric: clock.metric };
+    await this.outbox.append(manager, buildEvent(event.type, { ...base, ...event.data }, meta));
+  }
+
+  private async armAll(clock: SlaClock, policy: SlaPolicy, calendar: Calendar | null) {
+    for (const timer of timersOf(clock, policy, calendar)) await this.timers.arm(timer.job, timer.at);
+  }
+
+  /** The running epoch's breach and warnings: after this change they are stale. */
+  private async disarmAll(clock: SlaClock, policy: SlaPolicy) {
+    const jobs: SlaJobData[] = [
+      { kind: 'breach', clockId: clock.id, epoch: clock.epoch },
+      ...policy.warnAt.map((fraction) => ({
+        kind: 'warning' as const,
+        clockId: clock.id,
+        epoch: clock.epoch,
+        fraction,
+      })),
+    ];
+    await this.timers.disarm(jobs);
+  }
+
+  private lockClocks(manager: EntityManager, tenant: string, ticketId: string): Promise<SlaClock[]> {
+    return manager.find(SlaClock, {
+      where: { tenant, ticketId },
+      order: { metric: 'ASC' },
+      lock: { mode: 'pessimistic_write' },
+    });
   }
 }

@@ -15,11 +15,19 @@ export class TicketEventsConsumer {
   }
 
   @EventPattern('ticket.message.added')
-  async onMessage(
+  onMessage(
     @Payload() event: EventEnvelope<'ticket.message.added'>,
     @Ctx() ctx: EventContext,
   ): Promise<void> {
-    if (event.data.firstResponse) await this.clocks.firstResponse(ctx.manager, event);
+    return this.clocks.messageAdded(ctx.manager, event);
+  }
+
+  @EventPattern('ticket.status.changed')
+  onStatusChanged(
+    @Payload() event: EventEnvelope<'ticket.status.changed'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    return this.clocks.statusChanged(ctx.manager, event);
   }
 
   /** Escalations notify the assignee, so each clock remembers who that is. */

@@ -5,12 +5,13 @@ import { SlaClock } from '../clocks/sla-clock.entity';
 import { type SlaConfig } from '../config/sla.config';
 import { SlaPolicy } from '../policies/sla-policy.entity';
 import { InitialSlaSchema1764000000000 } from './migrations/1764000000000-initial-sla-schema';
+import { ClockLifecycle1764200000000 } from './migrations/1764200000000-clock-lifecycle';
 
 export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptionsInput {
   return {
     database: config.database,
     applicationName: 'ticketflow-sla',
     entities: [SlaPolicy, Calendar, SlaClock, OutboxMessage, ProcessedEvent],
-    migrations: [InitialSlaSchema1764000000000],
+    migrations: [InitialSlaSchema1764000000000, ClockLifecycle1764200000000],
   };
 }

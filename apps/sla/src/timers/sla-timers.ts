@@ -3,16 +3,16 @@ import { JobQueue } from '@app/database';
 import { HealthService, MetricsService } from '@app/observability';
 import { SLA_CONFIG } from '../sla.tokens';
 import { type SlaConfig } from '../config/sla.config';
-import { type BreachJob, breachJobId, SlaJobName, SlaQueue } from './sla-jobs';
+import { JOB_NAME, type SlaJobData, slaJobId, SlaQueue } from './sla-jobs';
 
 /**
- * Arms and disarms SLA timers in BullMQ. Every option is set here, in one place, per job type.
- * Redis is an accelerator: a timer lost with Redis is re-armed from Postgres by the reconciler.
+ * Arms and disarms SLA timers in BullMQ. Every option is set here, in one place. Redis is an
+ * accelerator: a timer lost with Redis is re-armed from Postgres by the reconciler.
  */
 @Injectable()
 export class SlaTimers implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SlaTimers.name);
-  readonly jobs: JobQueue<BreachJob['data']>;
+  readonly jobs: JobQueue<SlaJobData>;
 
   constructor(
     @Inject(SLA_CONFIG) config: SlaConfig,
@@ -32,36 +32,34 @@ export class SlaTimers implements OnModuleInit, OnModuleDestroy {
     await this.jobs.close();
   }
 
-  /** Arms the breach timer of one clock epoch; arming an epoch that is already armed changes nothing. */
-  async armBreach(clockId: string, epoch: number, dueAt: Date): Promise<void> {
-    await this.jobs.addUnlessLive(
-      SlaJobName.Breach,
-      { clockId, epoch },
-      {
-        jobId: breachJobId(clockId, epoch),
-        delay: Math.max(0, dueAt.getTime() - Date.now()),
-        attempts: 10,
-        backoff: { type: 'exponential', delay: 500 },
-        removeOnComplete: { age: 3600, count: 10_000 },
-        removeOnFail: { age: 7 * 86_400 },
-      },
-    );
+  /** Arms one timer for `at`; arming one that is already armed changes nothing. */
+  async arm(job: SlaJobData, at: Date): Promise<void> {
+    await this.jobs.addUnlessLive(JOB_NAME[job.kind], job, {
+      jobId: slaJobId(job),
+      delay: Math.max(0, at.getTime() - Date.now()),
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 500 },
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 86_400 },
+    });
   }
 
-  /** Best effort: a job that cannot be removed (running, or Redis away) finds its clock stale anyway. */
-  async disarmBreach(clockId: string, epoch: number): Promise<void> {
-    try {
-      await this.jobs.queue.remove(breachJobId(clockId, epoch));
-    } catch (error) {
-      this.logger.warn({
-        msg: 'Could not remove a stale SLA timer; it will no-op when it fires',
-        clockId,
-        error: (error as Error).message,
-      });
+  /** Best effort: a job that cannot be removed finds its clock moved on, and does nothing. */
+  async disarm(jobs: SlaJobData[]): Promise<void> {
+    for (const job of jobs) {
+      try {
+        await this.jobs.queue.remove(slaJobId(job));
+      } catch (error) {
+        this.logger.warn({
+          msg: 'Could not remove a stale SLA timer; it will no-op when it fires',
+          clockId: job.clockId,
+          error: (error as Error).message,
+        });
+      }
     }
   }
 
-  isArmed(clockId: string, epoch: number): Promise<boolean> {
-    return this.jobs.isLive(breachJobId(clockId, epoch));
+  isArmed(job: SlaJobData): Promise<boolean> {
+    return this.jobs.isLive(slaJobId(job));
   }
 }

@@ -13,5 +13,10 @@ export const SlaMet = defineEvent({
     metric: slaMetricSchema,
     dueAt: isoTimeSchema,
     metAt: isoTimeSchema,
+    /**
+     * True when the ticket was in fact solved before its due time and a breach fired only because
+     * the solve reached this service later: the earlier `sla.breached` of this clock no longer holds.
+     */
+    revokesBreach: z.boolean().optional(),
   }),
 });

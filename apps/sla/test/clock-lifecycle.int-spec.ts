@@ -1,0 +1,307 @@
+import { type INestApplication } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { type Server } from 'node:http';
+import request from 'supertest';
+import {
+  type AnyEvent,
+  buildEvent,
+  type EventEnvelope,
+  serializeEvent,
+  type TicketStatus,
+  Topic,
+} from '@app/contracts';
+import { bearer, createSandbox, KafkaProbe, startServiceApp, type TestSandbox, waitFor } from '@app/testing';
+import { loadSlaConfig } from '../src/config/sla.config';
+import { SlaModule } from '../src/sla.module';
+
+type SlaEvent = Extract<AnyEvent, { type: `sla.${string}` }>;
+const INTAKE = 'ticketflow/intake';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Pauses, warnings, escalation, resolution races and lost timers, over real Postgres, Redis and Kafka. */
+describe('SLA clock lifecycle', () => {
+  let sandbox: TestSandbox;
+  let app: INestApplication;
+  const probe = new KafkaProbe();
+  const topic = (logical: string) => `${sandbox.env.KAFKA_TOPIC_PREFIX}${logical}`;
+
+  const slaEvents = (ticketId: string): SlaEvent[] =>
+    probe
+      .on(topic(Topic.SlaEvents))
+      .map((m) => m.json<SlaEvent>())
+      .filter((e) => e.data.ticketId === ticketId);
+  const ofType = <T extends SlaEvent['type']>(ticketId: string, type: T) =>
+    slaEvents(ticketId).filter((e): e is Extract<SlaEvent, { type: T }> => e.type === type);
+
+  const publish = (event: AnyEvent) =>
+    probe.publish(topic(Topic.TicketEvents), serializeEvent(event), event.subject);
+
+  function ticketCreated(tag: string) {
+    const ticketId = randomUUID();
+    return buildEvent(
+      'ticket.created',
+      {
+        ticketId,
+        reference: 'TCK-000001',
+        status: 'new',
+        channel: 'email',
+        priority: 'normal',
+        subject: 'Help',
+        category: null,
+        tags: [tag],
+        language: null,
+        externalId: null,
+        customer: { id: randomUUID(), email: null, name: null, locale: null },
+        createdAt: new Date().toISOString(),
+      },
+      { source: INTAKE, subject: ticketId },
+    );
+  }
+
+  const statusChanged = (ticketId: string, from: TicketStatus, to: TicketStatus, at = new Date()) =>
+    buildEvent(
+      'ticket.status.changed',
+      { ticketId, from, to, reason: 'agent', changedAt: at.toISOString() },
+      { source: INTAKE, subject: ticketId },
+    );
+
+  const message = (
+    ticketId: string,
+    author: 'agent' | 'customer',
+    flags: { first?: boolean; next?: boolean } = {},
+  ) =>
+    buildEvent(
+      'ticket.message.added',
+      {
+        ticketId,
+        messageId: randomUUID(),
+        author,
+        agentId: author === 'agent' ? 'a1' : null,
+        internal: false,
+        firstResponse: flags.first ?? false,
+        nextResponse: flags.next ?? false,
+        createdAt: new Date().toISOString(),
+      },
+      { source: INTAKE, subject: ticketId },
+    );
+
+  async function policy(tag: string, body: Record<string, unknown>) {
+    await request(app.getHttpServer() as Server)
+      .post('/v1/sla-policies')
+      .set('authorization', bearer('admin'))
+      .send({ name: `policy ${tag}`, match: { tags: [tag] }, warnAt: [], ...body })
+      .expect(201);
+  }
+
+  beforeAll(async () => {
+    sandbox = await createSandbox({ SLA_RECONCILE_INTERVAL_MS: '500' });
+    app = await startServiceApp(SlaModule.forRoot(loadSlaConfig(sandbox.env)));
+    await probe.watch([topic(Topic.SlaEvents)]);
+    await policy('warn', { targets: { firstResponse: 'PT4S' }, warnAt: [0.5] });
+    await policy('pause', { targets: { resolution: 'PT4S' } });
+    await policy('escalate', {
+      targets: { firstResponse: 'PT1S' },
+      escalation: [
+        { after: 'PT0S', notify: ['assignee'] },
+        { after: 'PT1S', notify: ['team_lead'] },
+      ],
+    });
+    await policy('race', { targets: { resolution: 'PT2S' } });
+    await policy('converse', {
+      targets: { firstResponse: 'PT1H', nextResponse: 'PT1H', resolution: 'PT1H' },
+    });
+    await policy('flush', { targets: { firstResponse: 'PT8S' } });
+  });
+
+  afterAll(async () => {
+    await probe.close();
+    await app?.close();
+    await sandbox?.dispose();
+  });
+
+  it('warns at 0.5 and breaches at 1.0 of a PT4S target, in that order and never early', async () => {
+    const ticket = ticketCreated('warn');
+    await publish(ticket);
+    await waitFor(() => ofType(ticket.data.ticketId, 'sla.breached').length > 0, { timeoutMs: 15_000 });
+    const events = slaEvents(ticket.data.ticketId);
+    expect(events.map((e) => e.type)).toEqual(['sla.started', 'sla.warning', 'sla.breached']);
+    const [started, warning, breached] = events as [
+      EventEnvelope<'sla.started'>,
+      EventEnvelope<'sla.warning'>,
+      EventEnvelope<'sla.breached'>,
+    ];
+    const start = Date.parse(started.data.startedAt);
+    expect(warning.data.fraction).toBe(0.5);
+    expect(Date.parse(warning.data.warnedAt)).toBeGreaterThanOrEqual(start + 2_000);
+    expect(Date.parse(breached.data.breachedAt)).toBeGreaterThanOrEqual(Date.parse(started.data.dueAt));
+  });
+
+  it('shifts the due time by exactly the time the ticket was pending', async () => {
+    const ticket = ticketCreated('pause');
+    const { ticketId } = ticket.data;
+    await publish(ticket);
+    const [started] = await waitFor(
+      () => ofType(ticketId, 'sla.started').length > 0 && ofType(ticketId, 'sla.started'),
+    );
+    await publish(statusChanged(ticketId, 'new', 'pending'));
+    await waitFor(() => ofType(ticketId, 'sla.paused').length > 0);
+    await sleep(3_000);
+    await publish(statusChanged(ticketId, 'pending', 'open'));
+    const [resumed] = await waitFor(
+      () => ofType(ticketId, 'sla.resumed').length > 0 && ofType(ticketId, 'sla.resumed'),
+    );
+    expect(resumed.data.pausedMs).toBeGreaterThanOrEqual(3_000);
+    expect(Date.parse(resumed.data.dueAt)).toBe(Date.parse(started.data.dueAt) + resumed.data.pausedMs);
+    const [breached] = await waitFor(
+      () => ofType(ticketId, 'sla.breached').length > 0 && ofType(ticketId, 'sla.breached'),
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    expect(Date.parse(breached.data.breachedAt)).toBeGreaterThanOrEqual(Date.parse(resumed.data.dueAt));
+    const view = await request(app.getHttpServer() as Server)
+      .get(`/v1/tickets/${ticketId}/sla`)
+      .set('authorization', bearer('agent'))
+      .expect(200);
+    expect(view.body.clocks[0].pausedSeconds).toBeGreaterThanOrEqual(3);
+    expect(view.body.clocks[0].explanation).toMatch(/Paused .* \(pending\) .* Resumed .* after 3 s/);
+  });
+
+  it('escalates step by step after the breach, naming whom to tell', async () => {
+    const ticket = ticketCreated('escalate');
+    const { ticketId } = ticket.data;
+    const assignee = randomUUID();
+    await publish(ticket);
+    await waitFor(() => ofType(ticketId, 'sla.started').length > 0);
+    await probe.publish(
+      topic(Topic.AssignmentEvents),
+      serializeEvent(
+        buildEvent(
+          'ticket.assigned',
+          {
+            ticketId,
+            agentId: assignee,
+            teamId: null,
+            agent: { name: 'Ada', email: 'ada@example.com' },
+            reason: 'test',
+            assignedAt: new Date().toISOString(),
+          },
+          { source: 'ticketflow/routing', subject: ticketId },
+        ),
+      ),
+      ticketId,
+    );
+    const steps = await waitFor(
+      () => ofType(ticketId, 'sla.escalated').length === 2 && ofType(ticketId, 'sla.escalated'),
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    expect(steps.map((e) => [e.data.step, e.data.notify, e.data.assigneeId])).toEqual([
+      [0, ['assignee'], assignee],
+      [1, ['team_lead'], assignee],
+    ]);
+    const [breached] = ofType(ticketId, 'sla.breached');
+    expect(Date.parse(steps[1].data.escalatedAt)).toBeGreaterThanOrEqual(
+      Date.parse(breached.data.breachedAt) + 1_000,
+    );
+  });
+
+  it('never leaves a breach on a ticket solved before its due time, however the solve races the timer', async () => {
+    const tickets = Array.from({ length: 12 }, () => ticketCreated('race'));
+    await Promise.all(tickets.map(publish));
+    const started = await waitFor(
+      () => {
+        const all = tickets.map((t) => ofType(t.data.ticketId, 'sla.started')[0]);
+        return all.every(Boolean) && all;
+      },
+      { description: 'every race clock started' },
+    );
+    // Solve times from 900 ms before the due time to 750 ms after it, announced as they happen.
+    const solves = started
+      .map((event, i) => ({
+        ticketId: event.data.ticketId,
+        at: Date.parse(event.data.dueAt) + (i - 6) * 150,
+      }))
+      .sort((a, b) => a.at - b.at);
+    for (const solve of solves) {
+      await sleep(Math.max(0, solve.at - Date.now()));
+      await publish(statusChanged(solve.ticketId, 'open', 'solved', new Date(solve.at)));
+    }
+    for (const { ticketId, at } of solves) {
+      const due = Date.parse(started.find((e) => e.data.ticketId === ticketId)!.data.dueAt);
+      const expected = at <= due ? 'met' : 'breached';
+      const state = await waitFor(
+        async () => {
+          const view = await request(app.getHttpServer() as Server)
+            .get(`/v1/tickets/${ticketId}/sla`)
+            .set('authorization', bearer('agent'));
+          const clock = view.body.clocks[0] as { state: string };
+          return clock.state === expected && clock.state;
+        },
+        {
+          description: `the ${expected} clock of a ticket solved ${at - due} ms from its due time`,
+          timeoutMs: 15_000,
+        },
+      );
+      expect(state).toBe(expected);
+    }
+  });
+
+  it('starts a next-response clock on each waiting customer message and restarts resolution on reopen', async () => {
+    const ticket = ticketCreated('converse');
+    const { ticketId } = ticket.data;
+    await publish(ticket);
+    await waitFor(() => ofType(ticketId, 'sla.started').length === 2);
+    await publish(message(ticketId, 'agent', { first: true }));
+    await publish(message(ticketId, 'customer'));
+    await publish(message(ticketId, 'agent', { next: true }));
+    await publish(statusChanged(ticketId, 'open', 'solved'));
+    await publish(statusChanged(ticketId, 'solved', 'open'));
+    await waitFor(() => ofType(ticketId, 'sla.started').length === 4);
+    expect(slaEvents(ticketId).map((e) => `${e.type}:${e.data.metric}`)).toEqual([
+      'sla.started:first_response',
+      'sla.started:resolution',
+      'sla.met:first_response',
+      'sla.started:next_response',
+      'sla.met:next_response',
+      'sla.met:resolution',
+      'sla.started:resolution',
+    ]);
+  });
+
+  it('fires every due breach exactly once after Redis lost the timers of 1,000 armed clocks', async () => {
+    const tickets = Array.from({ length: 1_000 }, () => ticketCreated('flush'));
+    for (let i = 0; i < tickets.length; i += 100) await Promise.all(tickets.slice(i, i + 100).map(publish));
+    const ids = new Set(tickets.map((t) => t.data.ticketId));
+    const startedCount = () =>
+      probe
+        .on(topic(Topic.SlaEvents))
+        .map((m) => m.json<SlaEvent>())
+        .filter((e) => e.type === 'sla.started' && ids.has(e.data.ticketId)).length;
+    await waitFor(() => startedCount() === 1_000, { description: '1,000 started clocks', timeoutMs: 60_000 });
+
+    const redis = new Redis(sandbox.env.REDIS_URL);
+    try {
+      // Everything this service keeps in Redis, as FLUSHALL would; other test files share the server.
+      const keys = await redis.keys(`${sandbox.env.REDIS_KEY_PREFIX}:*`);
+      expect(keys.length).toBeGreaterThan(0);
+      for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+    } finally {
+      redis.disconnect();
+    }
+    const breaches = () =>
+      probe
+        .on(topic(Topic.SlaEvents))
+        .map((m) => m.json<SlaEvent>())
+        .filter((e) => e.type === 'sla.breached' && ids.has(e.data.ticketId));
+    await waitFor(() => new Set(breaches().map((e) => e.data.ticketId)).size === 1_000, {
+      description: 'a breach for every clock',
+      timeoutMs: 90_000,
+      intervalMs: 500,
+    });
+    await sleep(2_000);
+    expect(breaches()).toHaveLength(1_000);
+  });
+});
