@@ -112,6 +112,18 @@ describe('SLA clock lifecycle', () => {
       targets: { firstResponse: 'PT1H', nextResponse: 'PT1H', resolution: 'PT1H' },
     });
     await policy('flush', { targets: { firstResponse: 'PT8S' } });
+    await policy('change', { targets: { firstResponse: 'PT1H' } });
+    await request(app.getHttpServer() as Server)
+      .post('/v1/sla-policies')
+      .set('authorization', bearer('admin'))
+      .send({
+        name: 'urgent changes',
+        match: { tags: ['change'], priority: 'urgent' },
+        warnAt: [],
+        targets: { firstResponse: 'PT10M' },
+        position: 0,
+      })
+      .expect(201);
   });
 
   afterAll(async () => {
@@ -269,6 +281,80 @@ describe('SLA clock lifecycle', () => {
       'sla.met:resolution',
       'sla.started:resolution',
     ]);
+  });
+
+  it('recomputes a running clock when a priority change moves the ticket to another policy, keeping time counted', async () => {
+    const ticket = ticketCreated('change');
+    const { ticketId } = ticket.data;
+    await publish(ticket);
+    const [started] = await waitFor(
+      () => ofType(ticketId, 'sla.started').length > 0 && ofType(ticketId, 'sla.started'),
+    );
+    expect(started.data.target).toBe('PT1H');
+    await sleep(1_000);
+    await publish(
+      buildEvent(
+        'ticket.updated',
+        {
+          ticketId,
+          changes: { priority: { from: 'normal', to: 'urgent' } },
+          priority: 'urgent',
+          category: null,
+          tags: ['change'],
+          changedAt: new Date().toISOString(),
+        },
+        { source: INTAKE, subject: ticketId },
+      ),
+    );
+    const [recomputed] = await waitFor(
+      () => ofType(ticketId, 'sla.recomputed').length > 0 && ofType(ticketId, 'sla.recomputed'),
+    );
+    expect(recomputed.data).toMatchObject({
+      reason: 'ticket_changed',
+      previous: { target: 'PT1H', dueAt: started.data.dueAt },
+      current: { target: 'PT10M' },
+    });
+    // Ten minutes of target, less the time already counted under the old terms.
+    const due = Date.parse(recomputed.data.current.dueAt!);
+    const counted = recomputed.data.elapsedMs;
+    expect(counted).toBeGreaterThanOrEqual(1_000);
+    expect(due).toBe(Date.parse(recomputed.data.recomputedAt) + 10 * 60_000 - counted);
+  });
+
+  it('applies an edited policy to open tickets only when the admin asks', async () => {
+    const server = app.getHttpServer() as Server;
+    const created = await request(server)
+      .post('/v1/sla-policies')
+      .set('authorization', bearer('admin'))
+      .send({ name: 'apply', match: { tags: ['apply'] }, warnAt: [], targets: { resolution: 'PT2H' } })
+      .expect(201);
+    const ticket = ticketCreated('apply');
+    const { ticketId } = ticket.data;
+    await publish(ticket);
+    const [started] = await waitFor(
+      () => ofType(ticketId, 'sla.started').length > 0 && ofType(ticketId, 'sla.started'),
+    );
+    await request(server)
+      .put(`/v1/sla-policies/${created.body.id}`)
+      .set('authorization', bearer('admin'))
+      .send({ name: 'apply', match: { tags: ['apply'] }, warnAt: [], targets: { resolution: 'PT1H' } })
+      .expect(200);
+    await sleep(500);
+    expect(ofType(ticketId, 'sla.recomputed')).toEqual([]);
+    const applied = await request(server)
+      .post(`/v1/sla-policies/${created.body.id}/apply-to-open`)
+      .set('authorization', bearer('admin'))
+      .expect(200);
+    expect(applied.body).toMatchObject({ version: 2, ticketsRecomputed: 1, clocksRecomputed: 1 });
+    const [recomputed] = await waitFor(
+      () => ofType(ticketId, 'sla.recomputed').length > 0 && ofType(ticketId, 'sla.recomputed'),
+    );
+    expect(recomputed.data).toMatchObject({
+      reason: 'policy_applied',
+      previous: { policyVersion: 1, target: 'PT2H', dueAt: started.data.dueAt },
+      current: { policyVersion: 2, target: 'PT1H' },
+    });
+    expect(Date.parse(recomputed.data.current.dueAt!)).toBeLessThan(Date.parse(started.data.dueAt));
   });
 
   it('fires every due breach exactly once after Redis lost the timers of 1,000 armed clocks', async () => {

@@ -38,5 +38,6 @@ export { SlaWarning } from './events/sla-warning';
 export { SlaBreached } from './events/sla-breached';
 export { SlaEscalated } from './events/sla-escalated';
 export { SlaMet } from './events/sla-met';
+export { SlaRecomputed } from './events/sla-recomputed';
 export { NotificationSent } from './events/notification-sent';
 export * from './iso-duration';

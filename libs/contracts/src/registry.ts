@@ -7,6 +7,7 @@ import { SlaMet } from './events/sla-met';
 import { SlaEscalated } from './events/sla-escalated';
 import { SlaPaused } from './events/sla-paused';
 import { SlaResumed } from './events/sla-resumed';
+import { SlaRecomputed } from './events/sla-recomputed';
 import { SlaStarted } from './events/sla-started';
 import { SlaWarning } from './events/sla-warning';
 import { TicketAssigned } from './events/ticket-assigned';
@@ -42,6 +43,7 @@ export const EVENTS = {
   [SlaBreached.type]: SlaBreached,
   [SlaEscalated.type]: SlaEscalated,
   [SlaMet.type]: SlaMet,
+  [SlaRecomputed.type]: SlaRecomputed,
   [NotificationSent.type]: NotificationSent,
 } as const;
 

@@ -69,6 +69,13 @@ export function timelineDetails(event: AnyEvent): Record<string, unknown> {
       return { metric: event.data.metric, fraction: event.data.fraction, dueAt: event.data.dueAt };
     case 'sla.escalated':
       return { metric: event.data.metric, step: event.data.step, notify: event.data.notify };
+    case 'sla.recomputed':
+      return {
+        metric: event.data.metric,
+        reason: event.data.reason,
+        previousDueAt: event.data.previous.dueAt,
+        dueAt: event.data.current.dueAt,
+      };
     case 'sla.breached':
       return { metric: event.data.metric, dueAt: event.data.dueAt, breachedAt: event.data.breachedAt };
     case 'sla.met':

@@ -80,6 +80,14 @@ export class TimelineConsumer {
     return this.record(event, ctx);
   }
 
+  @EventPattern('sla.recomputed')
+  onSlaRecomputed(
+    @Payload() event: EventEnvelope<'sla.recomputed'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    return this.record(event, ctx);
+  }
+
   @EventPattern('sla.breached')
   onSlaBreached(@Payload() event: EventEnvelope<'sla.breached'>, @Ctx() ctx: EventContext): Promise<void> {
     return this.record(event, ctx);

@@ -18,6 +18,7 @@ import { type SlaJobData } from '../timers/sla-jobs';
 import { SlaTimers } from '../timers/sla-timers';
 import { dueAtOf, timersOf } from './clock-schedule';
 import { SlaClock } from './sla-clock.entity';
+import { SlaTicket } from './sla-ticket.entity';
 
 const TARGET_OF: Record<SlaMetric, keyof PolicyTargets> = {
   first_response: 'firstResponse',
@@ -131,6 +132,92 @@ export class ClockService {
         await this.resume(manager, clock, at, cause);
       }
     }
+  }
+
+  /**
+   * Moves a ticket's running and paused clocks to the terms of the policy it matches now, keeping
+   * the business time already counted and the pauses already taken. After a ticket change only a
+   * different policy moves them (a new version of the same policy waits until an admin applies it);
+   * `policy_applied` moves the tickets under `policyId` to its current version.
+   */
+  async recompute(
+    manager: EntityManager,
+    tenant: string,
+    ticketId: string,
+    reason: 'ticket_changed' | 'policy_applied',
+    cause: ChangeCause,
+    policyId?: string,
+  ): Promise<number> {
+    const ticket = await manager.findOneBy(SlaTicket, { tenant, ticketId });
+    if (!ticket) return 0;
+    const policies = await manager.find(SlaPolicy, {
+      where: { tenant, current: true, active: true },
+      order: { position: 'ASC', createdAt: 'ASC' },
+    });
+    const policy = policies.find((candidate) => ticketMatches(candidate.match, ticket));
+    if (!policy || (policyId && policy.id !== policyId)) return 0;
+    const now = new Date();
+    let moved = 0;
+    for (const clock of await this.lockClocks(manager, tenant, ticketId)) {
+      if (!ACTIVE.includes(clock.state)) continue;
+      const sameTerms = clock.policyId === policy.id && clock.policyVersion === policy.version;
+      if (sameTerms || (reason === 'ticket_changed' && clock.policyId === policy.id)) continue;
+      const target = policy.targets[TARGET_OF[clock.metric]];
+      if (!target) continue;
+      const old = await this.context(manager, clock);
+      await this.disarmAll(clock, old.policy);
+      const previous = {
+        policyId: clock.policyId,
+        policyVersion: clock.policyVersion,
+        target: clock.target,
+        dueAt: clock.state === 'running' ? clock.dueAt.toISOString() : null,
+      };
+      if (clock.runningSince) {
+        // What ran so far counts on the old calendar; from now on the new one applies.
+        clock.elapsedMs += businessTimeBetween(old.calendar ?? ALWAYS_OPEN, clock.runningSince, now);
+        clock.runningSince = now;
+      }
+      const calendar = await this.deadlines.calendarOf(manager, tenant, policy.calendarId);
+      Object.assign(clock, {
+        policyId: policy.id,
+        policyVersion: policy.version,
+        target,
+        targetMs: parseIsoDuration(target),
+        calendarId: calendar?.id ?? null,
+        epoch: clock.epoch + 1,
+      });
+      if (clock.state === 'running') clock.dueAt = dueAtOf(clock, calendar);
+      clock.explanation =
+        `${clock.explanation} Recomputed ${now.toISOString()} (${reason.replace('_', ' ')}): policy "${policy.name}" ` +
+        `v${policy.version}, target ${target}, ${span(clock.elapsedMs)} already counted` +
+        (clock.state === 'running' ? `, so it is due ${clock.dueAt.toISOString()}.` : ', paused.');
+      await manager.save(clock);
+      await this.outbox.append(
+        manager,
+        buildEvent(
+          'sla.recomputed',
+          {
+            ticketId,
+            clockId: clock.id,
+            metric: clock.metric,
+            reason,
+            previous,
+            current: {
+              policyId: policy.id,
+              policyVersion: policy.version,
+              target,
+              dueAt: clock.state === 'running' ? clock.dueAt.toISOString() : null,
+            },
+            elapsedMs: clock.elapsedMs,
+            recomputedAt: now.toISOString(),
+          },
+          eventMeta(SLA_SOURCE, ticketId, tenant, cause),
+        ),
+      );
+      await this.armAll(clock, policy, calendar);
+      moved += 1;
+    }
+    return moved;
   }
 
   /** Every timer a clock should have now, for arming after a change and for the reconciler. */

@@ -4,14 +4,46 @@ import { type EventEnvelope } from '@app/contracts';
 import { type EventContext } from '@app/messaging';
 import { ClockService } from './clock.service';
 import { SlaClock } from './sla-clock.entity';
+import { SlaTicket } from './sla-ticket.entity';
 
 @Controller()
 export class TicketEventsConsumer {
   constructor(private readonly clocks: ClockService) {}
 
   @EventPattern('ticket.created')
-  onCreated(@Payload() event: EventEnvelope<'ticket.created'>, @Ctx() ctx: EventContext): Promise<void> {
-    return this.clocks.startClocks(ctx.manager, event);
+  async onCreated(
+    @Payload() event: EventEnvelope<'ticket.created'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    const { data } = event;
+    await ctx.manager.upsert(
+      SlaTicket,
+      {
+        tenant: event.tenant,
+        ticketId: data.ticketId,
+        channel: data.channel,
+        priority: data.priority,
+        category: data.category,
+        tags: data.tags,
+        status: data.status,
+      },
+      ['tenant', 'ticketId'],
+    );
+    await this.clocks.startClocks(ctx.manager, event);
+  }
+
+  /** Priority, category or tags changed: the ticket may now fall under another policy. */
+  @EventPattern('ticket.updated')
+  async onUpdated(
+    @Payload() event: EventEnvelope<'ticket.updated'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    const { ticketId, priority, category, tags } = event.data;
+    await ctx.manager.update(SlaTicket, { tenant: event.tenant, ticketId }, { priority, category, tags });
+    await this.clocks.recompute(ctx.manager, event.tenant, ticketId, 'ticket_changed', {
+      kind: 'event',
+      event,
+    });
   }
 
   @EventPattern('ticket.message.added')
@@ -23,11 +55,16 @@ export class TicketEventsConsumer {
   }
 
   @EventPattern('ticket.status.changed')
-  onStatusChanged(
+  async onStatusChanged(
     @Payload() event: EventEnvelope<'ticket.status.changed'>,
     @Ctx() ctx: EventContext,
   ): Promise<void> {
-    return this.clocks.statusChanged(ctx.manager, event);
+    await ctx.manager.update(
+      SlaTicket,
+      { tenant: event.tenant, ticketId: event.data.ticketId },
+      { status: event.data.to },
+    );
+    await this.clocks.statusChanged(ctx.manager, event);
   }
 
   /** Escalations notify the assignee, so each clock remembers who that is. */

@@ -6,12 +6,14 @@ import { type SlaConfig } from '../config/sla.config';
 import { SlaPolicy } from '../policies/sla-policy.entity';
 import { InitialSlaSchema1764000000000 } from './migrations/1764000000000-initial-sla-schema';
 import { ClockLifecycle1764200000000 } from './migrations/1764200000000-clock-lifecycle';
+import { SlaTickets1764300000000 } from './migrations/1764300000000-sla-tickets';
+import { SlaTicket } from '../clocks/sla-ticket.entity';
 
 export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptionsInput {
   return {
     database: config.database,
     applicationName: 'ticketflow-sla',
-    entities: [SlaPolicy, Calendar, SlaClock, OutboxMessage, ProcessedEvent],
-    migrations: [InitialSlaSchema1764000000000, ClockLifecycle1764200000000],
+    entities: [SlaPolicy, Calendar, SlaClock, SlaTicket, OutboxMessage, ProcessedEvent],
+    migrations: [InitialSlaSchema1764000000000, ClockLifecycle1764200000000, SlaTickets1764300000000],
   };
 }

@@ -5,6 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { notFound, Tenant, uuidParam } from '@app/http';
 import { Calendar } from '../calendars/calendar.entity';
+import { ClockService } from '../clocks/clock.service';
 import { SlaPolicyDto } from './dto/sla-policy.dto';
 import { SlaPolicy } from './sla-policy.entity';
 
@@ -27,7 +28,37 @@ const view = (p: SlaPolicy) => ({
 @ApiBearerAuth()
 @Controller('v1/sla-policies')
 export class SlaPoliciesController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly clocks: ClockService,
+  ) {}
+
+  @Post(':id/apply-to-open')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Move open tickets that match this policy to its current version (admin)',
+    description:
+      'Running and paused clocks keep the business time already counted and the pauses already taken; ' +
+      'their due times are recomputed on the new targets and calendar, and each emits sla.recomputed.',
+  })
+  async applyToOpen(@Tenant() tenant: string, @Param('id', uuidParam()) id: string) {
+    const policy = await this.current(this.dataSource.manager, tenant, id);
+    const open = await this.dataSource.query<Array<{ ticket_id: string }>>(
+      `SELECT DISTINCT ticket_id FROM sla_clocks WHERE tenant = $1 AND state IN ('running', 'paused')`,
+      [tenant],
+    );
+    let clocks = 0;
+    let tickets = 0;
+    // One transaction per ticket: a large backlog never holds every clock locked at once.
+    for (const { ticket_id: ticketId } of open) {
+      const moved = await this.dataSource.transaction((manager) =>
+        this.clocks.recompute(manager, tenant, ticketId, 'policy_applied', { kind: 'http' }, id),
+      );
+      clocks += moved;
+      if (moved > 0) tickets += 1;
+    }
+    return { policyId: id, version: policy.version, ticketsRecomputed: tickets, clocksRecomputed: clocks };
+  }
 
   @Post()
   @ApiOperation({ summary: 'Add a policy (admin). Without a position it goes first.' })

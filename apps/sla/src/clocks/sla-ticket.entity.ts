@@ -1,0 +1,33 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { type Channel, type MatchableTicket, type Priority, type TicketStatus } from '@app/contracts';
+
+/** What SLA remembers of a ticket, from intake's events: enough to match policies again. */
+@Entity({ name: 'sla_tickets' })
+export class SlaTicket implements MatchableTicket {
+  @PrimaryColumn({ type: 'text' })
+  tenant: string;
+
+  @PrimaryColumn({ type: 'uuid' })
+  ticketId: string;
+
+  @Column({ type: 'text' })
+  channel: Channel;
+
+  @Column({ type: 'text' })
+  priority: Priority;
+
+  @Column({ type: 'text', nullable: true })
+  category: string | null;
+
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  tags: string[];
+
+  @Column({ type: 'text' })
+  status: TicketStatus;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}
