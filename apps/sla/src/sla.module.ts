@@ -11,6 +11,7 @@ import { TicketSlaController } from './clocks/ticket-sla.controller';
 import { type SlaConfig } from './config/sla.config';
 import { slaDatabase } from './database/data-source';
 import { SlaPoliciesController } from './policies/sla-policies.controller';
+import { SlaReportController } from './reports/sla-report.controller';
 import { SLA_CONFIG } from './sla.tokens';
 import { DeadlineCalculator } from './calendars/deadline';
 import { TimerProcessor } from './timers/timer.processor';
@@ -34,7 +35,13 @@ export class SlaModule {
           publishes: [Topic.SlaEvents],
         }),
       ],
-      controllers: [SlaPoliciesController, CalendarsController, TicketSlaController, TicketEventsConsumer],
+      controllers: [
+        SlaPoliciesController,
+        CalendarsController,
+        TicketSlaController,
+        SlaReportController,
+        TicketEventsConsumer,
+      ],
       providers: [
         { provide: SLA_CONFIG, useValue: config },
         SlaTimers,

@@ -37,7 +37,7 @@ describe('SLA clock lifecycle', () => {
   const publish = (event: AnyEvent) =>
     probe.publish(topic(Topic.TicketEvents), serializeEvent(event), event.subject);
 
-  function ticketCreated(tag: string) {
+  function ticketCreated(tag: string, overrides: { priority?: 'low' | 'high'; createdAt?: string } = {}) {
     const ticketId = randomUUID();
     return buildEvent(
       'ticket.created',
@@ -46,14 +46,14 @@ describe('SLA clock lifecycle', () => {
         reference: 'TCK-000001',
         status: 'new',
         channel: 'email',
-        priority: 'normal',
+        priority: overrides.priority ?? 'normal',
         subject: 'Help',
         category: null,
         tags: [tag],
         language: null,
         externalId: null,
         customer: { id: randomUUID(), email: null, name: null, locale: null },
-        createdAt: new Date().toISOString(),
+        createdAt: overrides.createdAt ?? new Date().toISOString(),
       },
       { source: INTAKE, subject: ticketId },
     );
@@ -69,7 +69,7 @@ describe('SLA clock lifecycle', () => {
   const message = (
     ticketId: string,
     author: 'agent' | 'customer',
-    flags: { first?: boolean; next?: boolean } = {},
+    flags: { first?: boolean; next?: boolean; at?: string } = {},
   ) =>
     buildEvent(
       'ticket.message.added',
@@ -81,7 +81,7 @@ describe('SLA clock lifecycle', () => {
         internal: false,
         firstResponse: flags.first ?? false,
         nextResponse: flags.next ?? false,
-        createdAt: new Date().toISOString(),
+        createdAt: flags.at ?? new Date().toISOString(),
       },
       { source: INTAKE, subject: ticketId },
     );
@@ -113,6 +113,8 @@ describe('SLA clock lifecycle', () => {
     });
     await policy('flush', { targets: { firstResponse: 'PT8S' } });
     await policy('change', { targets: { firstResponse: 'PT1H' } });
+    await policy('report', { targets: { firstResponse: 'P400D' } });
+    await policy('report-fast', { targets: { firstResponse: 'PT1M' } });
     await request(app.getHttpServer() as Server)
       .post('/v1/sla-policies')
       .set('authorization', bearer('admin'))
@@ -355,6 +357,75 @@ describe('SLA clock lifecycle', () => {
       current: { policyVersion: 2, target: 'PT1H' },
     });
     expect(Date.parse(recomputed.data.current.dueAt!)).toBeLessThan(Date.parse(started.data.dueAt));
+  });
+
+  it('reports compliance, breaches and response percentiles per priority over a window', async () => {
+    const day = '2026-01-05';
+    const at = (time: string) => `${day}T${time}:00.000Z`;
+    const answered = ticketCreated('report', { priority: 'high', createdAt: at('10:00') });
+    const waiting = ticketCreated('report', { priority: 'high', createdAt: at('11:00') });
+    const missed = ticketCreated('report-fast', { priority: 'high', createdAt: at('12:00') });
+    const low = ticketCreated('report', { priority: 'low', createdAt: at('13:00') });
+    for (const ticket of [answered, waiting, missed, low]) await publish(ticket);
+    await publish(message(answered.data.ticketId, 'agent', { first: true, at: at('10:10') }));
+    await publish(message(low.data.ticketId, 'agent', { first: true, at: at('13:30') }));
+    await waitFor(
+      () =>
+        ofType(answered.data.ticketId, 'sla.met').length > 0 &&
+        ofType(low.data.ticketId, 'sla.met').length > 0 &&
+        ofType(missed.data.ticketId, 'sla.breached').length > 0,
+    );
+    const report = await request(app.getHttpServer() as Server)
+      .get(`/v1/reports/sla?from=${day}T00:00:00Z&to=2026-01-06T00:00:00Z&groupBy=priority`)
+      .set('authorization', bearer('agent'))
+      .expect(200);
+    expect(report.body).toEqual({
+      from: '2026-01-05T00:00:00.000Z',
+      to: '2026-01-06T00:00:00.000Z',
+      groupBy: 'priority',
+      groups: [
+        {
+          priority: 'high',
+          metrics: {
+            first_response: {
+              clocks: 3,
+              met: 1,
+              breached: 1,
+              open: 1,
+              compliancePct: 50,
+              seconds: { p50: 600, p90: 600, p99: 600 },
+            },
+          },
+        },
+        {
+          priority: 'low',
+          metrics: {
+            first_response: {
+              clocks: 1,
+              met: 1,
+              breached: 0,
+              open: 0,
+              compliancePct: 100,
+              seconds: { p50: 1800, p90: 1800, p99: 1800 },
+            },
+          },
+        },
+      ],
+    });
+    const byTeam = await request(app.getHttpServer() as Server)
+      .get(`/v1/reports/sla?from=${day}T00:00:00Z&to=2026-01-06T00:00:00Z&groupBy=team`)
+      .set('authorization', bearer('agent'))
+      .expect(200);
+    expect(byTeam.body.groups).toEqual([expect.objectContaining({ team: 'unassigned' })]);
+    const backwards = await request(app.getHttpServer() as Server)
+      .get(`/v1/reports/sla?from=2026-01-06T00:00:00Z&to=${day}T00:00:00Z`)
+      .set('authorization', bearer('agent'))
+      .expect(400);
+    expect(backwards.body.details).toEqual([{ field: 'to', message: 'to must be after from' }]);
+    await request(app.getHttpServer() as Server)
+      .get(`/v1/reports/sla?from=yesterday&to=${day}T00:00:00Z&groupBy=colour`)
+      .set('authorization', bearer('agent'))
+      .expect(400);
   });
 
   it('fires every due breach exactly once after Redis lost the timers of 1,000 armed clocks', async () => {

@@ -80,8 +80,9 @@ export class ClockService {
     const clocks = await this.lockClocks(manager, event.tenant, data.ticketId);
     if (data.author === 'agent' && !data.internal) {
       for (const clock of clocks) {
-        if (clock.metric !== 'resolution' && ACTIVE.includes(clock.state))
-          await this.meet(manager, clock, at, cause);
+        if (clock.metric === 'resolution') continue;
+        if (ACTIVE.includes(clock.state)) await this.meet(manager, clock, at, cause);
+        else if (clock.state === 'breached' && !clock.metAt) await this.answerLate(manager, clock, at);
       }
       return;
     }
@@ -427,9 +428,17 @@ export class ClockService {
     );
   }
 
+  /** The reply came after the breach: it stays a breach, records when it came, and stops escalating. */
+  private async answerLate(manager: EntityManager, clock: SlaClock, at: Date) {
+    await manager.update(SlaClock, { id: clock.id }, { metAt: at, stoppedAt: clock.stoppedAt ?? at });
+    await this.timers.disarm([{ kind: 'escalation', clockId: clock.id, step: clock.escalatedSteps }]);
+  }
+
   /** A breached clock whose ticket is solved: the escalation chain ends here. */
   private async stop(manager: EntityManager, clock: SlaClock, at: Date) {
-    await manager.update(SlaClock, { id: clock.id }, { stoppedAt: at });
+    // A late resolution is still when it was resolved; a response clock keeps waiting for its reply time.
+    const metAt = clock.metric === 'resolution' ? (clock.metAt ?? at) : clock.metAt;
+    await manager.update(SlaClock, { id: clock.id }, { stoppedAt: at, metAt });
     await this.timers.disarm([{ kind: 'escalation', clockId: clock.id, step: clock.escalatedSteps }]);
   }
 

@@ -25,6 +25,10 @@ export class SlaTicket implements MatchableTicket {
   @Column({ type: 'text' })
   status: TicketStatus;
 
+  /** The assignee's team, for reports per team. */
+  @Column({ type: 'uuid', nullable: true })
+  teamId: string | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

@@ -78,5 +78,20 @@ export class TicketEventsConsumer {
       { tenant: event.tenant, ticketId: event.data.ticketId },
       { assigneeId: event.data.agentId },
     );
+    await ctx.manager.update(
+      SlaTicket,
+      { tenant: event.tenant, ticketId: event.data.ticketId },
+      { teamId: event.data.teamId },
+    );
+  }
+
+  @EventPattern('ticket.reassigned')
+  async onReassigned(
+    @Payload() event: EventEnvelope<'ticket.reassigned'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    const key = { tenant: event.tenant, ticketId: event.data.ticketId };
+    await ctx.manager.update(SlaClock, key, { assigneeId: event.data.agentId });
+    await ctx.manager.update(SlaTicket, key, { teamId: event.data.teamId });
   }
 }

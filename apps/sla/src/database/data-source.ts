@@ -7,6 +7,7 @@ import { SlaPolicy } from '../policies/sla-policy.entity';
 import { InitialSlaSchema1764000000000 } from './migrations/1764000000000-initial-sla-schema';
 import { ClockLifecycle1764200000000 } from './migrations/1764200000000-clock-lifecycle';
 import { SlaTickets1764300000000 } from './migrations/1764300000000-sla-tickets';
+import { SlaTicketTeam1764400000000 } from './migrations/1764400000000-sla-ticket-team';
 import { SlaTicket } from '../clocks/sla-ticket.entity';
 
 export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptionsInput {
@@ -14,6 +15,11 @@ export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptions
     database: config.database,
     applicationName: 'ticketflow-sla',
     entities: [SlaPolicy, Calendar, SlaClock, SlaTicket, OutboxMessage, ProcessedEvent],
-    migrations: [InitialSlaSchema1764000000000, ClockLifecycle1764200000000, SlaTickets1764300000000],
+    migrations: [
+      InitialSlaSchema1764000000000,
+      ClockLifecycle1764200000000,
+      SlaTickets1764300000000,
+      SlaTicketTeam1764400000000,
+    ],
   };
 }
