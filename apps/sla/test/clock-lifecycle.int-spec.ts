@@ -114,6 +114,9 @@ describe('SLA clock lifecycle', () => {
     await policy('flush', { targets: { firstResponse: 'PT8S' } });
     await policy('change', { targets: { firstResponse: 'PT1H' } });
     await policy('report', { targets: { firstResponse: 'P400D' } });
+    await policy('tiered', {
+      targets: { firstResponse: 'PT1H', byPriority: { urgent: { firstResponse: 'PT10M' } } },
+    });
     await policy('report-fast', { targets: { firstResponse: 'PT1M' } });
     await request(app.getHttpServer() as Server)
       .post('/v1/sla-policies')
@@ -321,6 +324,54 @@ describe('SLA clock lifecycle', () => {
     const counted = recomputed.data.elapsedMs;
     expect(counted).toBeGreaterThanOrEqual(1_000);
     expect(due).toBe(Date.parse(recomputed.data.recomputedAt) + 10 * 60_000 - counted);
+  });
+
+  it('gives each priority its own target inside one policy, and moves a ticket between them when its priority changes', async () => {
+    const normal = ticketCreated('tiered');
+    await publish(normal);
+    const [started] = await waitFor(
+      () =>
+        ofType(normal.data.ticketId, 'sla.started').length > 0 && ofType(normal.data.ticketId, 'sla.started'),
+    );
+    expect(started.data.target).toBe('PT1H');
+    await publish(
+      buildEvent(
+        'ticket.updated',
+        {
+          ticketId: normal.data.ticketId,
+          changes: { priority: { from: 'normal', to: 'urgent' } },
+          priority: 'urgent',
+          category: null,
+          tags: ['tiered'],
+          changedAt: new Date().toISOString(),
+        },
+        { source: INTAKE, subject: normal.data.ticketId },
+      ),
+    );
+    const [recomputed] = await waitFor(
+      () =>
+        ofType(normal.data.ticketId, 'sla.recomputed').length > 0 &&
+        ofType(normal.data.ticketId, 'sla.recomputed'),
+    );
+    expect(recomputed.data).toMatchObject({
+      previous: { target: 'PT1H', policyVersion: 1 },
+      current: { target: 'PT10M', policyVersion: 1, policyId: started.data.policyId },
+    });
+
+    const invalid = await request(app.getHttpServer() as Server)
+      .post('/v1/sla-policies')
+      .set('authorization', bearer('admin'))
+      .send({
+        name: 'bad',
+        match: {},
+        targets: { byPriority: { urgent: { firstResponse: 'soon' } } },
+        escalation: [{ after: 'PT0S', notify: ['manager'] }],
+      })
+      .expect(400);
+    expect(invalid.body.details.map((d: { field: string }) => d.field).sort()).toEqual([
+      'escalation.0.notify',
+      'targets.byPriority.urgent.firstResponse',
+    ]);
   });
 
   it('applies an edited policy to open tickets only when the admin asks', async () => {

@@ -12,19 +12,13 @@ import { type ChangeCause, eventMeta, OutboxWriter } from '@app/messaging';
 import { businessTimeBetween, ALWAYS_OPEN } from '../calendars/business-time';
 import { type Calendar } from '../calendars/calendar.entity';
 import { DeadlineCalculator, span } from '../calendars/deadline';
-import { type PolicyTargets, SlaPolicy } from '../policies/sla-policy.entity';
+import { SlaPolicy, targetFor } from '../policies/sla-policy.entity';
 import { SLA_SOURCE } from '../sla.tokens';
 import { type SlaJobData } from '../timers/sla-jobs';
 import { SlaTimers } from '../timers/sla-timers';
 import { dueAtOf, timersOf } from './clock-schedule';
 import { SlaClock } from './sla-clock.entity';
 import { SlaTicket } from './sla-ticket.entity';
-
-const TARGET_OF: Record<SlaMetric, keyof PolicyTargets> = {
-  first_response: 'firstResponse',
-  next_response: 'nextResponse',
-  resolution: 'resolution',
-};
 
 /** The clocks a ticket starts with; the next-response clock starts with each waiting customer message. */
 const STARTING_METRICS: SlaMetric[] = ['first_response', 'resolution'];
@@ -95,7 +89,10 @@ export class ClockService {
       id: first.policyId,
       version: first.policyVersion,
     });
-    if (!policy.targets.nextResponse) return;
+    if (
+      !targetFor(policy.targets, 'next_response', await this.priorityOf(manager, event.tenant, data.ticketId))
+    )
+      return;
     if (next) {
       await this.restart(manager, next, policy, at, cause);
     } else {
@@ -111,6 +108,7 @@ export class ClockService {
     const { from, to } = event.data;
     const at = new Date(event.data.changedAt);
     const cause: ChangeCause = { kind: 'event', event };
+    const priority = await this.priorityOf(manager, event.tenant, event.data.ticketId);
     for (const clock of await this.lockClocks(manager, event.tenant, event.data.ticketId)) {
       const { policy } = await this.context(manager, clock);
       if (to === 'solved' || to === 'closed') {
@@ -125,7 +123,11 @@ export class ClockService {
           // Solved in time; the breach fired only because the solve reached us late.
           await this.meet(manager, clock, at, cause, true);
         } else if (clock.state === 'breached' && !clock.stoppedAt) await this.stop(manager, clock, at);
-      } else if (from === 'solved' && clock.metric === 'resolution' && policy.targets.resolution) {
+      } else if (
+        from === 'solved' &&
+        clock.metric === 'resolution' &&
+        targetFor(policy.targets, 'resolution', priority)
+      ) {
         await this.restart(manager, clock, policy, at, cause);
       } else if (policy.pauseOn.includes(to) && clock.state === 'running') {
         await this.pause(manager, clock, to, at, cause);
@@ -155,16 +157,23 @@ export class ClockService {
       where: { tenant, current: true, active: true },
       order: { position: 'ASC', createdAt: 'ASC' },
     });
-    const policy = policies.find((candidate) => ticketMatches(candidate.match, ticket));
-    if (!policy || (policyId && policy.id !== policyId)) return 0;
+    const matched = policies.find((candidate) => ticketMatches(candidate.match, ticket));
+    if (!matched || (policyId && matched.id !== policyId)) return 0;
     const now = new Date();
     let moved = 0;
     for (const clock of await this.lockClocks(manager, tenant, ticketId)) {
       if (!ACTIVE.includes(clock.state)) continue;
-      const sameTerms = clock.policyId === policy.id && clock.policyVersion === policy.version;
-      if (sameTerms || (reason === 'ticket_changed' && clock.policyId === policy.id)) continue;
-      const target = policy.targets[TARGET_OF[clock.metric]];
+      // A ticket change keeps the version the clock runs under when the policy stays the same:
+      // only an admin applies a new version to open tickets. Its targets may still differ by priority.
+      const policy =
+        reason === 'ticket_changed' && clock.policyId === matched.id
+          ? await manager.findOneByOrFail(SlaPolicy, { id: clock.policyId, version: clock.policyVersion })
+          : matched;
+      const target = targetFor(policy.targets, clock.metric, ticket.priority);
       if (!target) continue;
+      const sameTerms =
+        clock.policyId === policy.id && clock.policyVersion === policy.version && clock.target === target;
+      if (sameTerms) continue;
       const old = await this.context(manager, clock);
       await this.disarmAll(clock, old.policy);
       const previous = {
@@ -248,7 +257,7 @@ export class ClockService {
     startedAt: Date,
     cause: ChangeCause,
   ): Promise<void> {
-    const target = policy.targets[TARGET_OF[metric]];
+    const target = targetFor(policy.targets, metric, await this.priorityOf(manager, tenant, ticketId));
     if (!target) return;
     const calendar = await this.deadlines.calendarOf(manager, tenant, policy.calendarId);
     const deadline = this.deadlines.compute(calendar, startedAt, target);
@@ -296,7 +305,11 @@ export class ClockService {
     at: Date,
     cause: ChangeCause,
   ): Promise<void> {
-    const target = policy.targets[TARGET_OF[clock.metric]];
+    const target = targetFor(
+      policy.targets,
+      clock.metric,
+      await this.priorityOf(manager, clock.tenant, clock.ticketId),
+    );
     if (!target) return;
     const calendar = await this.deadlines.calendarOf(manager, clock.tenant, clock.calendarId);
     await this.disarmAll(clock, policy);
@@ -492,6 +505,12 @@ export class ClockService {
       })),
     ];
     await this.timers.disarm(jobs);
+  }
+
+  /** The ticket's priority as SLA last heard it; `normal` for a ticket it has no view of. */
+  private async priorityOf(manager: EntityManager, tenant: string, ticketId: string) {
+    const ticket = await manager.findOneBy(SlaTicket, { tenant, ticketId });
+    return ticket?.priority ?? 'normal';
   }
 
   private lockClocks(manager: EntityManager, tenant: string, ticketId: string): Promise<SlaClock[]> {

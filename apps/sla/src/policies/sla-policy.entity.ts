@@ -1,10 +1,27 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import { type TicketMatch, type TicketStatus } from '@app/contracts';
+import { type Priority, type SlaMetric, type TicketMatch, type TicketStatus } from '@app/contracts';
 
-export interface PolicyTargets {
+export interface MetricTargets {
   firstResponse?: string;
   nextResponse?: string;
   resolution?: string;
+}
+
+export interface PolicyTargets extends MetricTargets {
+  /** Targets for one priority inside the policy; a metric not named here falls back to the policy's. */
+  byPriority?: Partial<Record<Priority, MetricTargets>>;
+}
+
+const TARGET_KEY: Record<SlaMetric, keyof MetricTargets> = {
+  first_response: 'firstResponse',
+  next_response: 'nextResponse',
+  resolution: 'resolution',
+};
+
+/** The target a ticket of `priority` gets for `metric` under these targets, if any. */
+export function targetFor(targets: PolicyTargets, metric: SlaMetric, priority: Priority): string | undefined {
+  const key = TARGET_KEY[metric];
+  return targets.byPriority?.[priority]?.[key] ?? targets[key];
 }
 
 export interface EscalationStep {

@@ -23,7 +23,7 @@ const DURATION = /^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/
 const DURATION_MESSAGE = '$property must be an ISO 8601 duration such as PT30M, PT4H or P2D';
 const PAUSABLE: TicketStatus[] = ['pending', 'on_hold'];
 
-export class PolicyTargetsDto {
+export class MetricTargetsDto {
   @ApiPropertyOptional({ example: 'PT1H' })
   @IsOptional()
   @Matches(DURATION, { message: DURATION_MESSAGE })
@@ -38,14 +38,58 @@ export class PolicyTargetsDto {
   resolution?: string;
 }
 
+export class PriorityTargetsDto {
+  @ApiPropertyOptional({ type: MetricTargetsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MetricTargetsDto)
+  urgent?: MetricTargetsDto;
+  @ApiPropertyOptional({ type: MetricTargetsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MetricTargetsDto)
+  high?: MetricTargetsDto;
+  @ApiPropertyOptional({ type: MetricTargetsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MetricTargetsDto)
+  normal?: MetricTargetsDto;
+  @ApiPropertyOptional({ type: MetricTargetsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MetricTargetsDto)
+  low?: MetricTargetsDto;
+}
+
+export class PolicyTargetsDto extends MetricTargetsDto {
+  @ApiPropertyOptional({
+    type: PriorityTargetsDto,
+    example: { urgent: { firstResponse: 'PT15M' } },
+    description: 'Targets for one priority; a metric not named there falls back to the targets above',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PriorityTargetsDto)
+  byPriority?: PriorityTargetsDto;
+}
+
+/** assignee, team_lead, agent:<uuid> (a named agent) or webhook:<https URL>. */
+const RECIPIENT = /^(assignee|team_lead|agent:[0-9a-f-]{36}|webhook:https?:\/\/\S+)$/;
+
 export class EscalationStepDto {
   @ApiProperty({ example: 'PT30M', description: 'Offset from the breach' })
   @Matches(DURATION, { message: DURATION_MESSAGE })
   after: string;
-  @ApiProperty({ example: ['assignee'] })
+  @ApiProperty({
+    example: ['assignee', 'team_lead'],
+    description: 'assignee, team_lead, agent:<id> or webhook:<url>',
+  })
   @IsArray()
   @ArrayMaxSize(10)
-  @IsString({ each: true })
+  @Matches(RECIPIENT, {
+    each: true,
+    message: 'each of notify must be assignee, team_lead, agent:<id> or webhook:<url>',
+  })
   notify: string[];
 }
 
