@@ -1,4 +1,5 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { text } from 'express';
 import { Topic } from '@app/contracts';
 import { DatabaseModule } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
@@ -10,6 +11,8 @@ import { TicketEventsConsumer } from './clocks/ticket-events.consumer';
 import { TicketSlaController } from './clocks/ticket-sla.controller';
 import { type SlaConfig } from './config/sla.config';
 import { slaDatabase } from './database/data-source';
+import { PolicyDocuments } from './policies/policy-document';
+import { PolicyDocumentController, YAML_CONTENT_TYPES } from './policies/policy-document.controller';
 import { SlaPoliciesController } from './policies/sla-policies.controller';
 import { SlaReportController } from './reports/sla-report.controller';
 import { SLA_CONFIG } from './sla.tokens';
@@ -19,7 +22,7 @@ import { TimerReconciler } from './timers/reconciler';
 import { SlaTimers } from './timers/sla-timers';
 
 @Module({})
-export class SlaModule {
+export class SlaModule implements NestModule {
   static forRoot(config: SlaConfig): DynamicModule {
     return {
       module: SlaModule,
@@ -36,6 +39,8 @@ export class SlaModule {
         }),
       ],
       controllers: [
+        // Before SlaPoliciesController, whose `:id` routes would otherwise claim /export and /import.
+        PolicyDocumentController,
         SlaPoliciesController,
         CalendarsController,
         TicketSlaController,
@@ -48,8 +53,14 @@ export class SlaModule {
         DeadlineCalculator,
         TimerProcessor,
         TimerReconciler,
+        PolicyDocuments,
         ClockService,
       ],
     };
+  }
+
+  /** YAML for the policy import; every other route takes JSON. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(text({ type: YAML_CONTENT_TYPES, limit: '1mb' })).forRoutes('v1/sla-policies/import');
   }
 }

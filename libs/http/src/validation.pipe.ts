@@ -1,11 +1,12 @@
 import { HttpStatus, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ApiError, type FieldProblem } from './api-error';
 
-function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
+/** class-validator errors as field problems, nested fields named by their path under `parent`. */
+export function fieldProblems(errors: ValidationError[], parent = ''): FieldProblem[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
     const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
-    return [...own, ...flatten(error.children ?? [], field)];
+    return [...own, ...fieldProblems(error.children ?? [], field)];
   });
 }
 
@@ -17,6 +18,11 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     validationError: { target: false, value: false },
     exceptionFactory: (errors) =>
-      new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'Request validation failed', flatten(errors)),
+      new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'validation_failed',
+        'Request validation failed',
+        fieldProblems(errors),
+      ),
   });
 }

@@ -7,7 +7,7 @@ import { notFound, Tenant, uuidParam } from '@app/http';
 import { Calendar } from '../calendars/calendar.entity';
 import { ClockService } from '../clocks/clock.service';
 import { SlaPolicyDto } from './dto/sla-policy.dto';
-import { SlaPolicy } from './sla-policy.entity';
+import { SlaPolicy, writePolicyVersion } from './sla-policy.entity';
 
 const view = (p: SlaPolicy) => ({
   id: p.id,
@@ -126,23 +126,7 @@ export class SlaPoliciesController {
     body: SlaPolicyDto,
     position: number,
   ): Promise<SlaPolicy> {
-    return manager.save(
-      manager.create(SlaPolicy, {
-        id,
-        version,
-        tenant,
-        name: body.name,
-        position,
-        match: { ...body.match },
-        targets: { ...body.targets },
-        calendarId: body.calendarId ?? null,
-        pauseOn: body.pauseOn ?? ['pending', 'on_hold'],
-        warnAt: body.warnAt ?? [0.75],
-        escalation: (body.escalation ?? []).map(({ after, notify }) => ({ after, notify })),
-        current: true,
-        active: true,
-      }),
-    );
+    return writePolicyVersion(manager, { tenant, id, version, position, body });
   }
 
   private async current(

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, type EntityManager, PrimaryColumn } from 'typeorm';
 import { type Priority, type SlaMetric, type TicketMatch, type TicketStatus } from '@app/contracts';
 
 export interface MetricTargets {
@@ -79,4 +79,40 @@ export class SlaPolicy {
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
+}
+
+/** What a policy version is written from: the admin API's body or an imported document. */
+export interface PolicyTerms {
+  name: string;
+  match: TicketMatch;
+  targets: PolicyTargets;
+  calendarId?: string;
+  pauseOn?: TicketStatus[];
+  warnAt?: number[];
+  escalation?: EscalationStep[];
+}
+
+/** Writes one immutable version, current and active, with the defaults every policy gets. */
+export function writePolicyVersion(
+  manager: EntityManager,
+  version: { tenant: string; id: string; version: number; position: number; body: PolicyTerms },
+): Promise<SlaPolicy> {
+  const { body } = version;
+  return manager.save(
+    manager.create(SlaPolicy, {
+      id: version.id,
+      version: version.version,
+      tenant: version.tenant,
+      name: body.name,
+      position: version.position,
+      match: { ...body.match },
+      targets: { ...body.targets },
+      calendarId: body.calendarId ?? null,
+      pauseOn: body.pauseOn ?? ['pending', 'on_hold'],
+      warnAt: body.warnAt ?? [0.75],
+      escalation: (body.escalation ?? []).map(({ after, notify }) => ({ after, notify })),
+      current: true,
+      active: true,
+    }),
+  );
 }

@@ -1,0 +1,59 @@
+import { Controller, Get, Header, HttpStatus, Put, Query, Req } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type Request } from 'express';
+import { DataSource } from 'typeorm';
+import { ApiError, Tenant } from '@app/http';
+import { PolicyDocuments } from './policy-document';
+
+export const YAML_CONTENT_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
+
+/** Policies as code: every SLA policy and calendar of the tenant as one YAML document. */
+@ApiTags('sla policies')
+@ApiBearerAuth()
+@Controller('v1/sla-policies')
+export class PolicyDocumentController {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly documents: PolicyDocuments,
+  ) {}
+
+  @Get('export')
+  @Header('content-type', 'application/yaml; charset=utf-8')
+  @ApiProduces('application/yaml')
+  @ApiOperation({ summary: 'All calendars and policies as one YAML document, in match order (admin)' })
+  export(@Tenant() tenant: string): Promise<string> {
+    return this.documents.export(this.dataSource.manager, tenant);
+  }
+
+  @Put('import')
+  @ApiConsumes(...YAML_CONTENT_TYPES)
+  @ApiBody({ description: 'A document as `export` produces it', schema: { type: 'string' } })
+  @ApiQuery({ name: 'dryRun', required: false, type: Boolean })
+  @ApiOperation({
+    summary: 'Make calendars and policies what the document says, all or nothing (admin)',
+    description:
+      'Changed policies get a new version (running clocks keep theirs), new ones are created, ones left ' +
+      'out are retired, and the list order becomes the match order. `dryRun=true` answers the plan only.',
+  })
+  async import(@Tenant() tenant: string, @Req() request: Request, @Query('dryRun') dryRun?: string) {
+    if (typeof request.body !== 'string' || request.body.trim() === '') {
+      throw new ApiError(
+        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        'unsupported_media_type',
+        `Send the document with Content-Type ${YAML_CONTENT_TYPES[0]}`,
+      );
+    }
+    const text = request.body;
+    const isDryRun = dryRun === 'true' || dryRun === '1';
+    return this.dataSource.transaction((manager) => this.documents.import(manager, tenant, text, isDryRun));
+  }
+}
