@@ -12,6 +12,7 @@ import { TicketSlaController } from './clocks/ticket-sla.controller';
 import { type SlaConfig } from './config/sla.config';
 import { slaDatabase } from './database/data-source';
 import { PolicyDocuments } from './policies/policy-document';
+import { PolicySimulator } from './policies/policy-simulator';
 import { PolicyDocumentController, YAML_CONTENT_TYPES } from './policies/policy-document.controller';
 import { SlaPoliciesController } from './policies/sla-policies.controller';
 import { SlaReportController } from './reports/sla-report.controller';
@@ -54,6 +55,7 @@ export class SlaModule implements NestModule {
         TimerProcessor,
         TimerReconciler,
         PolicyDocuments,
+        PolicySimulator,
         ClockService,
       ],
     };

@@ -410,7 +410,7 @@ describe('SLA clock lifecycle', () => {
     expect(Date.parse(recomputed.data.current.dueAt!)).toBeLessThan(Date.parse(started.data.dueAt));
   });
 
-  it('reports compliance, breaches and response percentiles per priority over a window', async () => {
+  it('reports compliance, breaches and response percentiles per priority over a window, and replays it against drafts', async () => {
     const day = '2026-01-05';
     const at = (time: string) => `${day}T${time}:00.000Z`;
     const answered = ticketCreated('report', { priority: 'high', createdAt: at('10:00') });
@@ -477,6 +477,37 @@ describe('SLA clock lifecycle', () => {
       .get(`/v1/reports/sla?from=yesterday&to=${day}T00:00:00Z&groupBy=colour`)
       .set('authorization', bearer('agent'))
       .expect(400);
+
+    // What-if: the same window replayed against draft policies for high-priority tickets.
+    const simulate = (firstResponse: string) =>
+      request(app.getHttpServer() as Server)
+        .post('/v1/sla-policies/simulate')
+        .set('authorization', bearer('admin'))
+        .send({
+          from: `${day}T00:00:00Z`,
+          to: '2026-01-06T00:00:00Z',
+          policy: { name: 'draft', match: { priority: 'high' }, targets: { firstResponse } },
+        })
+        .expect(200);
+    const strict = await simulate('PT5M');
+    expect(strict.body).toMatchObject({ ticketsMatched: 3 });
+    expect(strict.body.metrics.first_response).toMatchObject({
+      evaluated: 3,
+      wouldBreach: 3,
+      actuallyBreached: 1,
+      noLongerBreached: [],
+    });
+    expect(strict.body.metrics.first_response.newlyBreached.sort()).toEqual(
+      [answered.data.ticketId, waiting.data.ticketId].sort(),
+    );
+    const lenient = await simulate('P500D');
+    expect(lenient.body.metrics.first_response).toMatchObject({
+      evaluated: 3,
+      wouldBreach: 0,
+      actuallyBreached: 1,
+      newlyBreached: [],
+      noLongerBreached: [missed.data.ticketId],
+    });
   });
 
   it('fires every due breach exactly once after Redis lost the timers of 1,000 armed clocks', async () => {

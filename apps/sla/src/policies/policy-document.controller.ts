@@ -1,4 +1,4 @@
-import { Controller, Get, Header, HttpStatus, Put, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, Put, Query, Req } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -13,6 +13,7 @@ import { type Request } from 'express';
 import { DataSource } from 'typeorm';
 import { ApiError, Tenant } from '@app/http';
 import { PolicyDocuments } from './policy-document';
+import { PolicySimulator, SimulateDto } from './policy-simulator';
 
 export const YAML_CONTENT_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
 
@@ -24,6 +25,7 @@ export class PolicyDocumentController {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly documents: PolicyDocuments,
+    private readonly simulator: PolicySimulator,
   ) {}
 
   @Get('export')
@@ -32,6 +34,16 @@ export class PolicyDocumentController {
   @ApiOperation({ summary: 'All calendars and policies as one YAML document, in match order (admin)' })
   export(@Tenant() tenant: string): Promise<string> {
     return this.documents.export(this.dataSource.manager, tenant);
+  }
+
+  @Post('simulate')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'What-if: how many tickets of a past window a draft policy would have breached, against what happened (admin)',
+  })
+  simulate(@Tenant() tenant: string, @Body() body: SimulateDto) {
+    return this.simulator.simulate(this.dataSource.manager, tenant, body);
   }
 
   @Put('import')
