@@ -34,6 +34,10 @@ class DeliveryNotVisibleError extends Error {
  * Sends what the ledger says is pending, then marks it sent and emits `notification.sent` in one
  * transaction. Only a row still `pending` is sent, so a finished delivery is never sent again.
  */
+/** A claim commits within milliseconds; a row still missing after this long was rolled back. */
+const VISIBILITY_POLLS = 20;
+const VISIBILITY_POLL_MS = 100;
+
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DeliveryWorker.name);
@@ -85,7 +89,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async send(deliveryId: string): Promise<SendOutcome> {
-    const delivery = await this.dataSource.getRepository(Delivery).findOneBy({ id: deliveryId });
+    const delivery = await this.awaitVisible(deliveryId);
     if (!delivery) throw new DeliveryNotVisibleError(deliveryId);
     if (delivery.state !== 'pending' || !delivery.toAddress) return 'already_done';
 
@@ -128,6 +132,18 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       reason: delivery.reason,
     });
     return 'sent';
+  }
+
+  /**
+   * The job is queued before the claiming transaction commits, so the row may be a moment away.
+   * Waiting for it here keeps that moment from using up one of the delivery's send attempts.
+   */
+  private async awaitVisible(deliveryId: string): Promise<Delivery | null> {
+    for (let attempt = 0; ; attempt++) {
+      const delivery = await this.dataSource.getRepository(Delivery).findOneBy({ id: deliveryId });
+      if (delivery || attempt >= VISIBILITY_POLLS) return delivery;
+      await new Promise((resolve) => setTimeout(resolve, VISIBILITY_POLL_MS));
+    }
   }
 
   private async recordFailure(deliveryId: string, error: Error, final: boolean): Promise<void> {
