@@ -61,9 +61,9 @@ async function main(): Promise<void> {
       const rows = await db.query<Array<{ id: string; due_at: Date; started_at: Date }>>(
         `INSERT INTO sla_clocks (tenant, ticket_id, metric, policy_id, policy_version, target, target_ms,
                                  started_at, running_since, due_at, state, epoch, explanation)
-         SELECT 'default', gen_random_uuid(), 'first_response', $1, 1, 'PT1M', $2,
-                to_timestamp(($3 + n * 1000.0 / $4 - $2) / 1000.0), to_timestamp(($3 + n * 1000.0 / $4 - $2) / 1000.0),
-                to_timestamp(($3 + n * 1000.0 / $4) / 1000.0), 'running', 0, 'bench'
+         SELECT 'default', gen_random_uuid(), 'first_response', $1, 1, 'PT1M', $2::bigint,
+                to_timestamp(($3::float8 + n * 1000.0 / $4::float8 - $2::float8) / 1000.0), to_timestamp(($3::float8 + n * 1000.0 / $4::float8 - $2::float8) / 1000.0),
+                to_timestamp(($3::float8 + n * 1000.0 / $4::float8) / 1000.0), 'running', 0, 'bench'
          FROM generate_series($5::int, $6::int) AS n
          RETURNING id, due_at, started_at`,
         [policyId, TARGET_MS, firstDue, RATE, offset, offset + size - 1],
