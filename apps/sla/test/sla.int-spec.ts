@@ -181,6 +181,12 @@ describe('sla over real Postgres, Redis and Kafka', () => {
       .set('authorization', bearer('admin'))
       .send({ name: 'Never', timezone: 'Europe/Istanbul', weekly: {} })
       .expect(400);
+    const unknownCountry = await request(server)
+      .post('/v1/calendars')
+      .set('authorization', bearer('admin'))
+      .send({ name: 'Nowhere', timezone: 'Europe/Istanbul', weekly: weekdays, country: 'XX' })
+      .expect(400);
+    expect(unknownCountry.body.details[0].field).toBe('country');
     const calendar = await request(server)
       .post('/v1/calendars')
       .set('authorization', bearer('admin'))
@@ -188,10 +194,11 @@ describe('sla over real Postgres, Redis and Kafka', () => {
         name: 'Istanbul office',
         timezone: 'Europe/Istanbul',
         weekly: weekdays,
-        holidays: ['2026-10-29'],
+        holidays: ['2026-10-28'],
+        country: 'TR',
       })
       .expect(201);
-    expect(calendar.body.holidays).toEqual(['2026-10-29']);
+    expect(calendar.body).toMatchObject({ holidays: ['2026-10-28'], country: 'TR' });
     await request(server)
       .post('/v1/sla-policies')
       .set('authorization', bearer('admin'))
@@ -219,7 +226,9 @@ describe('sla over real Postgres, Redis and Kafka', () => {
       .set('authorization', bearer('agent'))
       .expect(200);
     const [clock] = view.body.clocks;
-    expect(clock.explanation).toContain('Calendar "Istanbul office" (Europe/Istanbul, 1 holiday(s))');
+    expect(clock.explanation).toContain(
+      'Calendar "Istanbul office" (Europe/Istanbul, 1 holiday(s), TR public holidays)',
+    );
     expect(clock.explanation).toContain('counted Fri 27 Nov 16:00–17:00 (1 h), Mon 30 Nov 09:00–12:00 (3 h)');
     expect(clock.explanation).toContain('due Mon 30 Nov 2026 12:00 +03:00 (2026-11-30T09:00:00.000Z)');
   });

@@ -56,6 +56,18 @@ describe('business time', () => {
       expect(inZone(due, zone)).toBe('2026-10-30T10:00');
     });
 
+    it('closes on a country’s public holidays without listing them', () => {
+      const zone = 'Europe/Istanbul';
+      // Thursday 29 October 2026 is Republic Day in Turkey; 23 April is National Sovereignty Day.
+      const calendar = { ...officeHours(zone), country: 'TR' };
+      expect(inZone(addBusinessTime(calendar, local('2026-10-28T16:00', zone), 2 * HOUR), zone)).toBe(
+        '2026-10-30T10:00',
+      );
+      expect(inZone(addBusinessTime(calendar, local('2026-04-22T16:30', zone), HOUR), zone)).toBe(
+        '2026-04-24T09:30',
+      );
+    });
+
     it('counts split shifts as separate ranges', () => {
       const zone = 'Europe/Athens';
       const calendar: BusinessCalendar = {

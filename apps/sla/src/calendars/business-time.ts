@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { publicHolidays } from './public-holidays';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -12,6 +13,8 @@ export interface BusinessCalendar {
   weekly: WeeklyHours;
   /** Local dates (YYYY-MM-DD) on which the calendar is closed all day. */
   holidays: readonly string[];
+  /** Also closed on this country's (or subdivision's) public holidays, e.g. `TR` or `US-NY`. */
+  country?: string | null;
 }
 
 /** A stretch of business time as real instants, [start, end) in epoch milliseconds. */
@@ -48,7 +51,9 @@ export function* businessIntervals(calendar: BusinessCalendar, from: Date): Gene
   // The previous day too: a range ending at 24:00 may still be open at `from` just after midnight.
   day = day.minus({ days: 1 });
   for (let i = 0; i < MAX_DAYS; i++, day = day.plus({ days: 1 })) {
-    if (holidays.has(day.toISODate() ?? '')) continue;
+    const date = day.toISODate() ?? '';
+    if (holidays.has(date) || (calendar.country && publicHolidays(calendar.country, day.year).has(date)))
+      continue;
     const ranges = calendar.weekly[WEEKDAYS[day.weekday - 1]] ?? [];
     for (const [open, close] of ranges) {
       const start = Math.max(wallClock(day, open).toMillis(), from.getTime());

@@ -39,6 +39,10 @@ export class Calendar implements BusinessCalendar {
   })
   holidays: string[];
 
+  /** Also closed on this country's public holidays (date-holidays), e.g. TR or US-NY. */
+  @Column({ type: 'text', nullable: true })
+  country: string | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }

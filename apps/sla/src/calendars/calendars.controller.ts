@@ -7,12 +7,13 @@ import { conflict, notFound, Tenant, uuidParam } from '@app/http';
 import { Calendar } from './calendar.entity';
 import { CalendarDto } from './dto/calendar.dto';
 
-const view = ({ id, name, timezone, weekly, holidays, createdAt }: Calendar) => ({
+const view = ({ id, name, timezone, weekly, holidays, country, createdAt }: Calendar) => ({
   id,
   name,
   timezone,
   weekly,
   holidays,
+  country,
   createdAt,
 });
 
@@ -29,7 +30,7 @@ export class CalendarsController {
       return view(
         await this.dataSource
           .getRepository(Calendar)
-          .save({ ...body, tenant, holidays: body.holidays ?? [] }),
+          .save({ ...body, tenant, holidays: body.holidays ?? [], country: body.country ?? null }),
       );
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict('calendar_exists', 'A calendar with this name exists');

@@ -68,7 +68,9 @@ export class DeadlineCalculator {
       const rest = consumed.slice(LISTED_INTERVALS).reduce((sum, i) => sum + (i.end - i.start), 0);
       listed.push(`${consumed.length - LISTED_INTERVALS} more open periods (${span(rest)})`);
     }
-    const holidays = calendar.holidays.length > 0 ? `, ${calendar.holidays.length} holiday(s)` : '';
+    const holidays =
+      (calendar.holidays.length > 0 ? `, ${calendar.holidays.length} holiday(s)` : '') +
+      (calendar.country ? `, ${calendar.country} public holidays` : '');
     return {
       dueAt,
       explanation:

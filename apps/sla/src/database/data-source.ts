@@ -8,6 +8,7 @@ import { InitialSlaSchema1764000000000 } from './migrations/1764000000000-initia
 import { ClockLifecycle1764200000000 } from './migrations/1764200000000-clock-lifecycle';
 import { SlaTickets1764300000000 } from './migrations/1764300000000-sla-tickets';
 import { SlaTicketTeam1764400000000 } from './migrations/1764400000000-sla-ticket-team';
+import { CalendarCountry1764500000000 } from './migrations/1764500000000-calendar-country';
 import { SlaTicket } from '../clocks/sla-ticket.entity';
 
 export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptionsInput {
@@ -20,6 +21,7 @@ export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptions
       ClockLifecycle1764200000000,
       SlaTickets1764300000000,
       SlaTicketTeam1764400000000,
+      CalendarCountry1764500000000,
     ],
   };
 }

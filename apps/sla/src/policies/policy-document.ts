@@ -16,7 +16,7 @@ import { SlaPolicy, writePolicyVersion } from './sla-policy.entity';
  */
 export interface PolicyDocument {
   version: 1;
-  calendars: Array<Omit<CalendarDto, 'holidays'> & { holidays: string[] }>;
+  calendars: Array<Omit<CalendarDto, 'holidays' | 'country'> & { holidays: string[]; country?: string }>;
   policies: Array<Omit<SlaPolicyDto, 'calendarId' | 'position'> & { calendar?: string }>;
 }
 
@@ -39,11 +39,12 @@ export class PolicyDocuments {
     const names = new Map(calendars.map((calendar) => [calendar.id, calendar.name]));
     const document: PolicyDocument = {
       version: 1,
-      calendars: calendars.map(({ name, timezone, weekly, holidays }) => ({
+      calendars: calendars.map(({ name, timezone, weekly, holidays, country }) => ({
         name,
         timezone,
         weekly,
         holidays,
+        ...(country ? { country } : {}),
       })),
       policies: policies.map((policy) => ({
         name: policy.name,
@@ -77,7 +78,12 @@ export class PolicyDocuments {
         where: { tenant, name: wanted.name },
         lock: { mode: 'pessimistic_write' },
       });
-      const terms = { timezone: wanted.timezone, weekly: wanted.weekly, holidays: wanted.holidays };
+      const terms = {
+        timezone: wanted.timezone,
+        weekly: wanted.weekly,
+        holidays: wanted.holidays,
+        country: wanted.country ?? null,
+      };
       if (!existing) {
         plan.calendars.created.push(wanted.name);
         if (!dryRun)
@@ -89,7 +95,15 @@ export class PolicyDocuments {
       }
       calendarIds.set(wanted.name, existing.id);
       if (
-        same({ timezone: existing.timezone, weekly: existing.weekly, holidays: existing.holidays }, terms)
+        same(
+          {
+            timezone: existing.timezone,
+            weekly: existing.weekly,
+            holidays: existing.holidays,
+            country: existing.country,
+          },
+          terms,
+        )
       ) {
         plan.calendars.unchanged.push(wanted.name);
       } else {

@@ -13,6 +13,7 @@ import {
   ValidatorConstraint,
 } from 'class-validator';
 import { type WeeklyHours } from '../calendar.entity';
+import { isKnownRegion } from '../public-holidays';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
@@ -64,6 +65,17 @@ class TimezoneConstraint implements ValidatorConstraintInterface {
   }
 }
 
+@ValidatorConstraint({ name: 'country' })
+class CountryConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && isKnownRegion(value);
+  }
+
+  defaultMessage(): string {
+    return 'country must be a country or subdivision with known public holidays, such as TR, GR or US-NY';
+  }
+}
+
 export class CalendarDto {
   @ApiProperty({ example: 'Istanbul office' }) @IsString() @IsNotEmpty() @MaxLength(200) name: string;
   @ApiProperty({ example: 'Europe/Istanbul' }) @Validate(TimezoneConstraint) timezone: string;
@@ -77,4 +89,8 @@ export class CalendarDto {
   @ArrayMaxSize(366)
   @Matches(/^\d{4}-\d{2}-\d{2}$/, { each: true, message: 'holidays must be YYYY-MM-DD dates' })
   holidays?: string[];
+  @ApiPropertyOptional({ example: 'TR', description: 'Also closed on this country’s public holidays' })
+  @IsOptional()
+  @Validate(CountryConstraint)
+  country?: string;
 }
