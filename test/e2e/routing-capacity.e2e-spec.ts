@@ -7,7 +7,8 @@ import { ServiceProcess } from './support/service-process';
 const TICKETS = 500;
 const AGENTS = 10;
 const CAPACITY = 20;
-const BASE_PORT = 43_000 + (process.pid % 200) * 10;
+/** Below the ephemeral port range, apart from the ports of RunningSystem (see support/system.ts). */
+const BASE_PORT = 23_000 + (process.pid % 200) * 10;
 
 /**
  * Load tracking is exact under concurrency: 500 tickets arrive at once and two routing processes

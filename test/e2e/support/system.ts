@@ -2,7 +2,11 @@ import { type AnyEvent, Topic } from '@app/contracts';
 import { bearer, createSandbox, KafkaProbe, SmtpSink, type TestSandbox } from '@app/testing';
 import { ServiceProcess, type ServiceName } from './service-process';
 
-const BASE_PORT = 41_000 + (process.pid % 200) * 10;
+/**
+ * Below Linux's ephemeral range (32768–60999): a port there can be taken at any moment by one of
+ * the many client connections the tests open, and the service would then fail to listen.
+ */
+const BASE_PORT = 21_000 + (process.pid % 200) * 10;
 
 /** The whole system: four service processes on one sandbox, a real SMTP sink and a Kafka probe. */
 export class RunningSystem {
