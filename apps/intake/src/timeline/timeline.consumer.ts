@@ -5,6 +5,19 @@ import { type EventContext } from '@app/messaging';
 import { Ticket } from '../tickets/ticket.entity';
 import { TimelineWriter } from './timeline.writer';
 
+const TIMELINE_ONLY = [
+  'ticket.queued',
+  'sla.started',
+  'sla.paused',
+  'sla.resumed',
+  'sla.warning',
+  'sla.breached',
+  'sla.escalated',
+  'sla.met',
+  'sla.recomputed',
+  'notification.sent',
+] as const;
+
 /** Other services' events about a ticket, so GET /v1/tickets/:id tells the whole story. */
 @Controller()
 export class TimelineConsumer {
@@ -50,60 +63,13 @@ export class TimelineConsumer {
     await this.record(event, ctx);
   }
 
-  @EventPattern('ticket.queued')
-  onQueued(@Payload() event: EventEnvelope<'ticket.queued'>, @Ctx() ctx: EventContext): Promise<void> {
-    return this.record(event, ctx);
-  }
-
-  @EventPattern('sla.started')
-  onSlaStarted(@Payload() event: EventEnvelope<'sla.started'>, @Ctx() ctx: EventContext): Promise<void> {
-    return this.record(event, ctx);
-  }
-
-  @EventPattern('sla.paused')
-  onSlaPaused(@Payload() event: EventEnvelope<'sla.paused'>, @Ctx() ctx: EventContext): Promise<void> {
-    return this.record(event, ctx);
-  }
-
-  @EventPattern('sla.resumed')
-  onSlaResumed(@Payload() event: EventEnvelope<'sla.resumed'>, @Ctx() ctx: EventContext): Promise<void> {
-    return this.record(event, ctx);
-  }
-
-  @EventPattern('sla.warning')
-  onSlaWarning(@Payload() event: EventEnvelope<'sla.warning'>, @Ctx() ctx: EventContext): Promise<void> {
-    return this.record(event, ctx);
-  }
-
-  @EventPattern('sla.escalated')
-  onSlaEscalated(@Payload() event: EventEnvelope<'sla.escalated'>, @Ctx() ctx: EventContext): Promise<void> {
-    return this.record(event, ctx);
-  }
-
-  @EventPattern('sla.recomputed')
-  onSlaRecomputed(
-    @Payload() event: EventEnvelope<'sla.recomputed'>,
+  /** Events that change nothing on the ticket itself: they only join its timeline. */
+  @EventPattern(TIMELINE_ONLY)
+  onTimelineEvent(
+    @Payload() event: EventEnvelope<(typeof TIMELINE_ONLY)[number]>,
     @Ctx() ctx: EventContext,
   ): Promise<void> {
-    return this.record(event, ctx);
-  }
-
-  @EventPattern('sla.breached')
-  onSlaBreached(@Payload() event: EventEnvelope<'sla.breached'>, @Ctx() ctx: EventContext): Promise<void> {
-    return this.record(event, ctx);
-  }
-
-  @EventPattern('sla.met')
-  onSlaMet(@Payload() event: EventEnvelope<'sla.met'>, @Ctx() ctx: EventContext): Promise<void> {
-    return this.record(event, ctx);
-  }
-
-  @EventPattern('notification.sent')
-  onNotificationSent(
-    @Payload() event: EventEnvelope<'notification.sent'>,
-    @Ctx() ctx: EventContext,
-  ): Promise<void> {
-    return this.record(event, ctx);
+    return this.record(event as AnyEvent & { data: { ticketId: string } }, ctx);
   }
 
   private async record(event: AnyEvent & { data: { ticketId: string } }, ctx: EventContext): Promise<void> {

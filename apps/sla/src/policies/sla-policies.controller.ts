@@ -69,7 +69,15 @@ export class SlaPoliciesController {
         'SELECT GREATEST(COALESCE(min(position) - 1, 1000), 0)::int AS first FROM sla_policies WHERE tenant = $1 AND current AND active',
         [tenant],
       );
-      return view(await this.saveVersion(manager, tenant, randomUUID(), 1, body, body.position ?? first));
+      return view(
+        await writePolicyVersion(manager, {
+          tenant,
+          id: randomUUID(),
+          version: 1,
+          position: body.position ?? first,
+          body,
+        }),
+      );
     });
   }
 
@@ -96,14 +104,13 @@ export class SlaPoliciesController {
       await this.assertCalendar(manager, tenant, body.calendarId);
       await manager.update(SlaPolicy, { id, version: previous.version }, { current: false });
       return view(
-        await this.saveVersion(
-          manager,
+        await writePolicyVersion(manager, {
           tenant,
-          id,
-          previous.version + 1,
+          id: id,
+          version: previous.version + 1,
+          position: body.position ?? previous.position,
           body,
-          body.position ?? previous.position,
-        ),
+        }),
       );
     });
   }
@@ -116,17 +123,6 @@ export class SlaPoliciesController {
       const policy = await this.current(manager, tenant, id, true);
       await manager.update(SlaPolicy, { id, version: policy.version }, { active: false });
     });
-  }
-
-  private saveVersion(
-    manager: EntityManager,
-    tenant: string,
-    id: string,
-    version: number,
-    body: SlaPolicyDto,
-    position: number,
-  ): Promise<SlaPolicy> {
-    return writePolicyVersion(manager, { tenant, id, version, position, body });
   }
 
   private async current(
