@@ -14,6 +14,9 @@ import {
 import { bearer, createSandbox, KafkaProbe, startServiceApp, type TestSandbox, waitFor } from '@app/testing';
 import { loadSlaConfig } from '../src/config/sla.config';
 import { SlaModule } from '../src/sla.module';
+import { type ReconcileRound, TimerReconciler } from '../src/timers/reconciler';
+import { slaJobId } from '../src/timers/sla-jobs';
+import { SlaTimers } from '../src/timers/sla-timers';
 
 type SlaEvent = Extract<AnyEvent, { type: `sla.${string}` }>;
 const INTAKE = 'ticketflow/intake';
@@ -92,6 +95,13 @@ describe('SLA clock lifecycle', () => {
       .set('authorization', bearer('admin'))
       .send({ name: `policy ${tag}`, match: { tags: [tag] }, warnAt: [], ...body })
       .expect(201);
+  }
+
+  /** Records the reconciler's rounds from now on, as its periodic task runs them. */
+  function recordRounds(): () => Promise<ReconcileRound[]> {
+    const spy = jest.spyOn(app.get(TimerReconciler), 'runOnce');
+    spy.mockClear();
+    return () => Promise.all(spy.mock.results.map((result) => result.value as Promise<ReconcileRound>));
   }
 
   beforeAll(async () => {
@@ -510,6 +520,27 @@ describe('SLA clock lifecycle', () => {
     });
   });
 
+  it('re-arms a single lost timer in an incremental round, without sweeping every clock', async () => {
+    const rounds = recordRounds();
+    const created = ticketCreated('change');
+    await publish(created);
+    await waitFor(() => ofType(created.data.ticketId, 'sla.started').length === 1, {
+      description: 'clock started',
+    });
+    const [started] = ofType(created.data.ticketId, 'sla.started');
+    const breach = { kind: 'breach' as const, clockId: started.data.clockId, epoch: 0 };
+    const timers = app.get(SlaTimers);
+    await waitFor(async () => (await timers.areArmed([breach]))[0], { description: 'breach timer armed' });
+
+    await timers.jobs.queue.remove(slaJobId(breach));
+    expect(await timers.areArmed([breach])).toEqual([false]);
+    await waitFor(async () => (await timers.areArmed([breach]))[0], { description: 'breach timer re-armed' });
+    const repairs = (await rounds()).filter((round) => round.rearmed > 0);
+    expect(repairs.length).toBeGreaterThan(0);
+    expect(repairs.every((round) => round.kind === 'incremental')).toBe(true);
+    expect(ofType(created.data.ticketId, 'sla.breached')).toHaveLength(0);
+  });
+
   it('fires every due breach exactly once after Redis lost the timers of 1,000 armed clocks', async () => {
     const tickets = Array.from({ length: 1_000 }, () => ticketCreated('flush'));
     for (let i = 0; i < tickets.length; i += 100) await Promise.all(tickets.slice(i, i + 100).map(publish));
@@ -530,6 +561,7 @@ describe('SLA clock lifecycle', () => {
     } finally {
       redis.disconnect();
     }
+    const rounds = recordRounds();
     const breaches = () =>
       probe
         .on(topic(Topic.SlaEvents))
@@ -542,5 +574,9 @@ describe('SLA clock lifecycle', () => {
     });
     await sleep(2_000);
     expect(breaches()).toHaveLength(1_000);
+    // The lost marker, not the lost jobs one by one, told the reconciler to sweep everything.
+    const sweeps = (await rounds()).filter((round) => round.kind === 'full');
+    expect(sweeps.length).toBeGreaterThan(0);
+    expect(sweeps[0].checked).toBeGreaterThanOrEqual(1_000);
   });
 });

@@ -16,7 +16,7 @@ import { SlaPolicy, targetFor } from '../policies/sla-policy.entity';
 import { SLA_SOURCE } from '../sla.tokens';
 import { type SlaJobData } from '../timers/sla-jobs';
 import { SlaTimers } from '../timers/sla-timers';
-import { dueAtOf, timersOf } from './clock-schedule';
+import { dueAtOf, type ScheduledTimer, timersOf } from './clock-schedule';
 import { SlaClock } from './sla-clock.entity';
 import { SlaTicket } from './sla-ticket.entity';
 
@@ -234,6 +234,23 @@ export class ClockService {
   async timersFor(manager: EntityManager, clock: SlaClock) {
     const { policy, calendar } = await this.context(manager, clock);
     return timersOf(clock, policy, calendar);
+  }
+
+  /** The timers of many clocks, reading each policy version and calendar once. */
+  async timersForAll(manager: EntityManager, clocks: SlaClock[]) {
+    const contexts = new Map<string, Promise<ClockContext>>();
+    const timers: ScheduledTimer[] = [];
+    for (const clock of clocks) {
+      const key = `${clock.tenant}/${clock.policyId}/${clock.policyVersion}/${clock.calendarId ?? ''}`;
+      let context = contexts.get(key);
+      if (!context) {
+        context = this.context(manager, clock);
+        contexts.set(key, context);
+      }
+      const { policy, calendar } = await context;
+      timers.push(...timersOf(clock, policy, calendar));
+    }
+    return timers;
   }
 
   async context(

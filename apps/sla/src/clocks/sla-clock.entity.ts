@@ -98,4 +98,8 @@ export class SlaClock {
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
+
+  /** Stamped by a Postgres trigger on every change; the reconciler rechecks recent changes. */
+  @Column({ type: 'timestamptz', insert: false, update: false })
+  updatedAt: Date;
 }

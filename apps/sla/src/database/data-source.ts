@@ -9,6 +9,7 @@ import { ClockLifecycle1764200000000 } from './migrations/1764200000000-clock-li
 import { SlaTickets1764300000000 } from './migrations/1764300000000-sla-tickets';
 import { SlaTicketTeam1764400000000 } from './migrations/1764400000000-sla-ticket-team';
 import { CalendarCountry1764500000000 } from './migrations/1764500000000-calendar-country';
+import { ClockUpdatedAt1764600000000 } from './migrations/1764600000000-clock-updated-at';
 import { SlaTicket } from '../clocks/sla-ticket.entity';
 
 export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptionsInput {
@@ -22,6 +23,7 @@ export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptions
       SlaTickets1764300000000,
       SlaTicketTeam1764400000000,
       CalendarCountry1764500000000,
+      ClockUpdatedAt1764600000000,
     ],
   };
 }

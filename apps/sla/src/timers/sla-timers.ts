@@ -59,7 +59,7 @@ export class SlaTimers implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  isArmed(job: SlaJobData): Promise<boolean> {
-    return this.jobs.isLive(slaJobId(job));
+  areArmed(jobs: SlaJobData[]): Promise<boolean[]> {
+    return this.jobs.liveAmong(jobs.map(slaJobId));
   }
 }
