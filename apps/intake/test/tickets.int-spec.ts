@@ -7,6 +7,8 @@ import { bearer, createSandbox, KafkaProbe, startServiceApp, type TestSandbox, w
 import { loadIntakeConfig } from '../src/config/intake.config';
 import { IntakeModule } from '../src/intake.module';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe('intake over real Postgres and Kafka', () => {
   let sandbox: TestSandbox;
   let app: INestApplication;
@@ -151,6 +153,86 @@ describe('intake over real Postgres and Kafka', () => {
       .send(newTicket({ body: 'x'.repeat(300_000) }))
       .expect(413);
     expect(huge.body.code).toBe('payload_too_large');
+  });
+
+  it("keeps the sender's metadata, publishes it and its changes, and refuses metadata that is not flat", async () => {
+    const server = app.getHttpServer();
+    const metadata = { customerTier: 'gold', seats: 250, trial: false };
+    const posted = await request(server)
+      .post('/v1/tickets')
+      .set('authorization', bearer('publisher'))
+      .send(newTicket({ metadata }))
+      .expect(201);
+    expect(posted.body.metadata).toEqual(metadata);
+    const [announced] = await waitFor(() => created(posted.body.id).length > 0 && created(posted.body.id));
+    expect(announced.event.data.metadata).toEqual(metadata);
+
+    const inboundEmail = `meta-${randomUUID()}@example.com`;
+    await probe.publish(
+      topic(Topic.TicketsInbound),
+      JSON.stringify({
+        specversion: '1.0',
+        id: randomUUID(),
+        source: 'crm',
+        type: 'ticket.requested',
+        data: {
+          channel: 'api',
+          customer: { email: inboundEmail },
+          subject: 'Seats',
+          body: 'More seats',
+          metadata,
+        },
+      }),
+    );
+    const db = app.get(DataSource);
+    const [fromKafka] = await waitFor(async () => {
+      const rows = await db.query<Array<{ metadata: unknown }>>(
+        `SELECT t.metadata FROM tickets t JOIN customer_identities i ON i.customer_id = t.customer_id WHERE i.value = $1`,
+        [inboundEmail],
+      );
+      return rows.length > 0 && rows;
+    });
+    expect(fromKafka.metadata).toEqual(metadata);
+
+    const patched = await request(server)
+      .patch(`/v1/tickets/${posted.body.id}`)
+      .set('authorization', bearer('agent'))
+      .send({ metadata: { customerTier: 'platinum', trial: null } })
+      .expect(200);
+    expect(patched.body.metadata).toEqual({ customerTier: 'platinum', seats: 250 });
+    const updates = () =>
+      probe
+        .on(topic(Topic.TicketEvents))
+        .map((m) => m.json<EventEnvelope<'ticket.updated'>>())
+        .filter((e) => e.type === 'ticket.updated' && e.data.ticketId === posted.body.id);
+    const [update] = await waitFor(() => updates().length > 0 && updates());
+    expect(update.data.changes).toEqual({
+      metadata: { from: metadata, to: { customerTier: 'platinum', seats: 250 } },
+    });
+    expect(update.data.metadata).toEqual({ customerTier: 'platinum', seats: 250 });
+    // Setting what is already there changes nothing and announces nothing.
+    await request(server)
+      .patch(`/v1/tickets/${posted.body.id}`)
+      .set('authorization', bearer('agent'))
+      .send({ metadata: { customerTier: 'platinum' } })
+      .expect(200);
+
+    for (const bad of [{ customer: { tier: 'gold' } }, { 'not a key': 1 }, { list: ['a'] }]) {
+      const refused = await request(server)
+        .post('/v1/tickets')
+        .set('authorization', bearer('publisher'))
+        .send(newTicket({ metadata: bad }))
+        .expect(400);
+      expect(refused.body.details.map((d: { field: string }) => d.field)).toEqual(['metadata']);
+    }
+    const tooMany = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i]));
+    await request(server)
+      .patch(`/v1/tickets/${posted.body.id}`)
+      .set('authorization', bearer('agent'))
+      .send({ metadata: tooMany })
+      .expect(422);
+    await sleep(500);
+    expect(updates()).toHaveLength(1);
   });
 
   it('creates tickets from inbound CloudEvents once, and dead-letters bad ones without stopping', async () => {

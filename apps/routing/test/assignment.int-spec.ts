@@ -122,6 +122,22 @@ describe('assignment decisions', () => {
     });
   });
 
+  it("routes on the customer tier in the ticket's metadata", async () => {
+    const vipTeam = await routing.team({ name: 'VIP' });
+    const vipAgent = await routing.agent({ name: 'Vip', teamId: vipTeam });
+    const vipRule = await routing.rule({
+      match: { tags: ['tiered'], metadata: { customerTier: ['gold', 'platinum'] } },
+      assign: { teamId: vipTeam },
+    });
+    const gold = await routing.ticket({ tags: ['tiered'], metadata: { customerTier: 'gold' } });
+    const goldEvent = (await decided(gold)) as EventEnvelope<'ticket.assigned'>;
+    expect(goldEvent.data).toMatchObject({ agentId: vipAgent, teamId: vipTeam });
+    expect(goldEvent.data.decision?.rule).toMatchObject({ id: vipRule });
+    const standard = await routing.ticket({ tags: ['tiered'], metadata: { customerTier: 'standard' } });
+    const standardEvent = (await decided(standard)) as EventEnvelope<'ticket.assigned' | 'ticket.queued'>;
+    expect(standardEvent.data.decision?.rule?.id).not.toBe(vipRule);
+  });
+
   it('assigns queued tickets in priority order, oldest first, as capacity appears', async () => {
     const agent = await routing.agent({ name: 'Solo', status: 'offline', capacity: 1 });
     const order = ['low', 'urgent', 'normal', 'high', 'urgent'] as const;

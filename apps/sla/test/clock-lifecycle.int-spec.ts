@@ -8,6 +8,7 @@ import {
   buildEvent,
   type EventEnvelope,
   serializeEvent,
+  type TicketMetadata,
   type TicketStatus,
   Topic,
 } from '@app/contracts';
@@ -40,7 +41,10 @@ describe('SLA clock lifecycle', () => {
   const publish = (event: AnyEvent) =>
     probe.publish(topic(Topic.TicketEvents), serializeEvent(event), event.subject);
 
-  function ticketCreated(tag: string, overrides: { priority?: 'low' | 'high'; createdAt?: string } = {}) {
+  function ticketCreated(
+    tag: string,
+    overrides: { priority?: 'low' | 'high'; createdAt?: string; metadata?: TicketMetadata } = {},
+  ) {
     const ticketId = randomUUID();
     return buildEvent(
       'ticket.created',
@@ -55,6 +59,7 @@ describe('SLA clock lifecycle', () => {
         tags: [tag],
         language: null,
         externalId: null,
+        metadata: overrides.metadata,
         customer: { id: randomUUID(), email: null, name: null, locale: null },
         createdAt: overrides.createdAt ?? new Date().toISOString(),
       },
@@ -128,6 +133,12 @@ describe('SLA clock lifecycle', () => {
       targets: { firstResponse: 'PT1H', byPriority: { urgent: { firstResponse: 'PT10M' } } },
     });
     await policy('report-fast', { targets: { firstResponse: 'PT1M' } });
+    // A new policy goes before the existing ones: the general one first, then the gold one ahead of it.
+    await policy('tier', { targets: { firstResponse: 'PT2H' } });
+    await policy('tier-gold', {
+      match: { tags: ['tier'], metadata: { customerTier: ['gold', 'platinum'] } },
+      targets: { firstResponse: 'PT15M' },
+    });
     await request(app.getHttpServer() as Server)
       .post('/v1/sla-policies')
       .set('authorization', bearer('admin'))
@@ -334,6 +345,65 @@ describe('SLA clock lifecycle', () => {
     const counted = recomputed.data.elapsedMs;
     expect(counted).toBeGreaterThanOrEqual(1_000);
     expect(due).toBe(Date.parse(recomputed.data.recomputedAt) + 10 * 60_000 - counted);
+  });
+
+  it("matches a policy on the customer tier in the ticket's metadata, and re-matches when the tier changes", async () => {
+    const gold = ticketCreated('tier', { metadata: { customerTier: 'gold', seats: 250 } });
+    const standard = ticketCreated('tier', { metadata: { customerTier: 'standard' } });
+    const legacy = ticketCreated('tier');
+    await Promise.all([gold, standard, legacy].map(publish));
+    const targetOf = async (ticketId: string) => {
+      const [started] = await waitFor(
+        () => ofType(ticketId, 'sla.started').length > 0 && ofType(ticketId, 'sla.started'),
+      );
+      return started.data.target;
+    };
+    expect(await targetOf(gold.data.ticketId)).toBe('PT15M');
+    expect(await targetOf(standard.data.ticketId)).toBe('PT2H');
+    expect(await targetOf(legacy.data.ticketId)).toBe('PT2H');
+
+    const { ticketId } = standard.data;
+    await publish(
+      buildEvent(
+        'ticket.updated',
+        {
+          ticketId,
+          changes: { metadata: { from: { customerTier: 'standard' }, to: { customerTier: 'platinum' } } },
+          priority: 'normal',
+          category: null,
+          tags: ['tier'],
+          metadata: { customerTier: 'platinum' },
+          changedAt: new Date().toISOString(),
+        },
+        { source: INTAKE, subject: ticketId },
+      ),
+    );
+    const [recomputed] = await waitFor(
+      () => ofType(ticketId, 'sla.recomputed').length > 0 && ofType(ticketId, 'sla.recomputed'),
+    );
+    expect(recomputed.data).toMatchObject({
+      reason: 'ticket_changed',
+      previous: { target: 'PT2H' },
+      current: { target: 'PT15M' },
+    });
+    const explained = await request(app.getHttpServer() as Server)
+      .get(`/v1/tickets/${ticketId}/sla`)
+      .set('authorization', bearer('agent'))
+      .expect(200);
+    expect(JSON.stringify(explained.body)).toContain('policy tier-gold');
+  });
+
+  it('refuses a metadata condition that is not a list of values per key', async () => {
+    const refused = await request(app.getHttpServer() as Server)
+      .post('/v1/sla-policies')
+      .set('authorization', bearer('admin'))
+      .send({
+        name: 'bad tier',
+        match: { metadata: { customerTier: 'gold' } },
+        targets: { firstResponse: 'PT1H' },
+      })
+      .expect(400);
+    expect(refused.body.details).toEqual([expect.objectContaining({ field: 'match.metadata' })]);
   });
 
   it('gives each priority its own target inside one policy, and moves a ticket between them when its priority changes', async () => {

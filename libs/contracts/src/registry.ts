@@ -2,6 +2,8 @@ import { type z } from 'zod';
 import { ConversationEscalated } from './events/conversation-escalated';
 import { CustomerMerged } from './events/customer-merged';
 import { NotificationSent } from './events/notification-sent';
+import { SurveyAnswered } from './events/survey-answered';
+import { TicketTransitionRequested } from './events/ticket-transition-requested';
 import { SlaBreached } from './events/sla-breached';
 import { SlaMet } from './events/sla-met';
 import { SlaEscalated } from './events/sla-escalated';
@@ -27,6 +29,7 @@ export const EVENTS = {
   [TicketRequested.type]: TicketRequested,
   [TicketMessageReceived.type]: TicketMessageReceived,
   [ConversationEscalated.type]: ConversationEscalated,
+  [TicketTransitionRequested.type]: TicketTransitionRequested,
   [TicketCreated.type]: TicketCreated,
   [TicketMessageAdded.type]: TicketMessageAdded,
   [TicketStatusChanged.type]: TicketStatusChanged,
@@ -45,6 +48,7 @@ export const EVENTS = {
   [SlaMet.type]: SlaMet,
   [SlaRecomputed.type]: SlaRecomputed,
   [NotificationSent.type]: NotificationSent,
+  [SurveyAnswered.type]: SurveyAnswered,
 } as const;
 
 export type EventType = keyof typeof EVENTS;

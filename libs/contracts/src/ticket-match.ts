@@ -1,4 +1,4 @@
-import { type Channel, type Priority } from './values';
+import { type Channel, type MetadataValue, type Priority, type TicketMetadata } from './values';
 
 /**
  * Conditions on a ticket's attributes, the shared language of routing rules and SLA policies.
@@ -10,6 +10,8 @@ export interface TicketMatch {
   category?: string;
   /** Every listed tag must be on the ticket. */
   tags?: string[];
+  /** Per metadata key, the values that match: `{ customerTier: ['gold', 'platinum'] }`. */
+  metadata?: Record<string, MetadataValue[]>;
 }
 
 export interface MatchableTicket {
@@ -17,6 +19,7 @@ export interface MatchableTicket {
   channel: string;
   category: string | null;
   tags: string[];
+  metadata?: TicketMetadata | null;
 }
 
 export function ticketMatches(match: TicketMatch, ticket: MatchableTicket): boolean {
@@ -24,5 +27,9 @@ export function ticketMatches(match: TicketMatch, ticket: MatchableTicket): bool
   if (match.channel && match.channel !== ticket.channel) return false;
   if (match.category && match.category !== ticket.category) return false;
   if (match.tags && !match.tags.every((tag) => ticket.tags.includes(tag))) return false;
+  for (const [key, accepted] of Object.entries(match.metadata ?? {})) {
+    const value = ticket.metadata?.[key];
+    if (value === undefined || !accepted.includes(value)) return false;
+  }
   return true;
 }

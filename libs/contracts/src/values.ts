@@ -19,6 +19,8 @@ export const LIMITS = {
   category: 100,
   externalId: 200,
   name: 200,
+  metadataKeys: 30,
+  metadataValue: 200,
   /** Largest serialized event a consumer accepts; anything bigger goes to the DLQ. */
   eventBytes: 1024 * 1024,
 } as const;
@@ -41,6 +43,27 @@ export const threadRefSchema = z.string().trim().min(1).max(200);
 /** An RFC 5322 Message-ID, with or without its angle brackets. */
 export const messageIdSchema = z.string().trim().min(3).max(998);
 export const tagSchema = z.string().trim().min(1).max(LIMITS.tag);
+
+/**
+ * What the sending system knows of a ticket beyond our fields, e.g. `{ "customerTier": "gold",
+ * "plan": "enterprise", "seats": 250 }`: flat, small and typed, so policies and rules can match on it.
+ */
+export const METADATA_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const metadataKeySchema = z
+  .string()
+  .regex(METADATA_KEY_PATTERN, 'keys are letters, digits, _ . - and start with a letter');
+export const metadataValueSchema = z.union([z.string().max(LIMITS.metadataValue), z.number(), z.boolean()]);
+export const ticketMetadataSchema = z
+  .record(metadataKeySchema, metadataValueSchema)
+  .refine((metadata) => Object.keys(metadata).length <= LIMITS.metadataKeys, {
+    message: `at most ${LIMITS.metadataKeys} keys`,
+  });
+/** A change to metadata: each key given is set, a key given as null is removed. */
+export const ticketMetadataPatchSchema = z.record(metadataKeySchema, metadataValueSchema.nullable());
+/** A policy's or rule's condition on metadata: per key, the values that match. */
+export const metadataMatchSchema = z.record(metadataKeySchema, z.array(metadataValueSchema).min(1).max(50));
+export type MetadataValue = z.infer<typeof metadataValueSchema>;
+export type TicketMetadata = Record<string, MetadataValue>;
 
 export const customerIdentitySchema = z
   .strictObject({

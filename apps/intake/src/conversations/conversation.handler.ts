@@ -191,6 +191,7 @@ export class ConversationHandler {
         priority: previous?.priority,
         category: previous?.category ?? undefined,
         tags: previous?.tags,
+        metadata: previous?.metadata,
         externalId: previous ? undefined : message.externalId,
         threadRef: message.threadRef ?? previous?.threadRef ?? undefined,
         followUpOf: previous?.id,

@@ -8,13 +8,14 @@ import { Ticket } from '../tickets/ticket.entity';
 import { TimelineEntry } from '../timeline/timeline-entry.entity';
 import { InitialIntakeSchema1764000000000 } from './migrations/1764000000000-initial-intake-schema';
 import { Conversations1764200000000 } from './migrations/1764200000000-conversations';
+import { TicketMetadata1764600000000 } from './migrations/1764600000000-ticket-metadata';
 
 export function intakeDatabase(config: Pick<IntakeConfig, 'database'>): TypeOrmOptionsInput {
   return {
     database: config.database,
     applicationName: 'ticketflow-intake',
     entities: [Customer, CustomerIdentity, Ticket, Message, TimelineEntry, OutboxMessage, ProcessedEvent],
-    migrations: [InitialIntakeSchema1764000000000, Conversations1764200000000],
+    migrations: [InitialIntakeSchema1764000000000, Conversations1764200000000, TicketMetadata1764600000000],
   };
 }
 

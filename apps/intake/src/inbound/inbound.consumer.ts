@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { type EventEnvelope, InvalidEventError } from '@app/contracts';
 import { ApiError } from '@app/http';
@@ -6,6 +6,8 @@ import { type EventContext } from '@app/messaging';
 import { ConversationHandler } from '../conversations/conversation.handler';
 import { normaliseMessageId } from '../conversations/message-id';
 import { CreateTicketHandler, ticketFromRequest } from '../tickets/create-ticket.handler';
+import { canTransition } from '../tickets/status-transitions';
+import { TicketChangesHandler } from '../tickets/ticket-changes.handler';
 
 /**
  * Other systems' CloudEvents on tickets.inbound.v1. The transport already validated them and
@@ -14,9 +16,12 @@ import { CreateTicketHandler, ticketFromRequest } from '../tickets/create-ticket
  */
 @Controller()
 export class InboundConsumer {
+  private readonly logger = new Logger(InboundConsumer.name);
+
   constructor(
     private readonly createTicket: CreateTicketHandler,
     private readonly conversations: ConversationHandler,
+    private readonly changes: TicketChangesHandler,
   ) {}
 
   @EventPattern('ticket.requested')
@@ -51,6 +56,32 @@ export class InboundConsumer {
         },
         { kind: 'event', event },
       );
+    });
+  }
+
+  /** Auto-close and auto-solve: applied only while the ticket is still where the automation saw it. */
+  @EventPattern('ticket.transition.requested')
+  async onTransitionRequested(
+    @Payload() event: EventEnvelope<'ticket.transition.requested'>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
+    const { ticketId, from, to, reason } = event.data;
+    if (!canTransition(from, to)) {
+      throw new InvalidEventError('refused', `A ${from} ticket cannot become ${to}`);
+    }
+    await refusalsAsInvalid(async () => {
+      const ticket = await this.changes.lock(ctx.manager, event.tenant, ticketId);
+      if (ticket.status !== from) {
+        this.logger.log({
+          msg: 'Transition no longer applies',
+          ticketId,
+          reason,
+          status: ticket.status,
+          from,
+        });
+        return;
+      }
+      await this.changes.changeStatus(ctx.manager, ticket, to, 'automation', { kind: 'event', event });
     });
   }
 

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
-import { type Channel, type CustomerIdentity, type Priority, type TicketRequest } from '@app/contracts';
+import {
+  type Channel,
+  type CustomerIdentity,
+  type Priority,
+  type TicketMetadata,
+  type TicketRequest,
+} from '@app/contracts';
 import { type ChangeCause } from '@app/messaging';
 import { MetricsService } from '@app/observability';
 import { type Counter } from 'prom-client';
@@ -25,6 +31,7 @@ export interface NewTicket {
   priority?: Priority;
   category?: string;
   tags?: string[];
+  metadata?: TicketMetadata;
   externalId?: string;
   threadRef?: string;
   followUpOf?: string;
@@ -92,6 +99,7 @@ export class CreateTicketHandler {
         subject: request.subject,
         category: request.category ?? null,
         tags: [...new Set(request.tags ?? [])],
+        metadata: request.metadata ?? {},
         language,
         languageSource: source,
         customerId: customer.id,
@@ -130,6 +138,7 @@ export class CreateTicketHandler {
         subject: ticket.subject,
         category: ticket.category,
         tags: ticket.tags,
+        metadata: ticket.metadata,
         language: ticket.language,
         languageSource: source,
         externalId: ticket.externalId,

@@ -1,6 +1,14 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
-import { type Channel, type EventData, type Priority, type TicketStatus } from '@app/contracts';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  type Channel,
+  type EventData,
+  LIMITS,
+  type MetadataValue,
+  type Priority,
+  type TicketStatus,
+} from '@app/contracts';
 import { type ChangeCause } from '@app/messaging';
 import { ApiError, notFound } from '@app/http';
 import { Message } from './message.entity';
@@ -23,6 +31,8 @@ export interface TicketChanges {
   priority?: Priority;
   tags?: string[];
   category?: string;
+  /** Keys given are set; a key given as null is removed. */
+  metadata?: Record<string, MetadataValue | null>;
 }
 
 type StatusReason = NonNullable<EventData<'ticket.status.changed'>['reason']>;
@@ -104,6 +114,7 @@ export class TicketChangesHandler {
         firstResponse,
         nextResponse,
         channel: message.channel ?? undefined,
+        body: publicAgentReply ? message.body : undefined,
         createdAt: message.createdAt.toISOString(),
       },
       cause,
@@ -144,7 +155,12 @@ export class TicketChangesHandler {
       await manager.update(
         Ticket,
         { id: ticket.id },
-        { priority: ticket.priority, category: ticket.category, tags: ticket.tags },
+        {
+          priority: ticket.priority,
+          category: ticket.category,
+          tags: ticket.tags,
+          metadata: ticket.metadata,
+        },
       );
       await this.events.emit(
         manager,
@@ -156,6 +172,7 @@ export class TicketChangesHandler {
           priority: ticket.priority,
           category: ticket.category,
           tags: ticket.tags,
+          metadata: ticket.metadata,
           changedAt: new Date().toISOString(),
         },
         cause,
@@ -212,6 +229,24 @@ export class TicketChangesHandler {
       if (added.length > 0 || removed.length > 0) {
         described.tags = { from: ticket.tags, to: tags, added, removed };
         ticket.tags = tags;
+      }
+    }
+    if (changes.metadata) {
+      const metadata = { ...ticket.metadata };
+      for (const [key, value] of Object.entries(changes.metadata)) {
+        if (value === null) delete metadata[key];
+        else metadata[key] = value;
+      }
+      if (Object.keys(metadata).length > LIMITS.metadataKeys) {
+        throw new ApiError(
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          'too_many_metadata_keys',
+          `A ticket carries at most ${LIMITS.metadataKeys} metadata keys`,
+        );
+      }
+      if (!isDeepStrictEqual(metadata, ticket.metadata)) {
+        described.metadata = { from: ticket.metadata, to: metadata };
+        ticket.metadata = metadata;
       }
     }
     return described;

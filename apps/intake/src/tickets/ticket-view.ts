@@ -12,6 +12,7 @@ export function ticketView(ticket: Ticket) {
     subject: ticket.subject,
     category: ticket.category,
     tags: ticket.tags,
+    metadata: ticket.metadata,
     language: ticket.language,
     languageSource: ticket.languageSource,
     customerId: ticket.customerId,

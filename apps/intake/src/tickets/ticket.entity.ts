@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { type Channel, type Priority, type TicketStatus } from '@app/contracts';
+import { type Channel, type Priority, type TicketMetadata, type TicketStatus } from '@app/contracts';
 
 export type LanguageSource = 'customer_locale' | 'detected' | 'default';
 
@@ -35,6 +35,10 @@ export class Ticket {
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   tags: string[];
+
+  /** The sending system's attributes, e.g. a customer tier that SLA policies match on. */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  metadata: TicketMetadata;
 
   @Column({ type: 'text', nullable: true })
   language: string | null;

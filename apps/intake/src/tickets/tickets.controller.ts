@@ -93,7 +93,7 @@ export class TicketsController {
 
   @Patch(':id')
   @Roles('agent')
-  @ApiOperation({ summary: 'Change status, priority, tags or category' })
+  @ApiOperation({ summary: 'Change status, priority, tags, category or metadata' })
   async update(
     @Tenant() tenant: string,
     @Param('id', uuidParam()) id: string,

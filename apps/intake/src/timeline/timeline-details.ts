@@ -21,8 +21,17 @@ export function timelineDetails(event: AnyEvent): Record<string, unknown> {
         followUpOf: event.data.followUpOf,
         escalated: Boolean(event.data.escalationReason),
       };
-    case 'ticket.updated':
-      return { changes: event.data.changes };
+    case 'ticket.updated': {
+      // Metadata values are the sender's and may be personal: the timeline names the keys only.
+      const { metadata, ...changes } = event.data.changes;
+      return metadata
+        ? { changes: { ...changes, metadata: { keys: changedKeys(metadata.from, metadata.to) } } }
+        : { changes };
+    }
+    case 'ticket.transition.requested':
+      return { from: event.data.from, to: event.data.to, reason: event.data.reason };
+    case 'survey.answered':
+      return { surveyId: event.data.surveyId, score: event.data.score };
     case 'customer.merged':
       return {
         targetCustomerId: event.data.targetCustomerId,
@@ -88,4 +97,9 @@ export function timelineDetails(event: AnyEvent): Record<string, unknown> {
         channel: event.data.channel,
       };
   }
+}
+
+function changedKeys(from: Record<string, unknown>, to: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(from), ...Object.keys(to)]);
+  return [...keys].filter((key) => from[key] !== to[key]).sort();
 }

@@ -16,6 +16,7 @@ const TIMELINE_ONLY = [
   'sla.met',
   'sla.recomputed',
   'notification.sent',
+  'survey.answered',
 ] as const;
 
 /** Other services' events about a ticket, so GET /v1/tickets/:id tells the whole story. */

@@ -166,8 +166,6 @@ export class AssignmentService {
     const decision = await this.selector.explain(manager, tenant, plan, next, exclude);
     await this.endAssignment(manager, assignment);
     const now = await this.assign(manager, ticket, plan, next, decision, { kind: 'job' }, assignment);
-    const team = next.teamId ? await manager.findOneBy(Team, { id: next.teamId }) : null;
-    const lead = team?.leadAgentId ? await manager.findOneBy(Agent, { id: team.leadAgentId }) : null;
     await this.outbox.append(
       manager,
       buildEvent(
@@ -179,7 +177,7 @@ export class AssignmentService {
           teamId: next.teamId,
           agent: { name: next.name, email: next.email },
           reason: 'no_first_response',
-          teamLead: lead && { agentId: lead.id, name: lead.name, email: lead.email },
+          teamLead: await this.teamLeadOf(manager, next),
           epoch: assignment.epoch + 1,
           decision,
           reassignedAt: now.toISOString(),
@@ -320,6 +318,7 @@ export class AssignmentService {
             teamId: agent.teamId,
             agent: { name: agent.name, email: agent.email },
             reason,
+            teamLead: await this.teamLeadOf(manager, agent),
             decision,
             assignedAt: now.toISOString(),
           },
@@ -330,6 +329,12 @@ export class AssignmentService {
     }
     this.logger.log({ msg: 'Ticket assigned', ticketId: ticket.ticketId, agentId: agent.id, epoch });
     return now;
+  }
+
+  private async teamLeadOf(manager: EntityManager, agent: Pick<Agent, 'teamId'>) {
+    const team = agent.teamId ? await manager.findOneBy(Team, { id: agent.teamId }) : null;
+    const lead = team?.leadAgentId ? await manager.findOneBy(Agent, { id: team.leadAgentId }) : null;
+    return lead && { agentId: lead.id, name: lead.name, email: lead.email };
   }
 
   private async enqueue(

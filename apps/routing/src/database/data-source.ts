@@ -8,6 +8,7 @@ import { RoutingRule } from '../rules/routing-rule.entity';
 import { Team } from '../teams/team.entity';
 import { InitialRoutingSchema1764000000000 } from './migrations/1764000000000-initial-routing-schema';
 import { RoutingDecisions1764200000000 } from './migrations/1764200000000-routing-decisions';
+import { RoutingTicketMetadata1764700000000 } from './migrations/1764700000000-routing-ticket-metadata';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { RoutingTicket } from '../tickets/routing-ticket.entity';
 
@@ -26,6 +27,10 @@ export function routingDatabase(config: Pick<RoutingConfig, 'database'>): TypeOr
       OutboxMessage,
       ProcessedEvent,
     ],
-    migrations: [InitialRoutingSchema1764000000000, RoutingDecisions1764200000000],
+    migrations: [
+      InitialRoutingSchema1764000000000,
+      RoutingDecisions1764200000000,
+      RoutingTicketMetadata1764700000000,
+    ],
   };
 }

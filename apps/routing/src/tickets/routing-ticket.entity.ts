@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { type Channel, type Priority, type TicketStatus } from '@app/contracts';
+import { type Channel, type Priority, type TicketMetadata, type TicketStatus } from '@app/contracts';
 import { type RoutableTicket } from '../assignment/rule-matcher';
 
 /**
@@ -25,6 +25,9 @@ export class RoutingTicket implements RoutableTicket {
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   tags: string[];
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  metadata: TicketMetadata;
 
   @Column({ type: 'text', nullable: true })
   language: string | null;

@@ -26,6 +26,7 @@ export class TicketEventsConsumer {
         priority: data.priority,
         category: data.category,
         tags: data.tags,
+        metadata: data.metadata ?? {},
         language: data.language,
         status: data.status,
       },
@@ -66,8 +67,9 @@ export class TicketEventsConsumer {
     const { ticketId, priority, category, tags } = event.data;
     const ticket = await this.ticket(ctx, event.tenant, ticketId);
     if (!ticket) return;
-    Object.assign(ticket, { priority, category, tags });
-    await ctx.manager.update(RoutingTicket, { tenant: event.tenant, ticketId }, { priority, category, tags });
+    const changed = { priority, category, tags, metadata: event.data.metadata ?? ticket.metadata };
+    Object.assign(ticket, changed);
+    await ctx.manager.update(RoutingTicket, { tenant: event.tenant, ticketId }, changed);
     await this.assignments.requeue(ctx.manager, ticket);
   }
 

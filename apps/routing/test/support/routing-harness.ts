@@ -3,7 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { type Server } from 'node:http';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { type AnyEvent, buildEvent, type Priority, serializeEvent, Topic } from '@app/contracts';
+import {
+  type AnyEvent,
+  buildEvent,
+  type Priority,
+  serializeEvent,
+  type TicketMetadata,
+  Topic,
+} from '@app/contracts';
 import { bearer, createSandbox, KafkaProbe, startServiceApp, type TestSandbox } from '@app/testing';
 import { loadRoutingConfig } from '../../src/config/routing.config';
 import { RoutingModule } from '../../src/routing.module';
@@ -92,7 +99,12 @@ export class RoutingHarness {
 
   /** Publishes intake's ticket.created and returns the ticket id. */
   async ticket(
-    attributes: { priority?: Priority; language?: string | null; tags?: string[] } = {},
+    attributes: {
+      priority?: Priority;
+      language?: string | null;
+      tags?: string[];
+      metadata?: TicketMetadata;
+    } = {},
   ): Promise<string> {
     const ticketId = randomUUID();
     await this.publish(
@@ -109,6 +121,7 @@ export class RoutingHarness {
           tags: attributes.tags ?? [],
           language: attributes.language ?? null,
           externalId: null,
+          metadata: attributes.metadata,
           customer: { id: randomUUID(), email: 'c@example.com', name: null, locale: null },
           createdAt: new Date().toISOString(),
         },

@@ -1,5 +1,11 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { type Channel, type MatchableTicket, type Priority, type TicketStatus } from '@app/contracts';
+import {
+  type Channel,
+  type MatchableTicket,
+  type Priority,
+  type TicketMetadata,
+  type TicketStatus,
+} from '@app/contracts';
 
 /** What SLA remembers of a ticket, from intake's events: enough to match policies again. */
 @Entity({ name: 'sla_tickets' })
@@ -21,6 +27,9 @@ export class SlaTicket implements MatchableTicket {
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   tags: string[];
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  metadata: TicketMetadata;
 
   @Column({ type: 'text' })
   status: TicketStatus;

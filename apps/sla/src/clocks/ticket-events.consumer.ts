@@ -25,6 +25,7 @@ export class TicketEventsConsumer {
         priority: data.priority,
         category: data.category,
         tags: data.tags,
+        metadata: data.metadata ?? {},
         status: data.status,
       },
       ['tenant', 'ticketId'],
@@ -32,14 +33,18 @@ export class TicketEventsConsumer {
     await this.clocks.startClocks(ctx.manager, event);
   }
 
-  /** Priority, category or tags changed: the ticket may now fall under another policy. */
+  /** Priority, category, tags or metadata changed: the ticket may now fall under another policy. */
   @EventPattern('ticket.updated')
   async onUpdated(
     @Payload() event: EventEnvelope<'ticket.updated'>,
     @Ctx() ctx: EventContext,
   ): Promise<void> {
-    const { ticketId, priority, category, tags } = event.data;
-    await ctx.manager.update(SlaTicket, { tenant: event.tenant, ticketId }, { priority, category, tags });
+    const { ticketId, priority, category, tags, metadata } = event.data;
+    await ctx.manager.update(
+      SlaTicket,
+      { tenant: event.tenant, ticketId },
+      { priority, category, tags, ...(metadata ? { metadata } : {}) },
+    );
     await this.clocks.recompute(ctx.manager, event.tenant, ticketId, 'ticket_changed', {
       kind: 'event',
       event,

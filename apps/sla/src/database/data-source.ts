@@ -10,6 +10,7 @@ import { SlaTickets1764300000000 } from './migrations/1764300000000-sla-tickets'
 import { SlaTicketTeam1764400000000 } from './migrations/1764400000000-sla-ticket-team';
 import { CalendarCountry1764500000000 } from './migrations/1764500000000-calendar-country';
 import { ClockUpdatedAt1764600000000 } from './migrations/1764600000000-clock-updated-at';
+import { SlaTicketMetadata1764700000000 } from './migrations/1764700000000-sla-ticket-metadata';
 import { SlaTicket } from '../clocks/sla-ticket.entity';
 
 export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptionsInput {
@@ -24,6 +25,7 @@ export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptions
       SlaTicketTeam1764400000000,
       CalendarCountry1764500000000,
       ClockUpdatedAt1764600000000,
+      SlaTicketMetadata1764700000000,
     ],
   };
 }

@@ -3,7 +3,13 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsISO8601, ValidateNested } from 'class-validator';
 import { type EntityManager } from 'typeorm';
-import { parseIsoDuration, type Priority, type SlaMetric, ticketMatches } from '@app/contracts';
+import {
+  parseIsoDuration,
+  type Priority,
+  type SlaMetric,
+  type TicketMetadata,
+  ticketMatches,
+} from '@app/contracts';
 import { addBusinessTime, ALWAYS_OPEN } from '../calendars/business-time';
 import { Calendar } from '../calendars/calendar.entity';
 import { SlaPolicyDto } from './dto/sla-policy.dto';
@@ -30,6 +36,7 @@ interface PastClock {
   priority: Priority;
   category: string | null;
   tags: string[];
+  metadata: TicketMetadata;
 }
 
 export interface MetricVerdicts {
@@ -57,7 +64,7 @@ export class PolicySimulator {
       : null;
     const clocks = await manager.query<PastClock[]>(
       `SELECT c.ticket_id, c.metric, c.state, c.started_at, c.met_at, c.paused_seconds,
-              t.channel, t.priority, t.category, t.tags
+              t.channel, t.priority, t.category, t.tags, t.metadata
        FROM sla_clocks c JOIN sla_tickets t ON t.tenant = c.tenant AND t.ticket_id = c.ticket_id
        WHERE c.tenant = $1 AND c.started_at >= $2 AND c.started_at < $3`,
       [tenant, new Date(draft.from), new Date(draft.to)],

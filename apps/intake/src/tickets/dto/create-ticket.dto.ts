@@ -11,8 +11,16 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { type Channel, CHANNELS, LIMITS, type Priority, PRIORITIES } from '@app/contracts';
-import { TagsField } from '@app/http';
+import {
+  type Channel,
+  CHANNELS,
+  LIMITS,
+  type Priority,
+  PRIORITIES,
+  type TicketMetadata,
+  ticketMetadataSchema,
+} from '@app/contracts';
+import { SchemaField, TagsField } from '@app/http';
 
 export class CustomerDto {
   // The identity requirement is expressed on email: it is required only when phone and handle are absent.
@@ -93,4 +101,14 @@ export class CreateTicketDto {
   @IsNotEmpty()
   @MaxLength(LIMITS.externalId)
   externalId?: string;
+
+  @SchemaField(
+    ticketMetadataSchema,
+    'Your attributes of the ticket, matched by SLA policies and routing rules',
+    {
+      customerTier: 'gold',
+      seats: 250,
+    },
+  )
+  metadata?: TicketMetadata;
 }

@@ -1,7 +1,15 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { LIMITS, type Priority, PRIORITIES, type TicketStatus, TICKET_STATUSES } from '@app/contracts';
-import { TagsField } from '@app/http';
+import {
+  LIMITS,
+  type MetadataValue,
+  type Priority,
+  PRIORITIES,
+  ticketMetadataPatchSchema,
+  type TicketStatus,
+  TICKET_STATUSES,
+} from '@app/contracts';
+import { SchemaField, TagsField } from '@app/http';
 
 export class UpdateTicketDto {
   @ApiPropertyOptional({ enum: TICKET_STATUSES, description: '`pending` means waiting on the customer' })
@@ -22,4 +30,10 @@ export class UpdateTicketDto {
   @IsString()
   @MaxLength(LIMITS.category)
   category?: string;
+
+  @SchemaField(ticketMetadataPatchSchema, 'Metadata keys to set; a key given as null is removed', {
+    customerTier: 'platinum',
+    trial: null,
+  })
+  metadata?: Record<string, MetadataValue | null>;
 }

@@ -10,10 +10,10 @@ export const NotificationSent = defineEvent({
   data: z.strictObject({
     ticketId: uuidSchema,
     deliveryId: uuidSchema,
-    channel: z.enum(['email']),
+    channel: z.enum(['email', 'webhook', 'slack']),
     /** Why it was sent, e.g. `ticket.acknowledgment`; no recipient address (PII) travels here. */
     reason: z.string(),
-    recipient: z.enum(['customer', 'assignee', 'team_lead']),
+    recipient: z.enum(['customer', 'assignee', 'team_lead', 'agent', 'subscriber']),
     sentAt: isoTimeSchema,
   }),
 });

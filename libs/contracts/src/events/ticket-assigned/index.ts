@@ -16,6 +16,11 @@ export const TicketAssigned = defineEvent({
     agent: z.strictObject({ name: z.string(), email: z.string() }),
     /** Why this agent: the strategy and the load it saw, for the ticket timeline. */
     reason: z.string(),
+    /** The lead of the agent's team, whom escalations and CSAT recovery reach; not logged either. */
+    teamLead: z
+      .strictObject({ agentId: uuidSchema, name: z.string(), email: z.string() })
+      .nullable()
+      .optional(),
     /** The rule matched and why every other agent was not chosen. */
     decision: routingDecisionSchema.optional(),
     assignedAt: isoTimeSchema,

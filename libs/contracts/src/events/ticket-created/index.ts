@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { defineEvent } from '../../define-event';
 import { Topic } from '../../topics';
-import { channelSchema, isoTimeSchema, prioritySchema, ticketStatusSchema, uuidSchema } from '../../values';
+import {
+  channelSchema,
+  isoTimeSchema,
+  prioritySchema,
+  ticketMetadataSchema,
+  ticketStatusSchema,
+  uuidSchema,
+} from '../../values';
 
 export const TicketCreated = defineEvent({
   type: 'ticket.created',
@@ -25,6 +32,8 @@ export const TicketCreated = defineEvent({
     /** Set when a chatbot handed the conversation over. */
     escalationReason: z.string().nullable().optional(),
     externalId: z.string().nullable(),
+    /** The sender's own attributes of the ticket, such as a customer tier; absent from older events. */
+    metadata: ticketMetadataSchema.optional(),
     // Notifications needs a way to reach the customer; consumers must not log this block.
     customer: z.strictObject({
       id: uuidSchema,

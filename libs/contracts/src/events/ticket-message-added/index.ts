@@ -19,6 +19,8 @@ export const TicketMessageAdded = defineEvent({
     nextResponse: z.boolean().optional(),
     /** The channel the message came in or went out on. */
     channel: channelSchema.optional(),
+    /** The text of a public agent message, which notifications copies to the customer; never logged. */
+    body: z.string().optional(),
     createdAt: isoTimeSchema,
   }),
 });

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { defineEvent } from '../../define-event';
 import { Topic } from '../../topics';
-import { channelSchema, customerIdentitySchema, LIMITS, prioritySchema, tagSchema } from '../../values';
+import {
+  channelSchema,
+  customerIdentitySchema,
+  LIMITS,
+  prioritySchema,
+  tagSchema,
+  ticketMetadataSchema,
+} from '../../values';
 
 /** The body of `POST /v1/tickets`, and the `data` of an inbound `ticket.requested` CloudEvent. */
 export const ticketRequestSchema = z.strictObject({
@@ -13,6 +20,7 @@ export const ticketRequestSchema = z.strictObject({
   category: z.string().trim().min(1).max(LIMITS.category).optional(),
   tags: z.array(tagSchema).max(LIMITS.tags).optional(),
   externalId: z.string().trim().min(1).max(LIMITS.externalId).optional(),
+  metadata: ticketMetadataSchema.optional(),
 });
 export type TicketRequest = z.infer<typeof ticketRequestSchema>;
 

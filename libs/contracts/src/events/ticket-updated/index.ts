@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { defineEvent } from '../../define-event';
 import { Topic } from '../../topics';
-import { isoTimeSchema, prioritySchema, uuidSchema } from '../../values';
+import { isoTimeSchema, prioritySchema, ticketMetadataSchema, uuidSchema } from '../../values';
 
 const change = <T extends z.ZodType>(value: T) => z.strictObject({ from: value, to: value });
 
-/** Priority, tags or category changed: SLA re-matches its policy, routing its rules. */
+/** Priority, tags, category or metadata changed: SLA re-matches its policy, routing its rules. */
 export const TicketUpdated = defineEvent({
   type: 'ticket.updated',
   topic: Topic.TicketEvents,
@@ -23,11 +23,14 @@ export const TicketUpdated = defineEvent({
           removed: z.array(z.string()),
         })
         .optional(),
+      metadata: change(ticketMetadataSchema).optional(),
     }),
     /** The ticket after the change, so a consumer needs no other state to re-match. */
     priority: prioritySchema,
     category: z.string().nullable(),
     tags: z.array(z.string()),
+    /** Absent from events written before tickets had metadata. */
+    metadata: ticketMetadataSchema.optional(),
     changedAt: isoTimeSchema,
   }),
 });
