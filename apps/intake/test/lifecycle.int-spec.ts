@@ -92,6 +92,44 @@ describe('ticket lifecycle, queries and customers', () => {
     expect((await intake.ticket(ticket.id)).body).toMatchObject({ status: from, priority: 'normal' });
   });
 
+  it("applies an automation's transition only while the ticket is still where the automation saw it", async () => {
+    const { body: ticket } = await intake.createTicket(newTicket()).expect(201);
+    await intake.patch(ticket.id, { status: 'solved' }).expect(200);
+    const request = { ticketId: ticket.id, from: 'solved', to: 'closed', reason: 'auto_close' };
+    await intake.publishInbound('ticket.transition.requested', request, { key: ticket.id });
+    await waitFor(async () => (await intake.ticket(ticket.id)).body.status === 'closed', {
+      description: 'the auto-close applied',
+    });
+    const closed = intake
+      .eventsOf(ticket.id)
+      .filter(
+        (e): e is Extract<AnyEvent, { type: 'ticket.status.changed' }> => e.type === 'ticket.status.changed',
+      )
+      .at(-1);
+    expect(closed?.data).toMatchObject({ from: 'solved', to: 'closed', reason: 'automation' });
+
+    // The customer answered first: a pending ticket that is open again is not auto-solved.
+    const { body: other } = await intake.createTicket(newTicket()).expect(201);
+    await intake.patch(other.id, { status: 'pending' }).expect(200);
+    await intake.message(other.id, { author: 'customer', body: 'Here is the screenshot' }).expect(201);
+    await intake.publishInbound(
+      'ticket.transition.requested',
+      { ticketId: other.id, from: 'pending', to: 'solved', reason: 'auto_solve' },
+      { key: other.id },
+    );
+    const impossible = await intake.publishInbound(
+      'ticket.transition.requested',
+      { ticketId: other.id, from: 'closed', to: 'open', reason: 'auto_solve' },
+      { key: other.id },
+    );
+    const [dead] = await waitFor(() => {
+      const found = intake.deadLetters().filter((m) => m.json<{ id: string }>().id === impossible);
+      return found.length > 0 && found;
+    });
+    expect(dead.headers['dlq-reason']).toBe('refused');
+    expect((await intake.ticket(other.id)).body.status).toBe('open');
+  });
+
   it('walks new → open → pending → on_hold → open → solved → closed, stamping solved and closed times', async () => {
     const { body: ticket } = await intake.createTicket(newTicket()).expect(201);
     for (const status of ['open', 'pending', 'on_hold', 'open', 'solved', 'closed']) {

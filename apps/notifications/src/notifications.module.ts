@@ -5,8 +5,12 @@ import { HttpPlatformModule } from '@app/http';
 import { MessagingModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { type NotificationsConfig } from './config/notifications.config';
-import { SlaEventsConsumer } from './contacts/sla-events.consumer';
-import { TicketEventsConsumer } from './contacts/ticket-events.consumer';
+import { type ChannelAdapter, CHANNEL_ADAPTERS } from './channels/channel';
+import { EmailChannel } from './channels/email.channel';
+import { SlackChannel } from './channels/slack.channel';
+import { WebhookChannel } from './channels/webhook.channel';
+import { NotificationEventsConsumer } from './consumers/notification-events.consumer';
+import { ContactBook } from './contacts/contact-book';
 import { notificationsDatabase } from './database/data-source';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import { DeliveryLedger } from './deliveries/delivery-ledger';
@@ -14,7 +18,18 @@ import { DeliveryQueue } from './deliveries/delivery-queue';
 import { DeliveryReconciler } from './deliveries/delivery-reconciler';
 import { DeliveryWorker } from './deliveries/delivery.worker';
 import { MailSender } from './email/mail-sender';
+import { FollowUpReconciler } from './follow-ups/follow-up-reconciler';
+import { FollowUpScheduler } from './follow-ups/follow-up-scheduler';
+import { FollowUpTimers } from './follow-ups/follow-up-timers';
+import { FollowUpProcessor } from './follow-ups/follow-up.processor';
+import { Notices } from './notices/notices';
 import { NOTIFICATIONS_CONFIG } from './notifications.tokens';
+import { SurveyService } from './surveys/survey-service';
+import { SurveysController } from './surveys/surveys.controller';
+import { TemplateStore } from './templates/template-store';
+import { TemplatesController } from './templates/templates.controller';
+import { WebhookFanOut } from './webhooks/webhook-fan-out';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 @Module({})
 export class NotificationsModule {
@@ -30,17 +45,41 @@ export class NotificationsModule {
         MessagingModule.forRoot({
           kafka: config.kafka,
           schema: config.database.schema,
-          publishes: [Topic.NotificationEvents],
+          // Auto-close and auto-solve are requests to intake, on the topic it takes commands from.
+          publishes: [Topic.NotificationEvents, Topic.TicketsInbound],
         }),
       ],
-      controllers: [DeliveriesController, TicketEventsConsumer, SlaEventsConsumer],
+      controllers: [
+        DeliveriesController,
+        WebhooksController,
+        TemplatesController,
+        SurveysController,
+        NotificationEventsConsumer,
+      ],
       providers: [
         { provide: NOTIFICATIONS_CONFIG, useValue: config },
         MailSender,
+        EmailChannel,
+        WebhookChannel,
+        SlackChannel,
+        {
+          provide: CHANNEL_ADAPTERS,
+          useFactory: (...adapters: ChannelAdapter[]) => adapters,
+          inject: [EmailChannel, WebhookChannel, SlackChannel],
+        },
         DeliveryQueue,
         DeliveryLedger,
         DeliveryWorker,
         DeliveryReconciler,
+        TemplateStore,
+        ContactBook,
+        Notices,
+        WebhookFanOut,
+        FollowUpTimers,
+        FollowUpScheduler,
+        FollowUpProcessor,
+        FollowUpReconciler,
+        SurveyService,
       ],
     };
   }

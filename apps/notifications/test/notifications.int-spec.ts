@@ -81,6 +81,7 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
     sandbox = await createSandbox({
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       NOTIFICATIONS_RECONCILE_INTERVAL_MS: '500',
+      ACKNOWLEDGMENT_WAIT: 'PT1S',
     });
     topic = (logical) => `${sandbox.env.KAFKA_TOPIC_PREFIX}${logical}`;
     app = await startServiceApp(NotificationsModule.forRoot(loadNotificationsConfig(sandbox.env)));
@@ -153,6 +154,7 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
   it("emails the assignee when the ticket's SLA is breached", async () => {
     const created = ticketCreated({ email: 'breach-customer@example.com' });
     const { ticketId } = created.data;
+    const agentId = randomUUID();
     await publish(Topic.TicketEvents, created);
     await publish(
       Topic.AssignmentEvents,
@@ -160,7 +162,7 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
         'ticket.assigned',
         {
           ticketId,
-          agentId: randomUUID(),
+          agentId,
           teamId: null,
           agent: { name: 'Alice', email: 'alice@agents.example' },
           reason: 'least loaded',
@@ -189,7 +191,7 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
     );
     const [mail] = await waitFor(
       () => {
-        const mails = sink.to('alice@agents.example');
+        const mails = sink.to('alice@agents.example').filter((m) => m.subject.includes('SLA breached'));
         return mails.length > 0 ? mails : undefined;
       },
       { description: 'the breach email to the assignee' },
@@ -198,12 +200,13 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
     const reasons = (
       await waitFor(async () => {
         const rows = await deliveries(ticketId);
-        return rows.every((row) => row.state === 'sent') && rows.length === 2 ? rows : undefined;
+        return rows.every((row) => row.state === 'sent') && rows.length === 3 ? rows : undefined;
       })
     ).map((row) => `${row.reason}:${row.recipient}`);
     expect(reasons.sort()).toEqual([
       'sla.breached.first_response:assignee',
-      'ticket.acknowledgment:customer',
+      `ticket.acknowledgment:customer`,
+      `ticket.assigned.${agentId}:assignee`,
     ]);
   });
 

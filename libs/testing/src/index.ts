@@ -4,3 +4,4 @@ export * from './wait-for';
 export * from './kafka-probe';
 export * from './smtp-sink';
 export * from './nest-app';
+export * from './webhook-receiver';

@@ -32,6 +32,8 @@ export function decodeMimeWords(value: string): string {
 /** A real SMTP server on loopback that keeps every message it accepts. */
 export class SmtpSink {
   readonly messages: CapturedMail[] = [];
+  /** Called once a message is stored and accepted, e.g. to kill the sender right then. */
+  onAccepted: (mail: CapturedMail) => void = () => undefined;
   private readonly server: SMTPServer;
 
   constructor() {
@@ -47,14 +49,16 @@ export class SmtpSink {
           const headerBlock = raw.split(/\r?\n\r?\n/)[0] ?? '';
           const unfolded = headerBlock.replace(/\r?\n[ \t]+/g, ' ');
           const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(unfolded)?.[1]?.trim();
-          this.messages.push({
+          const mail = {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
             raw,
             subject: decodeMimeWords(header('subject') ?? ''),
             header,
-          });
+          };
+          this.messages.push(mail);
           callback();
+          this.onAccepted(mail);
         });
       },
     });

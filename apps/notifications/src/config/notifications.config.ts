@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIsoDuration, parseIsoDuration } from '@app/contracts';
 import {
   authBlock,
   databaseBlock,
@@ -22,6 +23,56 @@ const deliveryBlock = z
     sendAttempts: env.NOTIFICATIONS_SEND_ATTEMPTS,
   }));
 
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine(isIsoDuration, { message: 'must be an ISO 8601 duration such as P4D or PT2S' });
+
+const webhooksBlock = z
+  .object({
+    /** Signs deliveries to URLs that SLA escalation steps name (`webhook:<url>`). */
+    NOTIFICATIONS_WEBHOOK_SECRET: z.string().min(16).optional(),
+    NOTIFICATIONS_WEBHOOK_TIMEOUT_MS: envInt(10_000, 100, 120_000),
+    /** Attempts per webhook delivery, with exponential backoff and jitter, before it is marked failed. */
+    NOTIFICATIONS_WEBHOOK_ATTEMPTS: envInt(10, 1, 50),
+    /** The first retry's base delay; each later one doubles it. */
+    NOTIFICATIONS_WEBHOOK_BACKOFF_MS: envInt(1_000, 10, 3_600_000),
+  })
+  .transform((env) => ({
+    signingSecret: env.NOTIFICATIONS_WEBHOOK_SECRET ?? null,
+    timeoutMs: env.NOTIFICATIONS_WEBHOOK_TIMEOUT_MS,
+    attempts: env.NOTIFICATIONS_WEBHOOK_ATTEMPTS,
+    backoffMs: env.NOTIFICATIONS_WEBHOOK_BACKOFF_MS,
+  }));
+
+const followUpsBlock = z
+  .object({
+    /** After a solve: "we hope this is resolved" with the CSAT link. */
+    FOLLOW_UP_SURVEY_AFTER: duration('P1D'),
+    /** A solved ticket the customer does not answer is closed after this long. */
+    AUTO_CLOSE_AFTER: duration('P4D'),
+    /** A pending ticket gets a reminder to the customer after this long... */
+    PENDING_REMINDER_AFTER: duration('P3D'),
+    /** ...and is solved this long after the reminder if still unanswered. */
+    PENDING_AUTO_SOLVE_AFTER: duration('P4D'),
+    /**
+     * How long the acknowledgment waits for SLA's first-response clock, so it can promise a time.
+     * It goes out at once when the clock is already known.
+     */
+    ACKNOWLEDGMENT_WAIT: duration('PT3S'),
+    /** Where customers reach the survey endpoint: links in emails start with it. */
+    PUBLIC_URL: z.url().default('http://localhost:3004'),
+  })
+  .transform((env) => ({
+    acknowledgmentWaitMs: parseIsoDuration(env.ACKNOWLEDGMENT_WAIT),
+    surveyAfterMs: parseIsoDuration(env.FOLLOW_UP_SURVEY_AFTER),
+    autoCloseAfterMs: parseIsoDuration(env.AUTO_CLOSE_AFTER),
+    pendingReminderAfterMs: parseIsoDuration(env.PENDING_REMINDER_AFTER),
+    pendingAutoSolveAfterMs: parseIsoDuration(env.PENDING_AUTO_SOLVE_AFTER),
+    publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),
+  }));
+
 export function loadNotificationsConfig(env: Record<string, string | undefined> = process.env) {
   return loadConfig(
     {
@@ -32,6 +83,8 @@ export function loadNotificationsConfig(env: Record<string, string | undefined> 
       redis: redisBlock,
       smtp: smtpBlock,
       delivery: deliveryBlock,
+      webhooks: webhooksBlock,
+      followUps: followUpsBlock,
     },
     env,
   );

@@ -39,6 +39,30 @@ export class TicketContact {
   @Column({ type: 'text', nullable: true })
   assigneeEmail: string | null;
 
+  @Column({ type: 'text', nullable: true })
+  status: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  channel: string | null;
+
+  /** Counts status changes: follow-ups and surveys scheduled under an older epoch are stale. */
+  @Column({ type: 'int', default: 0 })
+  statusEpoch: number;
+
+  /** An IANA zone from the ticket's metadata (`timeZone`), to phrase times the customer's way. */
+  @Column({ type: 'text', nullable: true })
+  customerTimeZone: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  teamLeadName: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  teamLeadEmail: string | null;
+
+  /** From SLA's first-response clock: the acknowledgment promises an answer by then. */
+  @Column({ type: 'timestamptz', nullable: true })
+  firstResponseDueAt: Date | null;
+
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt: Date;
 }

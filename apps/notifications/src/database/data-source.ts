@@ -3,13 +3,27 @@ import { OutboxMessage, ProcessedEvent } from '@app/messaging';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { TicketContact } from '../contacts/ticket-contact.entity';
 import { Delivery } from '../deliveries/delivery.entity';
+import { FollowUp } from '../follow-ups/follow-up.entity';
+import { Survey } from '../surveys/survey.entity';
+import { TemplateOverride } from '../templates/template-override.entity';
+import { Webhook } from '../webhooks/webhook.entity';
 import { InitialNotificationsSchema1764000000000 } from './migrations/1764000000000-initial-notifications-schema';
+import { ChannelsAndFollowUps1764600000000 } from './migrations/1764600000000-channels-and-follow-ups';
 
 export function notificationsDatabase(config: Pick<NotificationsConfig, 'database'>): TypeOrmOptionsInput {
   return {
     database: config.database,
     applicationName: 'ticketflow-notifications',
-    entities: [TicketContact, Delivery, OutboxMessage, ProcessedEvent],
-    migrations: [InitialNotificationsSchema1764000000000],
+    entities: [
+      TicketContact,
+      Delivery,
+      Webhook,
+      TemplateOverride,
+      FollowUp,
+      Survey,
+      OutboxMessage,
+      ProcessedEvent,
+    ],
+    migrations: [InitialNotificationsSchema1764000000000, ChannelsAndFollowUps1764600000000],
   };
 }

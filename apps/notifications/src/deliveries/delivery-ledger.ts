@@ -1,15 +1,25 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
+import { type DeliveryChannel } from '../channels/channel';
 import { type RenderedMessage } from '../templates/render-template';
 import { Delivery, type DeliveryRecipient } from './delivery.entity';
 import { DeliveryQueue } from './delivery-queue';
 
+/** What makes a delivery unique (R5): the ticket, why it is sent, and the epoch of that reason. */
 export interface DeliveryClaim {
   tenant: string;
   ticketId: string;
   reason: string;
   epoch: number;
   recipient: DeliveryRecipient;
+}
+
+export interface Outgoing {
+  channel: DeliveryChannel;
+  /** An email address, or a webhook or Slack URL. */
+  to: string;
+  message: RenderedMessage;
+  webhookId?: string;
 }
 
 /**
@@ -23,24 +33,22 @@ export class DeliveryLedger {
   constructor(private readonly queue: DeliveryQueue) {}
 
   /**
-   * Claims and queues an email. The job is queued before the caller's transaction commits; the
-   * worker retries until the row is visible, and a rolled-back claim leaves a job that gives up.
+   * Claims and queues a delivery; undefined when it was claimed before. The job is queued before
+   * the caller's transaction commits; the worker waits for the row, and a rolled-back claim leaves
+   * a job that gives up.
    */
-  async claimEmail(
-    manager: EntityManager,
-    claim: DeliveryClaim,
-    to: string,
-    message: RenderedMessage,
-  ): Promise<string | undefined> {
+  async claim(manager: EntityManager, claim: DeliveryClaim, outgoing: Outgoing): Promise<string | undefined> {
     const id = await this.insert(manager, {
       ...claim,
-      toAddress: to,
-      locale: message.locale,
-      subject: message.subject,
-      body: message.body,
+      channel: outgoing.channel,
+      webhookId: outgoing.webhookId ?? null,
+      toAddress: outgoing.to,
+      locale: outgoing.message.locale,
+      subject: outgoing.message.subject,
+      body: outgoing.message.body,
       state: 'pending',
     });
-    if (id) await this.queue.enqueue(id);
+    if (id) await this.queue.enqueue(id, outgoing.channel);
     return id;
   }
 
@@ -48,6 +56,7 @@ export class DeliveryLedger {
   async recordSkipped(manager: EntityManager, claim: DeliveryClaim, why: string): Promise<void> {
     const id = await this.insert(manager, {
       ...claim,
+      channel: 'email',
       toAddress: null,
       locale: 'en',
       subject: '',
@@ -67,7 +76,7 @@ export class DeliveryLedger {
       .createQueryBuilder()
       .insert()
       .into(Delivery)
-      .values({ channel: 'email', ...row })
+      .values(row)
       .orIgnore()
       .returning('id')
       .execute();

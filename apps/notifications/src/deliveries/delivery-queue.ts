@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { JobQueue } from '@app/database';
 import { HealthService, MetricsService } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
+import { type DeliveryChannel } from '../channels/channel';
 import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
 import { deliveryJobId, DeliveryJobName, DeliveryQueueName, type SendJobData } from './delivery-jobs';
 
@@ -31,15 +32,20 @@ export class DeliveryQueue implements OnModuleInit, OnModuleDestroy {
     await this.jobs.close();
   }
 
-  /** One job per delivery: queuing a delivery that is already queued changes nothing. */
-  async enqueue(deliveryId: string): Promise<void> {
+  /**
+   * One job per delivery: queuing a delivery that is already queued changes nothing. Webhooks and
+   * Slack retry on their own schedule, exponential with jitter so a receiver coming back up is not
+   * hit by every sender at the same instant.
+   */
+  async enqueue(deliveryId: string, channel: DeliveryChannel): Promise<void> {
+    const email = channel === 'email';
     await this.jobs.addUnlessLive(
       DeliveryJobName.Send,
       { deliveryId },
       {
         jobId: deliveryJobId(deliveryId),
-        attempts: this.config.delivery.sendAttempts,
-        backoff: { type: 'exponential', delay: 500 },
+        attempts: email ? this.config.delivery.sendAttempts : this.config.webhooks.attempts,
+        backoff: { type: 'exponential', delay: email ? 500 : this.config.webhooks.backoffMs, jitter: 0.5 },
         removeOnComplete: { age: 3600, count: 10_000 },
         removeOnFail: { age: 7 * 86_400 },
       },

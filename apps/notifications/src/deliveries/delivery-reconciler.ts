@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PeriodicTask } from '@app/messaging';
 import { type NotificationsConfig } from '../config/notifications.config';
+import { type DeliveryChannel } from '../channels/channel';
 import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
 import { DeliveryQueue } from './delivery-queue';
 
@@ -10,8 +11,8 @@ import { DeliveryQueue } from './delivery-queue';
 const GRACE_MS = 5_000;
 
 /**
- * Postgres holds every pending delivery; Redis may lose its jobs. At start-up and periodically,
- * each pending row older than a few seconds without a live job is queued again.
+ * Postgres holds every open delivery; Redis may lose its jobs. At start-up and periodically, each
+ * pending or sending row older than a few seconds without a live job is queued again.
  */
 @Injectable()
 export class DeliveryReconciler extends PeriodicTask {
@@ -27,19 +28,20 @@ export class DeliveryReconciler extends PeriodicTask {
   }
 
   async runOnce(): Promise<number> {
-    const pending = await this.dataSource.query<Array<{ id: string }>>(
-      `SELECT id FROM deliveries
-       WHERE state = 'pending' AND created_at < now() - make_interval(secs => $1)
+    // `sending` rows too: their job reruns and settles them (sent again or unconfirmed).
+    const open = await this.dataSource.query<Array<{ id: string; channel: DeliveryChannel }>>(
+      `SELECT id, channel FROM deliveries
+       WHERE state IN ('pending', 'sending') AND created_at < now() - make_interval(secs => $1)
        ORDER BY created_at LIMIT 1000`,
       [GRACE_MS / 1000],
     );
     let requeued = 0;
-    for (const { id } of pending) {
+    for (const { id, channel } of open) {
       if (await this.queue.isQueued(id)) continue;
-      await this.queue.enqueue(id);
+      await this.queue.enqueue(id, channel);
       requeued += 1;
     }
-    if (requeued > 0) this.logger.warn({ msg: 'Re-queued pending deliveries Redis had lost', requeued });
+    if (requeued > 0) this.logger.warn({ msg: 'Re-queued open deliveries Redis had lost', requeued });
     return requeued;
   }
 }

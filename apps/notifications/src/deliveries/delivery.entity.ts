@@ -1,7 +1,12 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { type DeliveryChannel } from '../channels/channel';
 
-export type DeliveryState = 'pending' | 'sent' | 'failed' | 'skipped';
-export type DeliveryRecipient = 'customer' | 'assignee' | 'team_lead';
+/**
+ * `sending` is committed before a message leaves: a row found still `sending` after its process died
+ * may or may not have reached the recipient, and becomes `unconfirmed` rather than risk a second copy.
+ */
+export type DeliveryState = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped' | 'unconfirmed';
+export type DeliveryRecipient = 'customer' | 'assignee' | 'team_lead' | 'agent' | 'subscriber';
 
 /**
  * The ledger (R5): one row per (tenant, ticket, reason, epoch), claimed before anything is sent.
@@ -28,11 +33,16 @@ export class Delivery {
   epoch: number;
 
   @Column({ type: 'text' })
-  channel: 'email';
+  channel: DeliveryChannel;
+
+  /** The subscription a webhook or Slack delivery belongs to; its secret signs the request. */
+  @Column({ type: 'uuid', nullable: true })
+  webhookId: string | null;
 
   @Column({ type: 'text' })
   recipient: DeliveryRecipient;
 
+  /** An email address, or the URL of a webhook or Slack delivery. */
   @Column({ type: 'text', nullable: true })
   toAddress: string | null;
 
@@ -42,6 +52,7 @@ export class Delivery {
   @Column({ type: 'text' })
   subject: string;
 
+  /** The text of an email or Slack message; the JSON document of a webhook. */
   @Column({ type: 'text' })
   body: string;
 
@@ -56,6 +67,9 @@ export class Delivery {
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  sendStartedAt: Date | null;
 
   @Column({ type: 'timestamptz', nullable: true })
   sentAt: Date | null;

@@ -15,12 +15,12 @@ import { createRedisConnection } from '@app/database';
 import { eventMeta, OutboxWriter } from '@app/messaging';
 import { MetricsService } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
-import { MailSender } from '../email/mail-sender';
+import { type ChannelAdapter, CHANNEL_ADAPTERS } from '../channels/channel';
 import { NOTIFICATIONS_CONFIG, NOTIFICATIONS_SOURCE } from '../notifications.tokens';
 import { Delivery } from './delivery.entity';
 import { DeliveryJobName, DeliveryQueueName, type SendJobData } from './delivery-jobs';
 
-export type SendOutcome = 'sent' | 'already_done';
+export type SendOutcome = 'sent' | 'already_done' | 'unconfirmed';
 
 /** The claim's transaction has not committed yet (or rolled back): retry, then give up. */
 class DeliveryNotVisibleError extends Error {
@@ -30,14 +30,20 @@ class DeliveryNotVisibleError extends Error {
   }
 }
 
-/**
- * Sends what the ledger says is pending, then marks it sent and emits `notification.sent` in one
- * transaction. Only a row still `pending` is sent, so a finished delivery is never sent again.
- */
 /** A claim commits within milliseconds; a row still missing after this long was rolled back. */
 const VISIBILITY_POLLS = 20;
 const VISIBILITY_POLL_MS = 100;
 
+/**
+ * Sends what the ledger says is pending through the row's channel (R5):
+ * 1. `pending` → `sending` is committed before anything leaves, counting the attempt;
+ * 2. the channel adapter sends;
+ * 3. `sending` → `sent` and `notification.sent` commit together.
+ * A run that finds its row already `sending` follows a process that died somewhere in step 2:
+ * the message may have been delivered. Channels whose receivers deduplicate on the delivery id
+ * (signed webhooks) send again; email and Slack cannot be asked, so the row becomes
+ * `unconfirmed` — visible in the ledger and a metric — instead of risking a second copy.
+ */
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DeliveryWorker.name);
@@ -48,12 +54,13 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly mail: MailSender,
+    @Inject(CHANNEL_ADAPTERS) private readonly adapters: ChannelAdapter[],
     private readonly outbox: OutboxWriter,
     metrics: MetricsService,
   ) {
     this.outcomes = metrics.counter('notification_deliveries_total', 'Delivery attempts by outcome', [
       'outcome',
+      'channel',
     ]);
   }
 
@@ -91,21 +98,29 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   async send(deliveryId: string): Promise<SendOutcome> {
     const delivery = await this.awaitVisible(deliveryId);
     if (!delivery) throw new DeliveryNotVisibleError(deliveryId);
-    if (delivery.state !== 'pending' || !delivery.toAddress) return 'already_done';
+    const adapter = this.adapters.find((candidate) => candidate.channel === delivery.channel);
+    if (!adapter) throw new Error(`No adapter for channel ${delivery.channel}`);
+    const ledger = this.dataSource.getRepository(Delivery);
 
-    await this.mail.send({
-      deliveryId,
-      to: delivery.toAddress,
-      subject: delivery.subject,
-      text: delivery.body,
-    });
+    const started = await ledger.update(
+      { id: deliveryId, state: 'pending' },
+      { state: 'sending', sendStartedAt: new Date(), attempts: () => 'attempts + 1' },
+    );
+    if (!started.affected) {
+      const current = await ledger.findOneByOrFail({ id: deliveryId });
+      if (current.state !== 'sending') return 'already_done';
+      if (!adapter.repeatable) return this.markUnconfirmed(current);
+      await ledger.update({ id: deliveryId }, { attempts: () => 'attempts + 1' });
+    }
+
+    await adapter.send(delivery);
 
     const sentAt = new Date();
     await this.dataSource.transaction(async (manager) => {
       const marked = await manager.update(
         Delivery,
-        { id: deliveryId, state: 'pending' },
-        { state: 'sent', sentAt, attempts: () => 'attempts + 1', lastError: null },
+        { id: deliveryId, state: 'sending' },
+        { state: 'sent', sentAt, lastError: null },
       );
       if (!marked.affected) return;
       await this.outbox.append(
@@ -115,7 +130,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
           {
             ticketId: delivery.ticketId,
             deliveryId,
-            channel: 'email',
+            channel: delivery.channel,
             reason: delivery.reason,
             recipient: delivery.recipient,
             sentAt: sentAt.toISOString(),
@@ -124,14 +139,33 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
         ),
       );
     });
-    this.outcomes.inc({ outcome: 'sent' });
+    this.outcomes.inc({ outcome: 'sent', channel: delivery.channel });
     this.logger.log({
       msg: 'Notification sent',
       deliveryId,
       ticketId: delivery.ticketId,
+      channel: delivery.channel,
       reason: delivery.reason,
     });
     return 'sent';
+  }
+
+  private async markUnconfirmed(delivery: Delivery): Promise<SendOutcome> {
+    await this.dataSource.getRepository(Delivery).update(
+      { id: delivery.id, state: 'sending' },
+      {
+        state: 'unconfirmed',
+        lastError: 'interrupted while sending; not repeated, so the recipient cannot receive it twice',
+      },
+    );
+    this.outcomes.inc({ outcome: 'unconfirmed', channel: delivery.channel });
+    this.logger.error({
+      msg: 'Delivery interrupted mid-send; marked unconfirmed instead of sending again',
+      deliveryId: delivery.id,
+      ticketId: delivery.ticketId,
+      channel: delivery.channel,
+    });
+    return 'unconfirmed';
   }
 
   /**
@@ -147,23 +181,28 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async recordFailure(deliveryId: string, error: Error, final: boolean): Promise<void> {
-    this.outcomes.inc({ outcome: final ? 'failed' : 'retried' });
+    const channel = (await this.dataSource.getRepository(Delivery).findOneBy({ id: deliveryId }))?.channel;
+    this.outcomes.inc({ outcome: final ? 'failed' : 'retried', channel: channel ?? 'unknown' });
     // SMTP replies can quote the address: the ledger keeps the text, the log only the kind (S4).
-    const { code, responseCode } = error as Error & { code?: string; responseCode?: number };
+    const { code, responseCode, status } = error as Error & {
+      code?: string;
+      responseCode?: number;
+      status?: number;
+    };
     this.logger[final ? 'error' : 'warn']({
       msg: final ? 'Delivery failed for good' : 'Delivery failed; retrying',
       deliveryId,
+      channel,
       error: error.name,
-      code: responseCode ?? code,
+      code: responseCode ?? status ?? code,
     });
     if (error instanceof DeliveryNotVisibleError) return;
-    await this.dataSource.getRepository(Delivery).update(
-      { id: deliveryId, state: 'pending' },
-      {
-        attempts: () => 'attempts + 1',
-        lastError: error.message.slice(0, 1000),
-        ...(final ? { state: 'failed' as const } : {}),
-      },
-    );
+    // The adapter threw, so nothing was delivered: the row goes back to pending for the next attempt.
+    await this.dataSource
+      .getRepository(Delivery)
+      .update(
+        { id: deliveryId, state: 'sending' },
+        { lastError: error.message.slice(0, 1000), state: final ? 'failed' : 'pending' },
+      );
   }
 }

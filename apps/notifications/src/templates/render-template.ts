@@ -1,9 +1,4 @@
-import {
-  DEFAULT_LOCALE,
-  type MessageTemplate,
-  TEMPLATE_CATALOG,
-  type TemplateKind,
-} from './template-catalog';
+import { DEFAULT_LOCALE, type MessageTemplate, RESPONSE_TIME_PHRASES } from './template-catalog';
 
 export class TemplateVariableMissingError extends Error {
   constructor(readonly variable: string) {
@@ -16,37 +11,71 @@ export interface RenderedMessage extends MessageTemplate {
   locale: string;
 }
 
+const PLACEHOLDER = /\{\{(\w+)\}\}/g;
+
 /**
- * The first of the preferred locales (`tr-TR` counts as `tr`) that the kind ships in, else English.
+ * The first of the preferred locales (`tr-TR` counts as `tr`) among those available, else English.
  * Callers pass the customer's own locale before the ticket's detected language.
  */
-export function pickLocale(kind: TemplateKind, preferred: Array<string | null | undefined>): string {
-  const available = TEMPLATE_CATALOG[kind];
+export function pickLocale(available: Iterable<string>, preferred: Array<string | null | undefined>): string {
+  const offered = new Set(available);
   for (const candidate of preferred) {
     const language = candidate?.trim().toLowerCase().split(/[-_]/)[0];
-    if (language && language in available) return language;
+    if (language && offered.has(language)) return language;
   }
   return DEFAULT_LOCALE;
 }
 
-function fill(text: string, values: Record<string, string>, singleLine: boolean): string {
-  return text.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
-    const value = values[name];
-    if (value === undefined) throw new TemplateVariableMissingError(name);
-    // A value must not break out of a header line: no CR/LF in subjects.
-    return singleLine ? value.replace(/[\r\n]+/g, ' ') : value;
-  });
+/** The placeholders a template uses, to check them against what its kind offers. */
+export function placeholdersOf(template: MessageTemplate): string[] {
+  const names = new Set<string>();
+  for (const text of [template.subject, template.body]) {
+    for (const match of text.matchAll(PLACEHOLDER)) names.add(match[1]);
+  }
+  return [...names];
 }
 
+/**
+ * Fills placeholders with values taken literally: a value is never scanned for placeholders or
+ * evaluated, and cannot break out of the subject line (CR/LF become spaces).
+ */
 export function renderTemplate(
-  kind: TemplateKind,
+  template: MessageTemplate,
   locale: string,
   values: Record<string, string>,
 ): RenderedMessage {
-  const chosen = TEMPLATE_CATALOG[kind][locale] ?? TEMPLATE_CATALOG[kind][DEFAULT_LOCALE];
-  return {
-    locale: TEMPLATE_CATALOG[kind][locale] ? locale : DEFAULT_LOCALE,
-    subject: fill(chosen.subject, values, true),
-    body: fill(chosen.body, values, false),
-  };
+  const fill = (text: string, singleLine: boolean) =>
+    text.replace(PLACEHOLDER, (_, name: string) => {
+      const value = values[name];
+      if (value === undefined) throw new TemplateVariableMissingError(name);
+      return singleLine ? value.replace(/[\r\n]+/g, ' ') : value;
+    });
+  return { locale, subject: fill(template.subject, true), body: fill(template.body, false) };
+}
+
+/**
+ * "by Monday, 30 November 2026 at 12:00 GMT+3" in the customer's language and time zone (UTC
+ * when unknown), or "as soon as possible" when no SLA clock promises a time.
+ */
+export function responseTimePhrase(dueAt: Date | null, locale: string, timeZone: string | null): string {
+  const phrases = RESPONSE_TIME_PHRASES[locale] ?? RESPONSE_TIME_PHRASES[DEFAULT_LOCALE];
+  if (!dueAt) return phrases.asap;
+  const time = new Intl.DateTimeFormat(locale, {
+    dateStyle: 'full',
+    timeStyle: 'short',
+    timeZone: timeZone ?? 'UTC',
+  }).format(dueAt);
+  const zone = timeZone ? ` (${timeZone})` : ' (UTC)';
+  return phrases.by.replace('{{time}}', `${time}${zone}`);
+}
+
+/** IANA zones only; anything else is ignored rather than trusted. */
+export function validTimeZone(candidate: unknown): string | null {
+  if (typeof candidate !== 'string' || candidate.length > 64) return null;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: candidate });
+    return candidate;
+  } catch {
+    return null;
+  }
 }

@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { type EntityManager } from 'typeorm';
+import { FollowUp, type FollowUpKind } from './follow-up.entity';
+import { FollowUpTimers } from './follow-up-timers';
+
+/** Writes follow-ups to Postgres, where their deadlines live, and arms their wake-up jobs. */
+@Injectable()
+export class FollowUpScheduler {
+  constructor(private readonly timers: FollowUpTimers) {}
+
+  /** Once per (ticket, kind, epoch): scheduling again for the same epoch changes nothing. */
+  async schedule(
+    manager: EntityManager,
+    followUp: Pick<FollowUp, 'tenant' | 'ticketId' | 'kind' | 'epoch' | 'dueAt'>,
+  ): Promise<void> {
+    const inserted = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(FollowUp)
+      .values({ ...followUp, state: 'scheduled' })
+      .orIgnore()
+      .returning('id')
+      .execute();
+    const id = (inserted.raw as Array<{ id: string }>)[0]?.id;
+    if (id) await this.timers.arm(id, followUp.dueAt);
+  }
+
+  /** A status change makes every follow-up scheduled under an earlier status moot. */
+  async cancelBefore(
+    manager: EntityManager,
+    tenant: string,
+    ticketId: string,
+    epoch: number,
+    kinds?: FollowUpKind[],
+  ): Promise<void> {
+    const query = manager
+      .createQueryBuilder()
+      .update(FollowUp)
+      .set({ state: 'cancelled', doneAt: new Date() })
+      .where(`tenant = :tenant AND ticket_id = :ticketId AND state = 'scheduled' AND epoch < :epoch`, {
+        tenant,
+        ticketId,
+        epoch,
+      });
+    if (kinds) query.andWhere('kind IN (:...kinds)', { kinds });
+    const cancelled = await query.returning('id').execute();
+    await this.timers.disarm((cancelled.raw as Array<{ id: string }>).map((row) => row.id));
+  }
+}

@@ -1,0 +1,353 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type EntityManager } from 'typeorm';
+import { type AnyEvent, type EventEnvelope, serializeEvent } from '@app/contracts';
+import { type NotificationsConfig } from '../config/notifications.config';
+import { type ContactChange } from '../contacts/contact-book';
+import { type TicketContact } from '../contacts/ticket-contact.entity';
+import { type DeliveryClaim, DeliveryLedger } from '../deliveries/delivery-ledger';
+import { type DeliveryRecipient } from '../deliveries/delivery.entity';
+import { FollowUpScheduler } from '../follow-ups/follow-up-scheduler';
+import { STATUS_FOLLOW_UPS } from '../follow-ups/follow-up.entity';
+import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
+import { responseTimePhrase } from '../templates/render-template';
+import { type TemplateKind } from '../templates/template-catalog';
+import { TemplateStore } from '../templates/template-store';
+
+/** A due time as a ledger epoch: a new deadline is a new reason to tell someone. */
+const epochOf = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+/**
+ * What the product itself sends, and when: the acknowledgment, agent reply copies, assignment and
+ * reopen notices, SLA warnings, breaches and escalation steps, and the follow-ups a status change
+ * schedules. Every message is a ledger claim (R5), so redelivered events send nothing twice.
+ */
+@Injectable()
+export class Notices {
+  constructor(
+    @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
+    private readonly ledger: DeliveryLedger,
+    private readonly templates: TemplateStore,
+    private readonly followUps: FollowUpScheduler,
+  ) {}
+
+  async apply(
+    manager: EntityManager,
+    event: AnyEvent,
+    { before, after: contact }: ContactChange,
+  ): Promise<void> {
+    if (!contact) return;
+    switch (event.type) {
+      case 'ticket.created':
+        // Held a moment for SLA's first-response clock, unless it is already here.
+        if (contact.firstResponseDueAt) await this.acknowledge(manager, contact);
+        else
+          await this.followUps.schedule(manager, {
+            tenant: contact.tenant,
+            ticketId: contact.ticketId,
+            kind: 'acknowledgment',
+            epoch: 0,
+            dueAt: new Date(Date.now() + this.config.followUps.acknowledgmentWaitMs),
+          });
+        return;
+      case 'sla.started':
+        if (event.data.metric === 'first_response' && contact.reference)
+          await this.acknowledge(manager, contact);
+        return;
+      case 'ticket.message.added':
+        return this.copyAgentReply(manager, event, contact);
+      case 'ticket.assigned':
+        return this.toAgent(
+          manager,
+          contact,
+          `ticket.assigned.${event.data.agentId}`,
+          0,
+          'ticket.assigned',
+          {},
+        );
+      case 'ticket.reassigned':
+        await this.toAgent(
+          manager,
+          contact,
+          `ticket.assigned.${event.data.agentId}`,
+          0,
+          'ticket.assigned',
+          {},
+        );
+        return this.tellLeadOfReassignment(manager, event, contact, before);
+      case 'ticket.status.changed':
+        return this.statusChanged(manager, event, contact);
+      case 'sla.warning':
+        return this.toAgent(
+          manager,
+          contact,
+          `sla.warning.${event.data.metric}.${event.data.fraction}`,
+          epochOf(event.data.dueAt),
+          'sla.warning',
+          {
+            metric: event.data.metric.replace('_', ' '),
+            dueAt: event.data.dueAt,
+            percent: `${Math.round(event.data.fraction * 100)}%`,
+          },
+        );
+      case 'sla.breached':
+        return this.toAgent(
+          manager,
+          contact,
+          `sla.breached.${event.data.metric}`,
+          epochOf(event.data.dueAt),
+          'sla.breached',
+          {
+            metric: event.data.metric.replace('_', ' '),
+            dueAt: event.data.dueAt,
+          },
+        );
+      case 'sla.escalated':
+        return this.escalate(manager, event, contact);
+      // Events the product sends nothing for.
+      case 'ticket.requested':
+      case 'ticket.message.received':
+      case 'conversation.escalated':
+      case 'ticket.transition.requested':
+      case 'ticket.updated':
+      case 'customer.merged':
+      case 'ticket.queued':
+      case 'ticket.unassigned':
+      case 'sla.paused':
+      case 'sla.resumed':
+      case 'sla.met':
+      case 'sla.recomputed':
+      case 'notification.sent':
+      case 'survey.answered':
+        return;
+    }
+  }
+
+  /** The customer's receipt, promising the first-response time when an SLA clock sets one. */
+  async acknowledge(manager: EntityManager, contact: TicketContact): Promise<void> {
+    const claim = this.claimFor(contact, 'ticket.acknowledgment', 0, 'customer');
+    if (!contact.customerEmail) {
+      await this.ledger.recordSkipped(manager, claim, 'the customer has no email address');
+      return;
+    }
+    const preferred = [contact.customerLocale, contact.language];
+    const message = await this.templates.render(manager, contact.tenant, 'ticket.acknowledgment', preferred, {
+      ...this.ticketValues(contact),
+      customerName: contact.customerName ?? contact.customerEmail,
+      responseTime: responseTimePhrase(
+        contact.firstResponseDueAt,
+        (await this.templates.resolve(manager, contact.tenant, 'ticket.acknowledgment', preferred)).locale,
+        contact.customerTimeZone,
+      ),
+    });
+    await this.ledger.claim(manager, claim, { channel: 'email', to: contact.customerEmail, message });
+  }
+
+  /** The customer of an email ticket receives each public agent reply by email. */
+  private async copyAgentReply(
+    manager: EntityManager,
+    event: EventEnvelope<'ticket.message.added'>,
+    contact: TicketContact,
+  ): Promise<void> {
+    const { data } = event;
+    if (data.author !== 'agent' || data.internal || data.body === undefined || contact.channel !== 'email')
+      return;
+    const claim = this.claimFor(contact, `ticket.agent_reply.${data.messageId}`, 0, 'customer');
+    if (!contact.customerEmail) {
+      await this.ledger.recordSkipped(manager, claim, 'the customer has no email address');
+      return;
+    }
+    const agentName = data.agentId && data.agentId === contact.assigneeId ? contact.assigneeName : null;
+    const message = await this.templates.render(
+      manager,
+      contact.tenant,
+      'ticket.agent_reply',
+      [contact.customerLocale, contact.language],
+      {
+        ...this.ticketValues(contact),
+        customerName: contact.customerName ?? contact.customerEmail,
+        agentName: agentName ?? 'Support',
+        message: data.body,
+      },
+    );
+    await this.ledger.claim(manager, claim, { channel: 'email', to: contact.customerEmail, message });
+  }
+
+  /**
+   * A status change cancels what the previous status scheduled, then schedules its own: solved →
+   * the survey and the auto-close; pending → the reminder (and, after it, the auto-solve).
+   * A reopen tells the assignee.
+   */
+  private async statusChanged(
+    manager: EntityManager,
+    event: EventEnvelope<'ticket.status.changed'>,
+    contact: TicketContact,
+  ): Promise<void> {
+    const { from, to } = event.data;
+    const { tenant, ticketId, statusEpoch: epoch } = contact;
+    await this.followUps.cancelBefore(manager, tenant, ticketId, epoch, STATUS_FOLLOW_UPS);
+    const at = Date.parse(event.data.changedAt);
+    const { surveyAfterMs, autoCloseAfterMs, pendingReminderAfterMs } = this.config.followUps;
+    if (to === 'solved') {
+      await this.followUps.schedule(manager, {
+        tenant,
+        ticketId,
+        kind: 'survey',
+        epoch,
+        dueAt: new Date(at + surveyAfterMs),
+      });
+      await this.followUps.schedule(manager, {
+        tenant,
+        ticketId,
+        kind: 'auto_close',
+        epoch,
+        dueAt: new Date(at + autoCloseAfterMs),
+      });
+    } else if (to === 'pending') {
+      await this.followUps.schedule(manager, {
+        tenant,
+        ticketId,
+        kind: 'pending_reminder',
+        epoch,
+        dueAt: new Date(at + pendingReminderAfterMs),
+      });
+    }
+    if (from === 'solved' && to === 'open') {
+      await this.toAgent(manager, contact, 'ticket.reopened', epoch, 'ticket.reopened', {});
+    }
+  }
+
+  /** The assignee did not answer in time: the team lead hears who had it and who has it now. */
+  private async tellLeadOfReassignment(
+    manager: EntityManager,
+    event: EventEnvelope<'ticket.reassigned'>,
+    contact: TicketContact,
+    before: TicketContact | null,
+  ): Promise<void> {
+    const { data } = event;
+    const claim = this.claimFor(contact, 'ticket.reassigned', data.epoch, 'team_lead');
+    if (!data.teamLead) {
+      await this.ledger.recordSkipped(manager, claim, 'the new assignee’s team has no lead');
+      return;
+    }
+    const previousAgent =
+      before?.assigneeId === data.fromAgentId ? (before.assigneeName ?? 'the assignee') : 'the assignee';
+    const message = await this.templates.render(manager, contact.tenant, 'ticket.reassigned', ['en'], {
+      ...this.ticketValues(contact),
+      leadName: data.teamLead.name,
+      previousAgent,
+      agentName: data.agent.name,
+    });
+    await this.ledger.claim(manager, claim, { channel: 'email', to: data.teamLead.email, message });
+  }
+
+  /** Each escalation step reaches whom the policy names: assignee, team lead, an agent, a webhook. */
+  private async escalate(
+    manager: EntityManager,
+    event: EventEnvelope<'sla.escalated'>,
+    contact: TicketContact,
+  ): Promise<void> {
+    const { data } = event;
+    const epoch = epochOf(data.breachedAt);
+    const reason = (target: string) => `sla.escalated.${data.metric}.${data.step}.${target}`;
+    const values = {
+      metric: data.metric.replace('_', ' '),
+      breachedAt: data.breachedAt,
+      step: String(data.step + 1),
+    };
+    for (const target of data.notify) {
+      if (target.startsWith('webhook:')) {
+        const claim = this.claimFor(contact, reason('webhook'), epoch, 'subscriber');
+        if (!this.config.webhooks.signingSecret) {
+          await this.ledger.recordSkipped(
+            manager,
+            claim,
+            'NOTIFICATIONS_WEBHOOK_SECRET is not set, so nothing can be signed',
+          );
+          continue;
+        }
+        await this.ledger.claim(manager, claim, {
+          channel: 'webhook',
+          to: target.slice('webhook:'.length),
+          message: { locale: 'en', subject: event.type, body: serializeEvent(event).toString('utf8') },
+        });
+        continue;
+      }
+      const person = this.person(contact, target);
+      const claim = this.claimFor(contact, reason(target), epoch, person.recipient);
+      if (!person.email) {
+        await this.ledger.recordSkipped(manager, claim, person.why);
+        continue;
+      }
+      const message = await this.templates.render(manager, contact.tenant, 'sla.escalated', ['en'], {
+        ...this.ticketValues(contact),
+        ...values,
+        recipientName: person.name ?? person.email,
+      });
+      await this.ledger.claim(manager, claim, { channel: 'email', to: person.email, message });
+    }
+  }
+
+  private person(
+    contact: TicketContact,
+    target: string,
+  ): { recipient: DeliveryRecipient; email: string | null; name: string | null; why: string } {
+    if (target === 'assignee')
+      return {
+        recipient: 'assignee',
+        email: contact.assigneeEmail,
+        name: contact.assigneeName,
+        why: 'the ticket has no assignee to notify',
+      };
+    if (target === 'team_lead')
+      return {
+        recipient: 'team_lead',
+        email: contact.teamLeadEmail,
+        name: contact.teamLeadName,
+        why: 'the assignee’s team has no lead',
+      };
+    const agentId = target.startsWith('agent:') ? target.slice('agent:'.length) : null;
+    if (agentId && agentId === contact.assigneeId)
+      return { recipient: 'agent', email: contact.assigneeEmail, name: contact.assigneeName, why: '' };
+    return {
+      recipient: 'agent',
+      email: null,
+      name: null,
+      why: `${target} is not an address notifications knows: only the assignee and the team lead reach it through routing's events`,
+    };
+  }
+
+  /** An email to the assignee, in English: agents' own locales are not known here. */
+  private async toAgent(
+    manager: EntityManager,
+    contact: TicketContact,
+    reason: string,
+    epoch: number,
+    kind: TemplateKind,
+    values: Record<string, string>,
+  ): Promise<void> {
+    const claim = this.claimFor(contact, reason, epoch, 'assignee');
+    if (!contact.assigneeEmail) {
+      await this.ledger.recordSkipped(manager, claim, 'the ticket has no assignee to notify');
+      return;
+    }
+    const message = await this.templates.render(manager, contact.tenant, kind, ['en'], {
+      ...this.ticketValues(contact),
+      agentName: contact.assigneeName ?? contact.assigneeEmail,
+      ...values,
+    });
+    await this.ledger.claim(manager, claim, { channel: 'email', to: contact.assigneeEmail, message });
+  }
+
+  ticketValues(contact: TicketContact): { reference: string; subject: string } {
+    return { reference: contact.reference ?? contact.ticketId, subject: contact.subject ?? '' };
+  }
+
+  claimFor(
+    contact: TicketContact,
+    reason: string,
+    epoch: number,
+    recipient: DeliveryRecipient,
+  ): DeliveryClaim {
+    return { tenant: contact.tenant, ticketId: contact.ticketId, reason, epoch, recipient };
+  }
+}
