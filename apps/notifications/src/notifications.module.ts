@@ -24,6 +24,8 @@ import { FollowUpTimers } from './follow-ups/follow-up-timers';
 import { FollowUpProcessor } from './follow-ups/follow-up.processor';
 import { Notices } from './notices/notices';
 import { NOTIFICATIONS_CONFIG } from './notifications.tokens';
+import { DeliveryTiming } from './recipients/delivery-timing.service';
+import { RecipientPreferencesController } from './recipients/recipient-preferences.controller';
 import { SurveyService } from './surveys/survey-service';
 import { SurveysController } from './surveys/surveys.controller';
 import { TemplateStore } from './templates/template-store';
@@ -54,6 +56,7 @@ export class NotificationsModule {
         WebhooksController,
         TemplatesController,
         SurveysController,
+        RecipientPreferencesController,
         NotificationEventsConsumer,
       ],
       providers: [
@@ -69,6 +72,7 @@ export class NotificationsModule {
         },
         DeliveryQueue,
         DeliveryLedger,
+        DeliveryTiming,
         DeliveryWorker,
         DeliveryReconciler,
         TemplateStore,

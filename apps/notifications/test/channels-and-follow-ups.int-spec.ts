@@ -127,6 +127,8 @@ describe('notification channels, templates and follow-ups', () => {
       NOTIFICATIONS_WEBHOOK_ATTEMPTS: '3',
       NOTIFICATIONS_WEBHOOK_BACKOFF_MS: '100',
       ACKNOWLEDGMENT_WAIT: 'PT1S',
+      // Each notice on its own here; coalescing, quiet hours and digests have their own tests.
+      NOTIFICATIONS_COALESCE_WINDOW: 'PT0S',
       FOLLOW_UP_SURVEY_AFTER: 'PT2S',
       AUTO_CLOSE_AFTER: 'PT3S',
       PENDING_REMINDER_AFTER: 'PT2S',
@@ -300,6 +302,9 @@ describe('notification channels, templates and follow-ups', () => {
     const agent = { id: randomUUID(), email: 'csat-agent@agents.example' };
     await publish(Topic.TicketEvents, created);
     await publish(Topic.AssignmentEvents, assigned(ticketId, agent, { email: 'csat-lead@agents.example' }));
+    await waitFor(async () =>
+      (await deliveries(ticketId)).some((row) => row.reason.startsWith('ticket.assigned')),
+    );
     await publish(Topic.TicketEvents, statusChanged(ticketId, 'new', 'open'));
     const solvedAt = Date.now();
     await publish(Topic.TicketEvents, statusChanged(ticketId, 'open', 'solved'));
@@ -354,6 +359,9 @@ describe('notification channels, templates and follow-ups', () => {
     await publish(
       Topic.AssignmentEvents,
       assigned(ticketId, { id: randomUUID(), email: 'reopen-agent@agents.example' }),
+    );
+    await waitFor(async () =>
+      (await deliveries(ticketId)).some((row) => row.reason.startsWith('ticket.assigned')),
     );
     await publish(Topic.TicketEvents, statusChanged(ticketId, 'new', 'solved'));
     await sleep(500);
@@ -417,6 +425,10 @@ describe('notification channels, templates and follow-ups', () => {
         },
         { source: INTAKE, subject: ticketId },
       );
+    // Topics are not ordered with each other: the replies follow once the assignee is known.
+    await waitFor(async () =>
+      (await deliveries(ticketId)).some((row) => row.reason.startsWith('ticket.assigned')),
+    );
     await publish(Topic.TicketEvents, reply(true, 'internal note'));
     await publish(Topic.TicketEvents, reply(false, 'Kargonuz yarın teslim edilecek.'));
     const copy = await waitFor(() => sink.to('reply@example.com').find((m) => m.subject.startsWith('Ynt:')));

@@ -82,6 +82,8 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       NOTIFICATIONS_RECONCILE_INTERVAL_MS: '500',
       ACKNOWLEDGMENT_WAIT: 'PT1S',
+      // Each notice on its own here; coalescing, quiet hours and digests have their own tests.
+      NOTIFICATIONS_COALESCE_WINDOW: 'PT0S',
     });
     topic = (logical) => `${sandbox.env.KAFKA_TOPIC_PREFIX}${logical}`;
     app = await startServiceApp(NotificationsModule.forRoot(loadNotificationsConfig(sandbox.env)));

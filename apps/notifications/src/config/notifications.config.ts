@@ -46,6 +46,21 @@ const webhooksBlock = z
     backoffMs: env.NOTIFICATIONS_WEBHOOK_BACKOFF_MS,
   }));
 
+const batchingBlock = z
+  .object({
+    /**
+     * Notices to the same agent about the same ticket within this window go out as one email.
+     * PT0S sends each at once.
+     */
+    NOTIFICATIONS_COALESCE_WINDOW: duration('PT5S'),
+    /** How often a team lead who chose digests receives one. */
+    NOTIFICATIONS_DIGEST_INTERVAL: duration('PT1H'),
+  })
+  .transform((env) => ({
+    coalesceWindowMs: parseIsoDuration(env.NOTIFICATIONS_COALESCE_WINDOW),
+    digestIntervalMs: Math.max(1_000, parseIsoDuration(env.NOTIFICATIONS_DIGEST_INTERVAL)),
+  }));
+
 const followUpsBlock = z
   .object({
     /** After a solve: "we hope this is resolved" with the CSAT link. */
@@ -84,6 +99,7 @@ export function loadNotificationsConfig(env: Record<string, string | undefined> 
       smtp: smtpBlock,
       delivery: deliveryBlock,
       webhooks: webhooksBlock,
+      batching: batchingBlock,
       followUps: followUpsBlock,
     },
     env,

@@ -9,6 +9,8 @@ import { TemplateOverride } from '../templates/template-override.entity';
 import { Webhook } from '../webhooks/webhook.entity';
 import { InitialNotificationsSchema1764000000000 } from './migrations/1764000000000-initial-notifications-schema';
 import { ChannelsAndFollowUps1764600000000 } from './migrations/1764600000000-channels-and-follow-ups';
+import { QuietHoursAndBatching1764700000000 } from './migrations/1764700000000-quiet-hours-and-batching';
+import { RecipientPreference } from '../recipients/recipient-preference.entity';
 
 export function notificationsDatabase(config: Pick<NotificationsConfig, 'database'>): TypeOrmOptionsInput {
   return {
@@ -21,9 +23,14 @@ export function notificationsDatabase(config: Pick<NotificationsConfig, 'databas
       TemplateOverride,
       FollowUp,
       Survey,
+      RecipientPreference,
       OutboxMessage,
       ProcessedEvent,
     ],
-    migrations: [InitialNotificationsSchema1764000000000, ChannelsAndFollowUps1764600000000],
+    migrations: [
+      InitialNotificationsSchema1764000000000,
+      ChannelsAndFollowUps1764600000000,
+      QuietHoursAndBatching1764700000000,
+    ],
   };
 }

@@ -39,6 +39,8 @@ export class DeliveriesController {
         subject: delivery.subject,
         state: delivery.state,
         attempts: delivery.attempts,
+        holdUntil: delivery.holdUntil,
+        sentWith: delivery.sentWith,
         lastError: delivery.lastError,
         createdAt: delivery.createdAt,
         sentAt: delivery.sentAt,

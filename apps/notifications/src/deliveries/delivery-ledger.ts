@@ -3,6 +3,7 @@ import { type EntityManager } from 'typeorm';
 import { type DeliveryChannel } from '../channels/channel';
 import { type RenderedMessage } from '../templates/render-template';
 import { Delivery, type DeliveryRecipient } from './delivery.entity';
+import { DeliveryTiming } from '../recipients/delivery-timing.service';
 import { DeliveryQueue } from './delivery-queue';
 
 /** What makes a delivery unique (R5): the ticket, why it is sent, and the epoch of that reason. */
@@ -30,7 +31,10 @@ export interface Outgoing {
 export class DeliveryLedger {
   private readonly logger = new Logger(DeliveryLedger.name);
 
-  constructor(private readonly queue: DeliveryQueue) {}
+  constructor(
+    private readonly queue: DeliveryQueue,
+    private readonly timing: DeliveryTiming,
+  ) {}
 
   /**
    * Claims and queues a delivery; undefined when it was claimed before. The job is queued before
@@ -38,8 +42,11 @@ export class DeliveryLedger {
    * a job that gives up.
    */
   async claim(manager: EntityManager, claim: DeliveryClaim, outgoing: Outgoing): Promise<string | undefined> {
+    const { holdUntil, batchKey } = await this.timing.holdFor(manager, claim, outgoing);
     const id = await this.insert(manager, {
       ...claim,
+      holdUntil,
+      batchKey,
       channel: outgoing.channel,
       webhookId: outgoing.webhookId ?? null,
       toAddress: outgoing.to,
@@ -48,7 +55,7 @@ export class DeliveryLedger {
       body: outgoing.message.body,
       state: 'pending',
     });
-    if (id) await this.queue.enqueue(id, outgoing.channel);
+    if (id) await this.queue.enqueue(id, outgoing.channel, holdUntil);
     return id;
   }
 

@@ -37,13 +37,14 @@ export class DeliveryQueue implements OnModuleInit, OnModuleDestroy {
    * Slack retry on their own schedule, exponential with jitter so a receiver coming back up is not
    * hit by every sender at the same instant.
    */
-  async enqueue(deliveryId: string, channel: DeliveryChannel): Promise<void> {
+  async enqueue(deliveryId: string, channel: DeliveryChannel, holdUntil: Date | null = null): Promise<void> {
     const email = channel === 'email';
     await this.jobs.addUnlessLive(
       DeliveryJobName.Send,
       { deliveryId },
       {
         jobId: deliveryJobId(deliveryId),
+        delay: holdUntil ? Math.max(0, holdUntil.getTime() - Date.now()) : 0,
         attempts: email ? this.config.delivery.sendAttempts : this.config.webhooks.attempts,
         backoff: { type: 'exponential', delay: email ? 500 : this.config.webhooks.backoffMs, jitter: 0.5 },
         removeOnComplete: { age: 3600, count: 10_000 },

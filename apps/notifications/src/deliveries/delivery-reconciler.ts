@@ -29,16 +29,18 @@ export class DeliveryReconciler extends PeriodicTask {
 
   async runOnce(): Promise<number> {
     // `sending` rows too: their job reruns and settles them (sent again or unconfirmed).
-    const open = await this.dataSource.query<Array<{ id: string; channel: DeliveryChannel }>>(
-      `SELECT id, channel FROM deliveries
+    const open = await this.dataSource.query<
+      Array<{ id: string; channel: DeliveryChannel; hold_until: Date | null }>
+    >(
+      `SELECT id, channel, hold_until FROM deliveries
        WHERE state IN ('pending', 'sending') AND created_at < now() - make_interval(secs => $1)
        ORDER BY created_at LIMIT 1000`,
       [GRACE_MS / 1000],
     );
     let requeued = 0;
-    for (const { id, channel } of open) {
+    for (const { id, channel, hold_until: holdUntil } of open) {
       if (await this.queue.isQueued(id)) continue;
-      await this.queue.enqueue(id, channel);
+      await this.queue.enqueue(id, channel, holdUntil);
       requeued += 1;
     }
     if (requeued > 0) this.logger.warn({ msg: 'Re-queued open deliveries Redis had lost', requeued });

@@ -71,6 +71,21 @@ export class Delivery {
   @Column({ type: 'timestamptz', nullable: true })
   sendStartedAt: Date | null;
 
+  /** Not sent before this: a coalescing window, the recipient's quiet hours, or their next digest. */
+  @Column({ type: 'timestamptz', nullable: true })
+  holdUntil: Date | null;
+
+  /**
+   * Held deliveries to the same address with the same key go out as one email: `ticket:<id>` for
+   * notices about one ticket, `digest` for a team lead's digest. Null: always sent alone.
+   */
+  @Column({ type: 'text', nullable: true })
+  batchKey: string | null;
+
+  /** The delivery whose email carried this one, when several went out together. */
+  @Column({ type: 'uuid', nullable: true })
+  sentWith: string | null;
+
   @Column({ type: 'timestamptz', nullable: true })
   sentAt: Date | null;
 }

@@ -9,7 +9,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type Job, Worker } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { type Counter } from 'prom-client';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { buildEvent } from '@app/contracts';
 import { createRedisConnection } from '@app/database';
 import { eventMeta, OutboxWriter } from '@app/messaging';
@@ -100,64 +100,110 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (!delivery) throw new DeliveryNotVisibleError(deliveryId);
     const adapter = this.adapters.find((candidate) => candidate.channel === delivery.channel);
     if (!adapter) throw new Error(`No adapter for channel ${delivery.channel}`);
-    const ledger = this.dataSource.getRepository(Delivery);
 
-    const started = await ledger.update(
-      { id: deliveryId, state: 'pending' },
-      { state: 'sending', sendStartedAt: new Date(), attempts: () => 'attempts + 1' },
-    );
-    if (!started.affected) {
-      const current = await ledger.findOneByOrFail({ id: deliveryId });
-      if (current.state !== 'sending') return 'already_done';
+    let batch = await this.startSending(delivery);
+    if (!batch) {
+      const current = await this.dataSource.getRepository(Delivery).findOneByOrFail({ id: deliveryId });
+      // Carried by another delivery's email: that one's job decides what became of it.
+      if (current.state !== 'sending' || current.sentWith) return 'already_done';
       if (!adapter.repeatable) return this.markUnconfirmed(current);
-      await ledger.update({ id: deliveryId }, { attempts: () => 'attempts + 1' });
+      await this.dataSource
+        .getRepository(Delivery)
+        .update({ id: deliveryId }, { attempts: () => 'attempts + 1' });
+      batch = [current];
     }
 
-    await adapter.send(delivery);
+    await adapter.send({ ...delivery, ...combine(batch) });
 
     const sentAt = new Date();
     await this.dataSource.transaction(async (manager) => {
-      const marked = await manager.update(
-        Delivery,
-        { id: deliveryId, state: 'sending' },
-        { state: 'sent', sentAt, lastError: null },
-      );
-      if (!marked.affected) return;
-      await this.outbox.append(
-        manager,
-        buildEvent(
-          'notification.sent',
-          {
-            ticketId: delivery.ticketId,
-            deliveryId,
-            channel: delivery.channel,
-            reason: delivery.reason,
-            recipient: delivery.recipient,
-            sentAt: sentAt.toISOString(),
-          },
-          eventMeta(NOTIFICATIONS_SOURCE, delivery.ticketId, delivery.tenant, { kind: 'job' }),
-        ),
-      );
+      for (const row of batch) {
+        const marked = await manager.update(
+          Delivery,
+          { id: row.id, state: 'sending' },
+          { state: 'sent', sentAt, lastError: null },
+        );
+        if (!marked.affected) continue;
+        await this.outbox.append(
+          manager,
+          buildEvent(
+            'notification.sent',
+            {
+              ticketId: row.ticketId,
+              deliveryId: row.id,
+              channel: row.channel,
+              reason: row.reason,
+              recipient: row.recipient,
+              sentAt: sentAt.toISOString(),
+            },
+            eventMeta(NOTIFICATIONS_SOURCE, row.ticketId, row.tenant, { kind: 'job' }),
+          ),
+        );
+      }
     });
-    this.outcomes.inc({ outcome: 'sent', channel: delivery.channel });
+    this.outcomes.inc({ outcome: 'sent', channel: delivery.channel }, batch.length);
     this.logger.log({
-      msg: 'Notification sent',
+      msg: batch.length > 1 ? 'Notifications sent together' : 'Notification sent',
       deliveryId,
       ticketId: delivery.ticketId,
       channel: delivery.channel,
       reason: delivery.reason,
+      ...(batch.length > 1 ? { batched: batch.length } : {}),
     });
     return 'sent';
   }
 
+  /**
+   * Commits `pending` → `sending` for this delivery and, when it is held for batching, for every
+   * other pending delivery to the same address with the same batch key whose hold has passed.
+   * Null when this delivery was not pending.
+   */
+  private startSending(delivery: Delivery): Promise<Delivery[] | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const lead = await manager.findOne(Delivery, {
+        where: { id: delivery.id, state: 'pending' },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!lead) return null;
+      const companions = lead.batchKey
+        ? await manager
+            .createQueryBuilder(Delivery, 'd')
+            .setLock('pessimistic_write')
+            .setOnLocked('skip_locked')
+            .where(`d.state = 'pending' AND d.id <> :id`, { id: lead.id })
+            .andWhere('d.tenant = :tenant AND d.to_address = :to AND d.batch_key = :key', {
+              tenant: lead.tenant,
+              to: lead.toAddress,
+              key: lead.batchKey,
+            })
+            .andWhere('(d.hold_until IS NULL OR d.hold_until <= :until)', {
+              until: new Date(Date.now() + 1_000),
+            })
+            .orderBy('d.created_at')
+            .getMany()
+        : [];
+      const start = { state: 'sending' as const, sendStartedAt: new Date(), attempts: () => 'attempts + 1' };
+      await manager.update(Delivery, { id: lead.id }, start);
+      if (companions.length > 0) {
+        await manager.update(
+          Delivery,
+          { id: In(companions.map((row) => row.id)) },
+          { ...start, sentWith: lead.id },
+        );
+      }
+      return [lead, ...companions];
+    });
+  }
+
+  /** The delivery and whatever its email was carrying: nobody can say whether it arrived. */
   private async markUnconfirmed(delivery: Delivery): Promise<SendOutcome> {
-    await this.dataSource.getRepository(Delivery).update(
-      { id: delivery.id, state: 'sending' },
-      {
-        state: 'unconfirmed',
-        lastError: 'interrupted while sending; not repeated, so the recipient cannot receive it twice',
-      },
-    );
+    const unconfirmed = {
+      state: 'unconfirmed' as const,
+      lastError: 'interrupted while sending; not repeated, so the recipient cannot receive it twice',
+    };
+    const ledger = this.dataSource.getRepository(Delivery);
+    await ledger.update({ id: delivery.id, state: 'sending' }, unconfirmed);
+    await ledger.update({ sentWith: delivery.id, state: 'sending' }, unconfirmed);
     this.outcomes.inc({ outcome: 'unconfirmed', channel: delivery.channel });
     this.logger.error({
       msg: 'Delivery interrupted mid-send; marked unconfirmed instead of sending again',
@@ -198,11 +244,28 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     });
     if (error instanceof DeliveryNotVisibleError) return;
     // The adapter threw, so nothing was delivered: the row goes back to pending for the next attempt.
-    await this.dataSource
-      .getRepository(Delivery)
-      .update(
-        { id: deliveryId, state: 'sending' },
-        { lastError: error.message.slice(0, 1000), state: final ? 'failed' : 'pending' },
-      );
+    const ledger = this.dataSource.getRepository(Delivery);
+    const lastError = error.message.slice(0, 1000);
+    await ledger.update(
+      { id: deliveryId, state: 'sending' },
+      { lastError, state: final ? 'failed' : 'pending' },
+    );
+    // What this email was carrying waits for the next attempt, or goes out with someone else's.
+    await ledger.update(
+      { sentWith: deliveryId, state: 'sending' },
+      { state: 'pending', sentWith: null, lastError },
+    );
   }
+}
+
+/** One email for a batch: a burst about one ticket, or a lead's digest across tickets. */
+function combine(rows: Delivery[]): { subject: string; body: string } {
+  const [lead] = rows;
+  if (rows.length === 1) return { subject: lead.subject, body: lead.body };
+  const subject =
+    lead.batchKey === 'digest'
+      ? `Digest: ${rows.length} notifications`
+      : `${lead.subject} (+${rows.length - 1} more)`;
+  const body = rows.map((row) => `== ${row.subject} ==\n\n${row.body.trim()}`).join('\n\n');
+  return { subject, body };
 }
