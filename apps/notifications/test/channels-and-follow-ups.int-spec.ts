@@ -453,6 +453,28 @@ describe('notification channels, templates and follow-ups', () => {
       ),
     );
     receiver.answer = () => 200;
+    const named = randomUUID();
+    await publish(
+      Topic.AgentEvents,
+      buildEvent(
+        'agent.changed',
+        {
+          agentId: named,
+          name: 'Nora Named',
+          email: 'nora@agents.example',
+          teamId: null,
+          status: 'online',
+          removed: false,
+          changedAt: new Date().toISOString(),
+        },
+        { source: 'ticketflow/routing', subject: named },
+      ),
+    );
+    await waitFor(
+      async () =>
+        (await app.get(DataSource).query(`SELECT 1 FROM agents WHERE agent_id = $1`, [named])).length === 1,
+      { description: 'the named agent in the directory' },
+    );
     await publish(
       Topic.SlaEvents,
       buildEvent(
@@ -466,6 +488,7 @@ describe('notification channels, templates and follow-ups', () => {
           notify: [
             'assignee',
             'team_lead',
+            `agent:${named}`,
             `agent:${randomUUID()}`,
             `webhook:${receiverUrl}/hooks/escalation`,
           ],
@@ -488,6 +511,10 @@ describe('notification channels, templates and follow-ups', () => {
       ].sort(),
     );
     await waitFor(() => sink.to('reply-lead@agents.example').length === 1);
+    const [toNamed] = await waitFor(
+      () => sink.to('nora@agents.example').length === 1 && sink.to('nora@agents.example'),
+    );
+    expect(await bodyOf(toNamed.raw)).toContain('Hello Nora Named');
     const [hook] = await waitFor(
       () => receiver.to('/hooks/escalation').length > 0 && receiver.to('/hooks/escalation'),
     );
@@ -503,7 +530,7 @@ describe('notification channels, templates and follow-ups', () => {
       return all.some((row) => row.state === 'skipped') && all;
     });
     expect(rows.find((row) => row.state === 'skipped')?.lastError).toMatch(
-      /^agent:.* is not an address notifications knows/,
+      /^agent:.* is not an agent routing has announced$/,
     );
     // The internal note was not copied.
     expect(sink.to('reply@example.com').filter((m) => m.subject.startsWith('Ynt:'))).toHaveLength(1);

@@ -36,7 +36,7 @@ export class RoutingModule {
         MessagingModule.forRoot({
           kafka: config.kafka,
           schema: config.database.schema,
-          publishes: [Topic.AssignmentEvents],
+          publishes: [Topic.AssignmentEvents, Topic.AgentEvents],
         }),
       ],
       controllers: [

@@ -1,4 +1,4 @@
-import { type EventEnvelope } from '@app/contracts';
+import { type EventEnvelope, Topic } from '@app/contracts';
 import { bearer, waitFor } from '@app/testing';
 import { OverflowTimers } from '../src/overflow/overflow-timers';
 import { RoutingHarness } from './support/routing-harness';
@@ -276,6 +276,27 @@ describe('assignment decisions', () => {
       .set('authorization', bearer('admin'))
       .expect(200);
     expect(ruleTrail.body.map((e: { action: string }) => e.action)).toEqual(['deleted', 'created']);
+
+    // The directory other services keep follows each change of the agent, removal included.
+    await routing.http
+      .patch(`/v1/agents/${agent}`)
+      .set('authorization', bearer('admin'))
+      .send({ status: 'offline' });
+    await routing.http.delete(`/v1/agents/${agent}`).set('authorization', bearer('admin')).expect(204);
+    const announced = await waitFor(() => {
+      const mine = routing.probe
+        .on(routing.topic(Topic.AgentEvents))
+        .map((m) => m.json<EventEnvelope<'agent.changed'>>())
+        .filter((e) => e.data.agentId === agent);
+      return mine.length === 4 && mine;
+    });
+    expect(announced.map((e) => [e.data.status, e.data.removed])).toEqual([
+      ['online', false],
+      ['online', false],
+      ['offline', false],
+      ['offline', true],
+    ]);
+    expect(announced[0].data).toMatchObject({ name: 'Audited', teamId: null });
     await routing.http.get('/v1/audit').set('authorization', bearer('agent')).expect(403);
     const foreign = await routing.http
       .get('/v1/audit')

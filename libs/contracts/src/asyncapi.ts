@@ -7,6 +7,7 @@ const PUBLISHERS: Record<string, string> = {
   'tickets.inbound.v1': 'other systems (email gateways, chat widgets, chatbots, ...)',
   'tickets.events.v1': 'intake',
   'routing.assignments.v1': 'routing',
+  'routing.agents.v1': 'routing',
   'sla.events.v1': 'sla',
   'notifications.events.v1': 'notifications',
 };

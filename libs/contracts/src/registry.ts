@@ -1,4 +1,5 @@
 import { type z } from 'zod';
+import { AgentChanged } from './events/agent-changed';
 import { ConversationEscalated } from './events/conversation-escalated';
 import { CustomerMerged } from './events/customer-merged';
 import { NotificationSent } from './events/notification-sent';
@@ -39,6 +40,7 @@ export const EVENTS = {
   [TicketQueued.type]: TicketQueued,
   [TicketUnassigned.type]: TicketUnassigned,
   [TicketReassigned.type]: TicketReassigned,
+  [AgentChanged.type]: AgentChanged,
   [SlaStarted.type]: SlaStarted,
   [SlaPaused.type]: SlaPaused,
   [SlaResumed.type]: SlaResumed,

@@ -11,6 +11,8 @@ export enum Topic {
   CustomerEvents = 'customers.events.v1',
   /** Assignment decisions, published by routing. */
   AssignmentEvents = 'routing.assignments.v1',
+  /** Agents added, changed and removed, published by routing. */
+  AgentEvents = 'routing.agents.v1',
   /** SLA clock lifecycle, published by sla. */
   SlaEvents = 'sla.events.v1',
   /** Deliveries and surveys, published by notifications. */

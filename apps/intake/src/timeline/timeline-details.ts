@@ -32,6 +32,8 @@ export function timelineDetails(event: AnyEvent): Record<string, unknown> {
       return { from: event.data.from, to: event.data.to, reason: event.data.reason };
     case 'survey.answered':
       return { surveyId: event.data.surveyId, score: event.data.score };
+    case 'agent.changed':
+      return { agentId: event.data.agentId, status: event.data.status, removed: event.data.removed };
     case 'customer.merged':
       return {
         targetCustomerId: event.data.targetCustomerId,

@@ -8,6 +8,7 @@ import { WebhookFanOut } from '../webhooks/webhook-fan-out';
 
 /** Every ticket, assignment and SLA event: each may change a contact, call for a message, or be forwarded. */
 const CONSUMED = [
+  ...eventTypesOn(Topic.AgentEvents),
   ...eventTypesOn(Topic.TicketEvents),
   ...eventTypesOn(Topic.AssignmentEvents),
   ...eventTypesOn(Topic.SlaEvents),
@@ -27,6 +28,7 @@ export class NotificationEventsConsumer {
 
   @EventPattern(CONSUMED)
   async onEvent(@Payload() event: AnyEvent, @Ctx() { manager }: EventContext): Promise<void> {
+    if (event.type === 'agent.changed') return this.contacts.applyAgent(manager, event);
     const change = await this.contacts.apply(manager, event);
     await this.notices.apply(manager, event, change);
     await this.webhooks.apply(manager, event, change.after);

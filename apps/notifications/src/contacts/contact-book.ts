@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
-import { type AnyEvent } from '@app/contracts';
+import { type AnyEvent, type EventEnvelope } from '@app/contracts';
 import { validTimeZone } from '../templates/render-template';
+import { DirectoryAgent } from './directory-agent.entity';
 import { TicketContact } from './ticket-contact.entity';
 
 /**
@@ -17,6 +18,17 @@ export interface ContactChange {
 
 @Injectable()
 export class ContactBook {
+  /** The directory of agents, so an escalation can name any of them by id. */
+  async applyAgent(manager: EntityManager, event: EventEnvelope<'agent.changed'>): Promise<void> {
+    const { agentId, name, email, teamId, removed } = event.data;
+    if (removed) await manager.delete(DirectoryAgent, { tenant: event.tenant, agentId });
+    else
+      await manager.upsert(DirectoryAgent, { tenant: event.tenant, agentId, name, email, teamId }, [
+        'tenant',
+        'agentId',
+      ]);
+  }
+
   async apply(manager: EntityManager, event: AnyEvent): Promise<ContactChange> {
     const key = { tenant: event.tenant, ticketId: (event.data as { ticketId: string }).ticketId };
     const before = await manager.findOneBy(TicketContact, key);
@@ -105,6 +117,7 @@ export class ContactBook {
       case 'sla.met':
       case 'notification.sent':
       case 'survey.answered':
+      case 'agent.changed':
         break;
     }
     return { before, after: await manager.findOneBy(TicketContact, key) };

@@ -10,6 +10,8 @@ import { Webhook } from '../webhooks/webhook.entity';
 import { InitialNotificationsSchema1764000000000 } from './migrations/1764000000000-initial-notifications-schema';
 import { ChannelsAndFollowUps1764600000000 } from './migrations/1764600000000-channels-and-follow-ups';
 import { QuietHoursAndBatching1764700000000 } from './migrations/1764700000000-quiet-hours-and-batching';
+import { AgentDirectory1764800000000 } from './migrations/1764800000000-agent-directory';
+import { DirectoryAgent } from '../contacts/directory-agent.entity';
 import { RecipientPreference } from '../recipients/recipient-preference.entity';
 
 export function notificationsDatabase(config: Pick<NotificationsConfig, 'database'>): TypeOrmOptionsInput {
@@ -24,6 +26,7 @@ export function notificationsDatabase(config: Pick<NotificationsConfig, 'databas
       FollowUp,
       Survey,
       RecipientPreference,
+      DirectoryAgent,
       OutboxMessage,
       ProcessedEvent,
     ],
@@ -31,6 +34,7 @@ export function notificationsDatabase(config: Pick<NotificationsConfig, 'databas
       InitialNotificationsSchema1764000000000,
       ChannelsAndFollowUps1764600000000,
       QuietHoursAndBatching1764700000000,
+      AgentDirectory1764800000000,
     ],
   };
 }

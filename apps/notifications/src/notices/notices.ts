@@ -3,6 +3,7 @@ import { type EntityManager } from 'typeorm';
 import { type AnyEvent, type EventEnvelope, serializeEvent } from '@app/contracts';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { type ContactChange } from '../contacts/contact-book';
+import { DirectoryAgent } from '../contacts/directory-agent.entity';
 import { type TicketContact } from '../contacts/ticket-contact.entity';
 import { type DeliveryClaim, DeliveryLedger } from '../deliveries/delivery-ledger';
 import { type DeliveryRecipient } from '../deliveries/delivery.entity';
@@ -118,6 +119,7 @@ export class Notices {
       case 'sla.recomputed':
       case 'notification.sent':
       case 'survey.answered':
+      case 'agent.changed':
         return;
     }
   }
@@ -272,7 +274,7 @@ export class Notices {
         });
         continue;
       }
-      const person = this.person(contact, target);
+      const person = await this.person(manager, contact, target);
       const claim = this.claimFor(contact, reason(target), epoch, person.recipient);
       if (!person.email) {
         await this.ledger.recordSkipped(manager, claim, person.why);
@@ -287,10 +289,11 @@ export class Notices {
     }
   }
 
-  private person(
+  private async person(
+    manager: EntityManager,
     contact: TicketContact,
     target: string,
-  ): { recipient: DeliveryRecipient; email: string | null; name: string | null; why: string } {
+  ): Promise<{ recipient: DeliveryRecipient; email: string | null; name: string | null; why: string }> {
     if (target === 'assignee')
       return {
         recipient: 'assignee',
@@ -305,14 +308,15 @@ export class Notices {
         name: contact.teamLeadName,
         why: 'the assignee’s team has no lead',
       };
-    const agentId = target.startsWith('agent:') ? target.slice('agent:'.length) : null;
-    if (agentId && agentId === contact.assigneeId)
-      return { recipient: 'agent', email: contact.assigneeEmail, name: contact.assigneeName, why: '' };
+    const agentId = target.startsWith('agent:') ? target.slice('agent:'.length) : '';
+    const agent = /^[0-9a-f-]{36}$/i.test(agentId)
+      ? await manager.findOneBy(DirectoryAgent, { tenant: contact.tenant, agentId })
+      : null;
     return {
       recipient: 'agent',
-      email: null,
-      name: null,
-      why: `${target} is not an address notifications knows: only the assignee and the team lead reach it through routing's events`,
+      email: agent?.email ?? null,
+      name: agent?.name ?? null,
+      why: agent ? '' : `${target} is not an agent routing has announced`,
     };
   }
 

@@ -2,10 +2,13 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@ne
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { buildEvent } from '@app/contracts';
 import { isUniqueViolation } from '@app/database';
 import { conflict, CurrentPrincipal, notFound, type Principal, Tenant, uuidParam } from '@app/http';
+import { eventMeta, OutboxWriter } from '@app/messaging';
 import { AssignmentService } from '../assignment/assignment.service';
 import { AuditLog } from '../audit/audit-log';
+import { ROUTING_SOURCE } from '../routing.tokens';
 import { Team } from '../teams/team.entity';
 import { Agent } from './agent.entity';
 import { CreateAgentDto, UpdateAgentDto } from './dto/agent.dto';
@@ -44,6 +47,7 @@ export class AgentsController {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly assignments: AssignmentService,
     private readonly audit: AuditLog,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   @Post()
@@ -75,6 +79,7 @@ export class AgentsController {
         before: null,
         after: created,
       });
+      await this.announce(manager, agent, false);
       if (agent.status === 'online')
         await this.assignments.drainForAgent(manager, agent.id, { kind: 'http' });
       return view(await manager.findOneByOrFail(Agent, { id: agent.id }));
@@ -120,6 +125,7 @@ export class AgentsController {
         before: view(agent),
         after: view(updated),
       });
+      await this.announce(manager, updated, false);
       const cause = { kind: 'http' } as const;
       if (updated.status === 'offline' && agent.status !== 'offline') {
         await this.assignments.releaseAgent(manager, id, cause);
@@ -156,7 +162,28 @@ export class AgentsController {
         before: view(agent),
         after: null,
       });
+      await this.announce(manager, agent, true);
     });
+  }
+
+  /** Other services keep a directory of agents (notifications reaches `agent:<id>` through it). */
+  private announce(manager: EntityManager, agent: Agent, removed: boolean): Promise<void> {
+    return this.outbox.append(
+      manager,
+      buildEvent(
+        'agent.changed',
+        {
+          agentId: agent.id,
+          name: agent.name,
+          email: agent.email,
+          teamId: agent.teamId,
+          status: agent.status,
+          removed,
+          changedAt: new Date().toISOString(),
+        },
+        eventMeta(ROUTING_SOURCE, agent.id, agent.tenant, { kind: 'http' }),
+      ),
+    );
   }
 
   private async find(manager: EntityManager, tenant: string, id: string, lock = false): Promise<Agent> {

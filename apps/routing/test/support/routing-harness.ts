@@ -28,7 +28,7 @@ export class RoutingHarness {
     const harness = new RoutingHarness();
     harness.sandbox = await createSandbox({ ROUTING_RECONCILE_INTERVAL_MS: '500', ...overrides });
     harness.app = await harness.startReplica();
-    await harness.probe.watch([harness.topic(Topic.AssignmentEvents)]);
+    await harness.probe.watch([harness.topic(Topic.AssignmentEvents), harness.topic(Topic.AgentEvents)]);
     return harness;
   }
 
