@@ -131,7 +131,7 @@ describe('quiet and tidy staff notifications', () => {
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       NOTIFICATIONS_RECONCILE_INTERVAL_MS: '500',
       ACKNOWLEDGMENT_WAIT: 'PT1S',
-      NOTIFICATIONS_COALESCE_WINDOW: 'PT2S',
+      NOTIFICATIONS_COALESCE_WINDOW: 'PT4S',
       NOTIFICATIONS_DIGEST_INTERVAL: 'PT4S',
     });
     app = await startServiceApp(NotificationsModule.forRoot(loadNotificationsConfig(sandbox.env)));
@@ -229,10 +229,10 @@ describe('quiet and tidy staff notifications', () => {
       );
       return rows.length > 0 && rows;
     });
-    const expected = afterQuietHours(new Date(Date.now() + 2_000), quietHours);
+    const expected = afterQuietHours(new Date(Date.now() + 4_000), quietHours);
     expect(Math.abs(Date.parse(row.holdUntil ?? '') - expected.getTime())).toBeLessThan(60_000);
     expect(Date.parse(row.holdUntil ?? '')).toBeGreaterThan(Date.now() + 3_600_000);
-    await sleep(3_000);
+    await sleep(5_000);
     expect(sink.to(agent)).toHaveLength(0);
     expect((await deliveries(created.data.ticketId)).find((r) => r.id === row.id)?.state).toBe('pending');
   });

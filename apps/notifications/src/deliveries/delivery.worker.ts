@@ -155,11 +155,18 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Commits `pending` → `sending` for this delivery and, when it is held for batching, for every
-   * other pending delivery to the same address with the same batch key whose hold has passed.
+   * other pending delivery to the same address with the same batch key due within a window.
    * Null when this delivery was not pending.
    */
   private startSending(delivery: Delivery): Promise<Delivery[] | null> {
     return this.dataSource.transaction(async (manager) => {
+      if (delivery.batchKey) {
+        // One batch at a time per address and key, taken before any row lock: two jobs firing
+        // together would otherwise each skip the row the other holds and send alone.
+        await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+          `delivery-batch:${delivery.tenant}:${delivery.toAddress}:${delivery.batchKey}`,
+        ]);
+      }
       const lead = await manager.findOne(Delivery, {
         where: { id: delivery.id, state: 'pending' },
         lock: { mode: 'pessimistic_write' },
@@ -169,15 +176,15 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
         ? await manager
             .createQueryBuilder(Delivery, 'd')
             .setLock('pessimistic_write')
-            .setOnLocked('skip_locked')
             .where(`d.state = 'pending' AND d.id <> :id`, { id: lead.id })
             .andWhere('d.tenant = :tenant AND d.to_address = :to AND d.batch_key = :key', {
               tenant: lead.tenant,
               to: lead.toAddress,
               key: lead.batchKey,
             })
+            // Whatever joined within a window of this one; not what quiet hours hold back for later.
             .andWhere('(d.hold_until IS NULL OR d.hold_until <= :until)', {
-              until: new Date(Date.now() + 1_000),
+              until: new Date(Date.now() + Math.max(1_000, this.config.batching.coalesceWindowMs)),
             })
             .orderBy('d.created_at')
             .getMany()
