@@ -5,3 +5,4 @@ export * from './redis';
 export * from './database.module';
 export * from './unique-violation';
 export * from './job-queue';
+export * from './after-commit';

@@ -1,5 +1,6 @@
 import { type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
 import { type DatabaseConfig } from '@app/config';
+import { AfterCommitSubscriber } from './after-commit';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
 
 export interface TypeOrmOptionsInput {
@@ -21,6 +22,7 @@ export function typeOrmOptions(input: TypeOrmOptionsInput): DataSourceOptions {
     applicationName: input.applicationName,
     entities: input.entities,
     migrations: input.migrations,
+    subscribers: [AfterCommitSubscriber],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
+import { afterCommit } from '@app/database';
 import { type DeliveryChannel } from '../channels/channel';
 import { type RenderedMessage } from '../templates/render-template';
 import { Delivery, type DeliveryRecipient } from './delivery.entity';
@@ -37,9 +38,8 @@ export class DeliveryLedger {
   ) {}
 
   /**
-   * Claims and queues a delivery; undefined when it was claimed before. The job is queued before
-   * the caller's transaction commits; the worker waits for the row, and a rolled-back claim leaves
-   * a job that gives up.
+   * Claims a delivery and queues it once the caller's transaction commits, so the worker always
+   * finds the row; undefined when it was claimed before. A rolled-back claim queues nothing.
    */
   async claim(manager: EntityManager, claim: DeliveryClaim, outgoing: Outgoing): Promise<string | undefined> {
     const { holdUntil, batchKey } = await this.timing.holdFor(manager, claim, outgoing);
@@ -55,7 +55,7 @@ export class DeliveryLedger {
       body: outgoing.message.body,
       state: 'pending',
     });
-    if (id) await this.queue.enqueue(id, outgoing.channel, holdUntil);
+    if (id) await afterCommit(manager, () => this.queue.enqueue(id, outgoing.channel, holdUntil));
     return id;
   }
 

@@ -22,17 +22,13 @@ import { DeliveryJobName, DeliveryQueueName, type SendJobData } from './delivery
 
 export type SendOutcome = 'sent' | 'already_done' | 'unconfirmed';
 
-/** The claim's transaction has not committed yet (or rolled back): retry, then give up. */
+/** A job without its ledger row (left from another database): retried, then given up. */
 class DeliveryNotVisibleError extends Error {
   constructor(deliveryId: string) {
-    super(`Delivery ${deliveryId} is not in the ledger (yet)`);
+    super(`Delivery ${deliveryId} is not in the ledger`);
     this.name = 'DeliveryNotVisibleError';
   }
 }
-
-/** A claim commits within milliseconds; a row still missing after this long was rolled back. */
-const VISIBILITY_POLLS = 20;
-const VISIBILITY_POLL_MS = 100;
 
 /**
  * Sends what the ledger says is pending through the row's channel (R5):
@@ -96,7 +92,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async send(deliveryId: string): Promise<SendOutcome> {
-    const delivery = await this.awaitVisible(deliveryId);
+    // Jobs are queued after their claim commits: a missing row is a job from another database.
+    const delivery = await this.dataSource.getRepository(Delivery).findOneBy({ id: deliveryId });
     if (!delivery) throw new DeliveryNotVisibleError(deliveryId);
     const adapter = this.adapters.find((candidate) => candidate.channel === delivery.channel);
     if (!adapter) throw new Error(`No adapter for channel ${delivery.channel}`);
@@ -219,18 +216,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       channel: delivery.channel,
     });
     return 'unconfirmed';
-  }
-
-  /**
-   * The job is queued before the claiming transaction commits, so the row may be a moment away.
-   * Waiting for it here keeps that moment from using up one of the delivery's send attempts.
-   */
-  private async awaitVisible(deliveryId: string): Promise<Delivery | null> {
-    for (let attempt = 0; ; attempt++) {
-      const delivery = await this.dataSource.getRepository(Delivery).findOneBy({ id: deliveryId });
-      if (delivery || attempt >= VISIBILITY_POLLS) return delivery;
-      await new Promise((resolve) => setTimeout(resolve, VISIBILITY_POLL_MS));
-    }
   }
 
   private async recordFailure(deliveryId: string, error: Error, final: boolean): Promise<void> {

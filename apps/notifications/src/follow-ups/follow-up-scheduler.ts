@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
+import { afterCommit } from '@app/database';
 import { FollowUp, type FollowUpKind } from './follow-up.entity';
 import { FollowUpTimers } from './follow-up-timers';
 
@@ -22,7 +23,7 @@ export class FollowUpScheduler {
       .returning('id')
       .execute();
     const id = (inserted.raw as Array<{ id: string }>)[0]?.id;
-    if (id) await this.timers.arm(id, followUp.dueAt);
+    if (id) await afterCommit(manager, () => this.timers.arm(id, followUp.dueAt));
   }
 
   /** A status change makes every follow-up scheduled under an earlier status moot. */
@@ -44,6 +45,7 @@ export class FollowUpScheduler {
       });
     if (kinds) query.andWhere('kind IN (:...kinds)', { kinds });
     const cancelled = await query.returning('id').execute();
-    await this.timers.disarm((cancelled.raw as Array<{ id: string }>).map((row) => row.id));
+    const ids = (cancelled.raw as Array<{ id: string }>).map((row) => row.id);
+    await afterCommit(manager, () => this.timers.disarm(ids));
   }
 }
