@@ -575,12 +575,17 @@ describe('notification channels, templates and follow-ups', () => {
     const draft = await server()
       .post('/v1/templates/preview')
       .set('authorization', bearer('admin'))
-      .send({ kind: 'sla.breached', locale: 'de', body: 'Due {{dueAt}} for {{agentName}}' })
+      .send({
+        kind: 'sla.breached',
+        locale: 'de',
+        body: 'Due {{dueAt}} for {{agentName}}',
+        values: { agentName: 42 },
+      })
       .expect(200);
     expect(draft.body).toMatchObject({
       source: 'draft',
       locale: 'en',
-      body: 'Due 2026-11-30T09:00:00.000Z for Alex Agent',
+      body: 'Due 2026-11-30T09:00:00.000Z for 42',
     });
 
     const created = ticketCreated('custom-template@example.com', 'tr');

@@ -55,7 +55,7 @@ export class PreviewDto {
   @ApiPropertyOptional({ description: "Values to use instead of the sample ticket's" })
   @IsOptional()
   @IsObject()
-  values?: Record<string, string>;
+  values?: Record<string, unknown>;
 }
 
 /** The sample ticket previews render against: every variable any kind offers. */
@@ -172,7 +172,7 @@ export class TemplatesController {
       return {
         kind: body.kind,
         source: body.subject || body.body ? 'draft' : resolved.source,
-        ...renderTemplate(template, resolved.locale, { ...SAMPLE, ...body.values }),
+        ...renderTemplate(template, resolved.locale, { ...SAMPLE, ...asText(body.values) }),
       };
     } catch (error) {
       if (error instanceof TemplateVariableMissingError) {
@@ -201,4 +201,14 @@ export class TemplatesController {
       );
     }
   }
+}
+
+/** Preview values as the text they would be in a message, whatever JSON type they came as. */
+function asText(values: Record<string, unknown> = {}): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? value : JSON.stringify(value),
+    ]),
+  );
 }
