@@ -6,3 +6,4 @@ export * from './database.module';
 export * from './unique-violation';
 export * from './job-queue';
 export * from './after-commit';
+export * from './job-worker';

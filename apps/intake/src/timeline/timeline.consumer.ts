@@ -24,22 +24,9 @@ const TIMELINE_ONLY = [
 export class TimelineConsumer {
   constructor(private readonly timeline: TimelineWriter) {}
 
-  @EventPattern('ticket.assigned')
+  @EventPattern(['ticket.assigned', 'ticket.reassigned'])
   async onAssigned(
-    @Payload() event: EventEnvelope<'ticket.assigned'>,
-    @Ctx() ctx: EventContext,
-  ): Promise<void> {
-    await ctx.manager.update(
-      Ticket,
-      { id: event.data.ticketId, tenant: event.tenant },
-      { assigneeId: event.data.agentId },
-    );
-    await this.record(event, ctx);
-  }
-
-  @EventPattern('ticket.reassigned')
-  async onReassigned(
-    @Payload() event: EventEnvelope<'ticket.reassigned'>,
+    @Payload() event: Extract<AnyEvent, { type: 'ticket.assigned' | 'ticket.reassigned' }>,
     @Ctx() ctx: EventContext,
   ): Promise<void> {
     await ctx.manager.update(

@@ -31,7 +31,8 @@ export class ContactBook {
 
   async apply(manager: EntityManager, event: AnyEvent): Promise<ContactChange> {
     const key = { tenant: event.tenant, ticketId: (event.data as { ticketId: string }).ticketId };
-    const before = await manager.findOneBy(TicketContact, key);
+    // Only a reassignment needs the contact as it was (the assignee it replaced).
+    const before = event.type === 'ticket.reassigned' ? await manager.findOneBy(TicketContact, key) : null;
     switch (event.type) {
       case 'ticket.created': {
         const { data } = event;

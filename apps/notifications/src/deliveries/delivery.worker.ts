@@ -6,12 +6,11 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type Job, Worker } from 'bullmq';
-import { type Redis } from 'ioredis';
+import { type Job } from 'bullmq';
 import { type Counter } from 'prom-client';
 import { DataSource, In } from 'typeorm';
 import { buildEvent } from '@app/contracts';
-import { createRedisConnection } from '@app/database';
+import { JobWorker } from '@app/database';
 import { eventMeta, OutboxWriter } from '@app/messaging';
 import { MetricsService } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
@@ -43,8 +42,7 @@ class DeliveryNotVisibleError extends Error {
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DeliveryWorker.name);
-  private worker: Worker<SendJobData> | undefined;
-  private connection: Redis | undefined;
+  private worker: JobWorker<SendJobData> | undefined;
   private readonly outcomes: Counter;
 
   constructor(
@@ -62,22 +60,20 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** After every module's init, so a Redis that failed the safety check never gets a worker. */
   onApplicationBootstrap(): void {
-    this.connection = createRedisConnection(this.config.redis.url);
-    this.worker = new Worker<SendJobData>(DeliveryQueueName.Outbound, (job) => this.process(job), {
-      connection: this.connection,
-      prefix: this.config.redis.keyPrefix,
-      concurrency: 4,
-      maxStalledCount: 5,
-    });
-    this.worker.on('error', (error) =>
-      this.logger.error({ msg: 'Delivery worker error', error: error.message }),
+    this.worker = new JobWorker<SendJobData>(
+      DeliveryQueueName.Outbound,
+      this.config.redis,
+      (job) => this.process(job),
+      {
+        concurrency: 4,
+        logger: this.logger,
+      },
     );
   }
 
   async onModuleDestroy(): Promise<void> {
-    // close() lets the message in flight finish and be marked before the pool closes (R8).
+    // Lets the message in flight finish and be marked before the pool closes (R8).
     await this.worker?.close();
-    this.connection?.disconnect();
   }
 
   async process(job: Job<SendJobData>): Promise<SendOutcome> {

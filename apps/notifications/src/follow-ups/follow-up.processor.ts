@@ -6,12 +6,11 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DelayedError, type Job, Worker } from 'bullmq';
-import { type Redis } from 'ioredis';
+import { DelayedError, type Job } from 'bullmq';
 import { type Counter } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
 import { buildEvent } from '@app/contracts';
-import { createRedisConnection } from '@app/database';
+import { JobWorker } from '@app/database';
 import { eventMeta, OutboxWriter } from '@app/messaging';
 import { MetricsService } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
@@ -35,8 +34,7 @@ export type FollowUpOutcome = 'done' | 'stale' | 'not_due';
 @Injectable()
 export class FollowUpProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(FollowUpProcessor.name);
-  private worker: Worker<FollowUpJobData> | undefined;
-  private connection: Redis | undefined;
+  private worker: JobWorker<FollowUpJobData> | undefined;
   private readonly outcomes: Counter;
 
   constructor(
@@ -58,24 +56,19 @@ export class FollowUpProcessor implements OnApplicationBootstrap, OnModuleDestro
   }
 
   onApplicationBootstrap(): void {
-    this.connection = createRedisConnection(this.config.redis.url);
-    this.worker = new Worker<FollowUpJobData>(FOLLOW_UP_QUEUE, (job, token) => this.runJob(job, token), {
-      connection: this.connection,
-      prefix: this.config.redis.keyPrefix,
-      concurrency: 4,
-      maxStalledCount: 5,
-    });
-    this.worker.on('failed', (job, error) =>
-      this.logger.warn({ msg: 'Follow-up failed; retrying', jobId: job?.id, error: error.message }),
+    this.worker = new JobWorker<FollowUpJobData>(
+      FOLLOW_UP_QUEUE,
+      this.config.redis,
+      (job, token) => this.runJob(job, token),
+      { concurrency: 4, logger: this.logger },
     );
-    this.worker.on('error', (error) =>
-      this.logger.error({ msg: 'Follow-up worker error', error: error.message }),
+    this.worker.worker.on('failed', (job, error) =>
+      this.logger.warn({ msg: 'Follow-up failed; retrying', jobId: job?.id, error: error.message }),
     );
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.worker?.close();
-    this.connection?.disconnect();
   }
 
   private async runJob(job: Job<FollowUpJobData>, token?: string): Promise<FollowUpOutcome> {

@@ -10,7 +10,7 @@ import { type DeliveryRecipient } from '../deliveries/delivery.entity';
 import { FollowUpScheduler } from '../follow-ups/follow-up-scheduler';
 import { STATUS_FOLLOW_UPS } from '../follow-ups/follow-up.entity';
 import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
-import { responseTimePhrase } from '../templates/render-template';
+import { renderTemplate, responseTimePhrase } from '../templates/render-template';
 import { type TemplateKind } from '../templates/template-catalog';
 import { TemplateStore } from '../templates/template-store';
 
@@ -131,15 +131,16 @@ export class Notices {
       await this.ledger.recordSkipped(manager, claim, 'the customer has no email address');
       return;
     }
-    const preferred = [contact.customerLocale, contact.language];
-    const message = await this.templates.render(manager, contact.tenant, 'ticket.acknowledgment', preferred, {
+    const { template, locale } = await this.templates.resolve(
+      manager,
+      contact.tenant,
+      'ticket.acknowledgment',
+      [contact.customerLocale, contact.language],
+    );
+    const message = renderTemplate(template, locale, {
       ...this.ticketValues(contact),
       customerName: contact.customerName ?? contact.customerEmail,
-      responseTime: responseTimePhrase(
-        contact.firstResponseDueAt,
-        (await this.templates.resolve(manager, contact.tenant, 'ticket.acknowledgment', preferred)).locale,
-        contact.customerTimeZone,
-      ),
+      responseTime: responseTimePhrase(contact.firstResponseDueAt, locale, contact.customerTimeZone),
     });
     await this.ledger.claim(manager, claim, { channel: 'email', to: contact.customerEmail, message });
   }

@@ -6,10 +6,9 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type Job, Worker } from 'bullmq';
-import { type Redis } from 'ioredis';
+import { type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { createRedisConnection } from '@app/database';
+import { JobWorker } from '@app/database';
 import { AssignmentService, type OverflowOutcome } from '../assignment/assignment.service';
 import { type RoutingConfig } from '../config/routing.config';
 import { ROUTING_CONFIG } from '../routing.tokens';
@@ -25,8 +24,7 @@ const MAX_EARLY_WAIT_MS = 10_000;
 @Injectable()
 export class OverflowProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OverflowProcessor.name);
-  private worker: Worker | undefined;
-  private connection: Redis | undefined;
+  private worker: JobWorker<OverflowJobData> | undefined;
 
   constructor(
     @Inject(ROUTING_CONFIG) private readonly config: RoutingConfig,
@@ -36,24 +34,22 @@ export class OverflowProcessor implements OnApplicationBootstrap, OnModuleDestro
 
   /** After every module's init, so a Redis that failed the safety check never gets a worker. */
   onApplicationBootstrap(): void {
-    this.connection = createRedisConnection(this.config.redis.url);
-    this.worker = new Worker(RoutingQueue.Timers, (job: Job) => this.process(job as Job<OverflowJobData>), {
-      connection: this.connection,
-      prefix: this.config.redis.keyPrefix,
-      concurrency: 4,
-      maxStalledCount: 5,
-    });
-    this.worker.on('failed', (job, error) =>
-      this.logger.warn({ msg: 'Overflow timer failed; retrying', jobId: job?.id, error: error.message }),
+    this.worker = new JobWorker<OverflowJobData>(
+      RoutingQueue.Timers,
+      this.config.redis,
+      (job) => this.process(job),
+      {
+        concurrency: 4,
+        logger: this.logger,
+      },
     );
-    this.worker.on('error', (error) =>
-      this.logger.error({ msg: 'Routing worker error', error: error.message }),
+    this.worker.worker.on('failed', (job, error) =>
+      this.logger.warn({ msg: 'Overflow timer failed; retrying', jobId: job?.id, error: error.message }),
     );
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.worker?.close();
-    this.connection?.disconnect();
   }
 
   async process(job: Job<OverflowJobData>): Promise<OverflowOutcome> {

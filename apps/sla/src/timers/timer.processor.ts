@@ -6,12 +6,10 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type Job, Worker } from 'bullmq';
-import { type Redis } from 'ioredis';
 import { type Counter, type Histogram } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
 import { buildEvent, parseIsoDuration } from '@app/contracts';
-import { createRedisConnection } from '@app/database';
+import { JobWorker } from '@app/database';
 import { eventMeta, OutboxWriter } from '@app/messaging';
 import { MetricsService } from '@app/observability';
 import { warningAtOf } from '../clocks/clock-schedule';
@@ -35,8 +33,7 @@ const MAX_EARLY_WAIT_MS = 10_000;
 @Injectable()
 export class TimerProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(TimerProcessor.name);
-  private worker: Worker | undefined;
-  private connection: Redis | undefined;
+  private worker: JobWorker<SlaJobData> | undefined;
   private readonly lateness: Histogram;
   private readonly fired: Counter;
 
@@ -62,15 +59,16 @@ export class TimerProcessor implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** After every module's init, so a Redis that failed the safety check never gets a worker. */
   onApplicationBootstrap(): void {
-    this.connection = createRedisConnection(this.config.redis.url);
-    this.worker = new Worker(SlaQueue.Timers, (job: Job) => this.fire((job as Job<SlaJobData>).data), {
-      connection: this.connection,
-      prefix: this.config.redis.keyPrefix,
-      concurrency: 8,
-      // A stalled job (worker died mid-run) is retried rather than failed after one stall.
-      maxStalledCount: 5,
-    });
-    this.worker.on('failed', (job, error) => {
+    this.worker = new JobWorker<SlaJobData>(
+      SlaQueue.Timers,
+      this.config.redis,
+      (job) => this.fire(job.data),
+      {
+        concurrency: 8,
+        logger: this.logger,
+      },
+    );
+    this.worker.worker.on('failed', (job, error) => {
       const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
       this.logger[final ? 'error' : 'warn']({
         msg: final ? 'SLA timer failed for good; the reconciler will retry it' : 'SLA timer failed; retrying',
@@ -78,13 +76,10 @@ export class TimerProcessor implements OnApplicationBootstrap, OnModuleDestroy {
         error: error.message,
       });
     });
-    this.worker.on('error', (error) => this.logger.error({ msg: 'SLA worker error', error: error.message }));
   }
 
   async onModuleDestroy(): Promise<void> {
-    // close() waits for the job in progress: its transaction finishes before the pool closes (R8).
     await this.worker?.close();
-    this.connection?.disconnect();
   }
 
   /** Also called by the reconciler for timers that are overdue and that Redis lost. */
