@@ -79,6 +79,8 @@ export const kafkaBlock = (service: ServiceName) =>
       KAFKA_SSL: envBoolean(false),
       KAFKA_HANDLER_MAX_ATTEMPTS: envInt(5, 1, 100),
       KAFKA_HANDLER_RETRY_MS: envInt(200, 10, 60_000),
+      KAFKA_CONSUMER_BATCH_SIZE: envInt(100, 1, 1_000),
+      KAFKA_PARTITIONS_CONCURRENTLY: envInt(3, 1, 64),
       OUTBOX_POLL_INTERVAL_MS: envInt(100, 10, 60_000),
       OUTBOX_BATCH_SIZE: envInt(100, 1, 5_000),
     })
@@ -105,6 +107,8 @@ export const kafkaBlock = (service: ServiceName) =>
           : undefined,
       handlerMaxAttempts: env.KAFKA_HANDLER_MAX_ATTEMPTS,
       handlerRetryMs: env.KAFKA_HANDLER_RETRY_MS,
+      consumerBatchSize: env.KAFKA_CONSUMER_BATCH_SIZE,
+      partitionsConcurrently: env.KAFKA_PARTITIONS_CONCURRENTLY,
       outboxPollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
       outboxBatchSize: env.OUTBOX_BATCH_SIZE,
     }));

@@ -76,6 +76,27 @@ describe('afterCommit', () => {
     expect(seen).toEqual([true]);
   });
 
+  it('drops the work of a savepoint that rolls back, keeps the work of one released before it', async () => {
+    const ran: string[] = [];
+    await dataSource.transaction(async (outer) => {
+      await outer.transaction(async (kept) => {
+        await kept.query('INSERT INTO after_commit_probe (id) VALUES (5)');
+        await afterCommit(kept, () => Promise.resolve(void ran.push('released')));
+      });
+      await expect(
+        outer.transaction(async (dropped) => {
+          await dropped.query('INSERT INTO after_commit_probe (id) VALUES (6)');
+          await afterCommit(dropped, () => Promise.resolve(void ran.push('rolled back')));
+          throw new Error('poison message');
+        }),
+      ).rejects.toThrow('poison message');
+      await afterCommit(outer, () => Promise.resolve(void ran.push('outer')));
+    });
+    expect(ran).toEqual(['released', 'outer']);
+    expect(await visibleElsewhere(5)).toBe(true);
+    expect(await visibleElsewhere(6)).toBe(false);
+  });
+
   it('runs at once outside a transaction, and a failure after commit does not undo the commit', async () => {
     let ran = false;
     await afterCommit(dataSource.manager, () => {

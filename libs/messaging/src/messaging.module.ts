@@ -138,6 +138,8 @@ export class MessagingModule {
               groupId: options.kafka.groupId,
               maxAttempts: options.kafka.handlerMaxAttempts,
               retryMs: options.kafka.handlerRetryMs,
+              batchSize: options.kafka.consumerBatchSize,
+              partitionsConcurrently: options.kafka.partitionsConcurrently,
               onFatal: options.onFatal ?? ((error: unknown) => exitOnFatal(options.kafka.clientId, error)),
               onConsumed: (topic, type, outcome, seconds) => {
                 consumed.inc({ topic, type, outcome });

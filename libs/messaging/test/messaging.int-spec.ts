@@ -40,6 +40,8 @@ class ProbeConsumer {
       event.data.ticketId,
       event.id,
     ]);
+    // Its effect is written, then the handler fails: the effect must roll back with it.
+    if (event.data.reason === 'fail-after-write') throw new RangeError('handler bug after a write');
   }
 }
 
@@ -198,6 +200,45 @@ describe('messaging over real Kafka and Postgres', () => {
     expect(dlq[2].headers['dlq-original-topic']).toBe(physical(Topic.AssignmentEvents));
     expect(dlq[0].value).toBe('not json at all');
     expect((await effects()).some((e) => e.event_id === failing.id)).toBe(false);
+  });
+
+  it('applies a batch in few transactions, rolls back and dead-letters the poison message in it alone', async () => {
+    const key = randomUUID();
+    const before = Array.from({ length: 20 }, () => queued('before'));
+    const poison = queued('fail-after-write');
+    const after = Array.from({ length: 20 }, () => queued('after'));
+    const events = [...before, before[3], poison, ...after];
+    await probe.publishBatch(
+      physical(Topic.AssignmentEvents),
+      events.map((event) => serializeEvent(event)),
+      key,
+    );
+
+    const last = after[after.length - 1];
+    await waitFor(async () => (await effects()).some((e) => e.event_id === last.id), {
+      description: 'the last event of the batch',
+      timeoutMs: 30_000,
+    });
+    const dlq = await waitFor(
+      () => {
+        const mine = probe.on(physical(`${Topic.AssignmentEvents}.dlq`)).filter((m) => m.key === key);
+        return mine.length > 0 && mine;
+      },
+      { description: 'the poison message dead-lettered' },
+    );
+    expect(dlq.map((m) => m.json<{ id: string }>().id)).toEqual([poison.id]);
+    const applied = (await effects()).map((e) => e.event_id);
+    const valid = [...before, ...after].map((event) => event.id);
+    expect(applied.filter((id) => valid.includes(id)).sort()).toEqual([...valid].sort());
+    expect(applied).not.toContain(poison.id);
+    const inbox = await dataSource.query<Array<{ event_id: string; processed_at: Date }>>(
+      'SELECT event_id, processed_at FROM processed_events WHERE event_id = ANY($1)',
+      [[...valid, poison.id]],
+    );
+    expect(inbox.map((row) => row.event_id).sort()).toEqual([...valid].sort());
+    // now() is the transaction's start: rows written in one transaction share it.
+    const transactions = new Set(inbox.map((row) => row.processed_at.getTime()));
+    expect(transactions.size).toBeLessThanOrEqual(6);
   });
 
   it('resumes after a restart from the committed offset without reapplying or skipping', async () => {

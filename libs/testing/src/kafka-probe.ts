@@ -33,10 +33,15 @@ export class KafkaProbe {
   }
 
   async publish(topic: string, value: string | Buffer, key?: string): Promise<void> {
+    await this.publishBatch(topic, [value], key);
+  }
+
+  /** Publishes in one request, so a consumer fetches the messages together, as one batch. */
+  async publishBatch(topic: string, values: Array<string | Buffer>, key?: string): Promise<void> {
     // One connection shared by concurrent publishes: the first call starts it, all of them await it.
     this.producer ??= this.connectProducer();
     const producer = await this.producer;
-    await producer.send({ topic, acks: -1, messages: [{ key: key ?? null, value }] });
+    await producer.send({ topic, acks: -1, messages: values.map((value) => ({ key: key ?? null, value })) });
   }
 
   private async connectProducer(): Promise<Producer> {

@@ -1,22 +1,58 @@
 import { type EntityManager } from 'typeorm';
 import { type AnyEvent } from '@app/contracts';
 
+/** Identifies an event in the inbox: CloudEvents ids are unique per source. */
+export function inboxKey(event: Pick<AnyEvent, 'source' | 'id'>): string {
+  return `${event.source}\u0000${event.id}`;
+}
+
 /**
- * Records that `consumer` applies `event`, inside the caller's transaction. Returns false when the
- * event was applied before. A concurrent duplicate blocks on the primary key until the first
- * transaction ends, then sees the conflict, so two deliveries can never both apply.
+ * Records that `consumer` applies `events`, inside the caller's transaction, in one statement.
+ * Returns the inbox keys that were new; an event applied before is missing from the set. A
+ * concurrent duplicate blocks on the primary key until the first transaction ends, then sees the
+ * conflict, so two deliveries can never both apply. The same event twice in `events` is claimed once.
  */
+export async function claimEvents(
+  manager: EntityManager,
+  consumer: string,
+  events: readonly AnyEvent[],
+): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const claimed = await manager.query<Array<{ source: string; event_id: string }>>(
+    `INSERT INTO processed_events (consumer, source, event_id, event_type, tenant)
+     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
+     ON CONFLICT DO NOTHING
+     RETURNING source, event_id`,
+    [
+      consumer,
+      events.map((event) => event.source),
+      events.map((event) => event.id),
+      events.map((event) => event.type),
+      events.map((event) => event.tenant),
+    ],
+  );
+  return new Set(claimed.map((row) => inboxKey({ source: row.source, id: row.event_id })));
+}
+
+/** Takes back claims made in this transaction for events whose effects will not commit with it. */
+export async function releaseClaims(
+  manager: EntityManager,
+  consumer: string,
+  events: readonly AnyEvent[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await manager.query(
+    `DELETE FROM processed_events
+     WHERE consumer = $1 AND (source, event_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+    [consumer, events.map((event) => event.source), events.map((event) => event.id)],
+  );
+}
+
+/** Claims one event; false when it was applied before. */
 export async function claimEvent(
   manager: EntityManager,
   consumer: string,
   event: AnyEvent,
 ): Promise<boolean> {
-  const inserted: unknown[] = await manager.query(
-    `INSERT INTO processed_events (consumer, source, event_id, event_type, tenant)
-     VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT DO NOTHING
-     RETURNING 1`,
-    [consumer, event.source, event.id, event.type, event.tenant],
-  );
-  return inserted.length === 1;
+  return (await claimEvents(manager, consumer, [event])).size === 1;
 }

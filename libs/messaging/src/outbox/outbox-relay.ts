@@ -11,6 +11,8 @@ export interface OutboxRelayOptions {
   retentionMs?: number;
 }
 
+const BUSY_RETRY_MS = 10;
+
 interface ClaimedRow {
   id: string;
   topic: string;
@@ -30,7 +32,9 @@ export class OutboxRelay {
   private readonly logger = new Logger(OutboxRelay.name);
   private running = false;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private wakeSleeper: (() => void) | undefined;
+  /** Set by a commit that wrote outbox rows; the loop goes again at once instead of sleeping. */
+  private woken = false;
   private lastSuccessAt = Date.now();
   private lastError: string | undefined;
   private published = 0;
@@ -51,8 +55,17 @@ export class OutboxRelay {
   /** Finishes the batch in flight, then stops. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.wakeSleeper?.();
     await this.loop;
+  }
+
+  /**
+   * Called after a transaction that appended outbox rows has committed: publishing starts now
+   * instead of at the next poll. The poll stays, for rows other replicas wrote.
+   */
+  wake(): void {
+    this.woken = true;
+    this.wakeSleeper?.();
   }
 
   get publishedCount(): number {
@@ -73,14 +86,14 @@ export class OutboxRelay {
     return Number(row?.count ?? 0);
   }
 
-  /** Publishes one batch; returns how many rows it published. */
-  private async publishBatch(): Promise<number> {
+  /** Publishes one batch; returns how many rows it published, or `busy` when another replica is relaying. */
+  private async publishBatch(): Promise<number | 'busy'> {
     return this.dataSource.transaction(async (manager) => {
       const [lock] = await manager.query<Array<{ locked: boolean }>>(
         'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked',
         [`outbox-relay:${this.options.schema}`],
       );
-      if (!lock?.locked) return 0;
+      if (!lock?.locked) return 'busy';
       const rows = await manager.query<ClaimedRow[]>(
         `SELECT id, topic, key, payload FROM outbox
          WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
@@ -110,10 +123,11 @@ export class OutboxRelay {
     let failures = 0;
     let lastPurge = 0;
     while (this.running) {
-      let published = 0;
+      let published: number | 'busy' = 0;
+      this.woken = false;
       try {
         published = await this.publishBatch();
-        this.published += published;
+        if (published !== 'busy') this.published += published;
         this.lastSuccessAt = Date.now();
         if (this.lastError) this.logger.log('Outbox relay recovered');
         this.lastError = undefined;
@@ -127,14 +141,12 @@ export class OutboxRelay {
         this.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
         this.logger.error({ msg: 'Outbox relay failed; will retry', error: this.lastError, failures });
       }
-      // A full batch means more are waiting: go again at once.
-      if (published < this.options.batchSize) {
-        const delay =
-          failures > 0
-            ? Math.min(this.options.pollIntervalMs * 2 ** failures, 5_000)
-            : this.options.pollIntervalMs;
-        await this.sleep(delay);
-      }
+      // A full batch means more are waiting, and a commit since the claim wrote more: go again at once.
+      if (failures === 0 && (published === this.options.batchSize || this.woken)) continue;
+      if (failures > 0) await this.sleep(Math.min(this.options.pollIntervalMs * 2 ** failures, 5_000));
+      // The replica holding the lock may have claimed before our rows committed: ask again soon.
+      else if (published === 'busy') await this.sleep(Math.min(this.options.pollIntervalMs, BUSY_RETRY_MS));
+      else await this.sleep(this.options.pollIntervalMs);
     }
   }
 
@@ -147,13 +159,15 @@ export class OutboxRelay {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.woken) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.wakeSleeper = undefined;
         resolve();
-      }
-      this.wake = done;
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeSleeper = done;
     });
   }
 }

@@ -1,10 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { type AnyEvent, type EventEnvelope, type EventType, topicOf } from '@app/contracts';
+import { afterCommit } from '@app/database';
+import { OutboxRelay } from './outbox-relay';
 
-/** Appends events to the outbox inside the caller's transaction; the relay publishes them after commit. */
+/**
+ * Appends events to the outbox inside the caller's transaction; the commit wakes the relay, which
+ * publishes them at once.
+ */
 @Injectable()
 export class OutboxWriter {
+  constructor(private readonly relay: OutboxRelay) {}
+
   async append(manager: EntityManager, ...events: Array<EventEnvelope<EventType> | AnyEvent>): Promise<void> {
     for (const event of events) {
       await manager.query(
@@ -19,5 +26,6 @@ export class OutboxWriter {
         ],
       );
     }
+    await afterCommit(manager, () => Promise.resolve(this.relay.wake()));
   }
 }

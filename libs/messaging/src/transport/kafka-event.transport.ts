@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
-import { type Consumer, type EachMessagePayload, type Kafka } from 'kafkajs';
+import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
-import { type DataSource } from 'typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
 import {
   type AnyEvent,
   InvalidEventError,
@@ -12,7 +12,7 @@ import {
   topicOf,
 } from '@app/contracts';
 import { runWithCorrelation } from '@app/observability';
-import { claimEvent } from '../inbox/claim-event';
+import { claimEvent, claimEvents, inboxKey, releaseClaims } from '../inbox/claim-event';
 import { type KafkaProducer } from '../kafka/kafka-producer';
 import { type TopicNames } from '../kafka/topic-names';
 import { type TopicProvisioner } from '../kafka/topic-provisioner';
@@ -33,6 +33,10 @@ export interface KafkaEventTransportOptions {
   /** Attempts for a handler failure that is not an infrastructure outage, before the DLQ. */
   maxAttempts: number;
   retryMs: number;
+  /** Most messages of one partition applied in one transaction. */
+  batchSize: number;
+  /** Partitions whose batches are applied at the same time, each in its own transaction. */
+  partitionsConcurrently: number;
   /** Called when the consumer dies and kafkajs will not restart it: the process must exit (R7). */
   onFatal: (error: unknown) => void;
   onConsumed?: (topic: string, type: string, outcome: ConsumeOutcome, seconds: number) => void;
@@ -48,15 +52,42 @@ class ShutdownInterrupt extends Error {
 const MAX_TRANSIENT_BACKOFF_MS = 10_000;
 const STUCK_AFTER_MS = 30_000;
 
+/** Where a message came from: the physical topic, its logical name and the partition. */
+interface MessageOrigin {
+  physicalTopic: string;
+  topic: Topic;
+  partition: number;
+  heartbeat: () => Promise<void>;
+}
+
+interface Consumed {
+  type: string;
+  outcome: ConsumeOutcome;
+}
+
+type Handler = NonNullable<ReturnType<Server['getHandlerByPattern']>>;
+
+/** A message of a batch, parsed: to apply with its handler, to ignore, or to dead-letter. */
+type BatchItem = { message: KafkaMessage } & (
+  | { kind: 'apply'; event: AnyEvent; handler: Handler }
+  | { kind: 'ignore'; type: string }
+  | { kind: 'invalid'; error: InvalidEventError }
+);
+type ApplyItem = Extract<BatchItem, { kind: 'apply' }>;
+
 /**
  * A Nest microservice transport over kafkajs that keeps `@EventPattern('<event type>')` handlers
  * but applies our delivery semantics instead of ServerKafka's:
- * - the inbox row and the handler's effects share one transaction (R2);
+ * - the inbox rows and the handlers' effects share one transaction (R2); a partition's messages
+ *   are applied in batches of up to `batchSize`, one transaction and one offset commit per batch,
+ *   each message in a savepoint of its own, and several partitions at once;
  * - the offset is committed only after that transaction commits (R1);
  * - invalid messages, events a handler refuses (InvalidEventError) and handlers failing for their
  *   own reasons go to `<topic>.dlq` (R6), while
  *   infrastructure failures are retried until they pass, heartbeating so the group keeps us;
- * - a crash kafkajs will not restart ends the process (R7); close() drains the message in flight (R8).
+ * - a message whose handler fails leaves the batch: the messages before it commit, it is retried
+ *   on its own (then dead-lettered or applied), and the batch goes on after it, in order;
+ * - a crash kafkajs will not restart ends the process (R7); close() drains the batch in flight (R8).
  * A message whose type has no handler here is committed and counted as ignored: services subscribe
  * to whole topics and handle only the types they care about.
  */
@@ -147,58 +178,176 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       topics: topics.map((topic) => this.options.topics.physical(topic)),
       fromBeginning: true,
     });
-    await consumer.run({ autoCommit: false, eachMessage: (payload) => this.consume(payload) });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently,
+      eachBatch: (payload) => this.consumeBatch(payload),
+    });
     this.logger.log({ msg: 'Consuming', groupId: this.options.groupId, topics });
   }
 
-  private async consume(payload: EachMessagePayload): Promise<void> {
-    const { topic, partition, message } = payload;
-    const logicalTopic = this.options.topics.logical(topic) as Topic;
-    const started = process.hrtime.bigint();
-    const outcome = await this.process(payload, logicalTopic);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    // Only now is the effect durable; committing earlier could lose the event in a crash (R1).
-    await this.consumer?.commitOffsets([
-      { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
-    ]);
-    this.options.onConsumed?.(logicalTopic, outcome.type, outcome.outcome, seconds);
+  private async consumeBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const heartbeat = () => payload.heartbeat();
+    const origin: MessageOrigin = {
+      physicalTopic: batch.topic,
+      topic: this.options.topics.logical(batch.topic) as Topic,
+      partition: batch.partition,
+      heartbeat,
+    };
+    const { messages } = batch;
+    for (let from = 0; from < messages.length;) {
+      // Stop between batches on shutdown or rebalance: what is not resolved is fetched again.
+      if (this.stopping || !payload.isRunning() || payload.isStale()) return;
+      const chunk = messages.slice(from, from + this.options.batchSize);
+      const started = process.hrtime.bigint();
+      const outcomes = await this.applyChunk(chunk, origin);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const last = chunk[outcomes.length - 1];
+      // Only now are the effects durable; committing earlier could lose them in a crash (R1).
+      await this.consumer?.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+      ]);
+      payload.resolveOffset(last.offset);
+      for (const outcome of outcomes) {
+        this.options.onConsumed?.(origin.topic, outcome.type, outcome.outcome, seconds / outcomes.length);
+      }
+      from += outcomes.length;
+      await heartbeat();
+    }
   }
 
-  private async process(
-    payload: EachMessagePayload,
-    topic: Topic,
-  ): Promise<{ type: string; outcome: ConsumeOutcome }> {
+  /**
+   * Applies a prefix of `chunk` and returns one outcome per message, in order: the whole chunk in
+   * one transaction when every handler succeeds; up to and including the first failing message
+   * otherwise, which gets the one-message path with its retries and dead letter.
+   */
+  private async applyChunk(chunk: KafkaMessage[], origin: MessageOrigin): Promise<Consumed[]> {
+    const items = chunk.map((message) => this.parse(message, origin));
+    if (items.length === 1) return [await this.consumeOne(items[0], origin)];
+    const toApply = items.filter((item): item is ApplyItem => item.kind === 'apply');
+    const outcomes: Consumed[] = [];
+    let failed: ApplyItem | undefined;
+    try {
+      await this.options.dataSource.transaction(async (manager) => {
+        const claimed = await claimEvents(
+          manager,
+          this.options.groupId,
+          toApply.map((item) => item.event),
+        );
+        for (const item of items) {
+          if (item.kind !== 'apply') {
+            outcomes.push(await this.consumeOne(item, origin));
+            continue;
+          }
+          if (!claimed.delete(inboxKey(item.event))) {
+            outcomes.push({ type: item.event.type, outcome: 'duplicate' });
+            continue;
+          }
+          try {
+            await this.runWithCorrelation(item.event, () =>
+              manager.transaction((savepoint) => this.invoke(item, origin, savepoint, 1)),
+            );
+            outcomes.push({ type: item.event.type, outcome: 'processed' });
+          } catch (error) {
+            if (this.stopping) throw new ShutdownInterrupt();
+            // The savepoint rolled back. This message and those after it are not applied here:
+            // give back their claims so that the messages before it commit alone.
+            failed = item;
+            const unapplied = toApply.filter((rest) => claimed.has(inboxKey(rest.event)));
+            await releaseClaims(
+              manager,
+              this.options.groupId,
+              [item, ...unapplied].map((rest) => rest.event),
+            );
+            this.logger.debug({
+              msg: 'Handler failed in a batch; retrying the event alone',
+              eventId: item.event.id,
+              failure: describeFailure(error),
+            });
+            return;
+          }
+        }
+      });
+    } catch (error) {
+      if (error instanceof ShutdownInterrupt || this.stopping) throw new ShutdownInterrupt();
+      // The transaction did not commit (an outage, say), so none of it happened. Go one message
+      // at a time, where infrastructure failures are retried with backoff.
+      this.logger.warn({
+        msg: 'Batch transaction failed; applying its events one at a time',
+        failure: describeFailure(error),
+      });
+      return [await this.consumeOne(items[0], origin)];
+    }
+    if (failed) outcomes.push(await this.processOne(failed, origin));
+    else this.stuckSince = undefined;
+    return outcomes;
+  }
+
+  /** Parses a message and finds its handler; no side effects, so a batch can be parsed again. */
+  private parse(message: KafkaMessage, origin: MessageOrigin): BatchItem {
     let event: AnyEvent;
     try {
-      event = parseEvent(payload.message.value, { topic });
+      event = parseEvent(message.value, { topic: origin.topic });
     } catch (error) {
       if (!(error instanceof InvalidEventError)) throw error;
-      await this.deadLetter(payload, topic, error.code, error.detail, 1);
-      return { type: 'invalid', outcome: 'dead_lettered' };
+      return { message, kind: 'invalid', error };
     }
-
     const handler = this.getHandlerByPattern(event.type);
-    if (!handler) return { type: event.type, outcome: 'ignored' };
+    if (!handler) return { message, kind: 'ignore', type: event.type };
+    return { message, kind: 'apply', event, handler };
+  }
 
+  /** One message on its own: dead-lettered, ignored, or applied in its own transaction. */
+  private async consumeOne(item: BatchItem, origin: MessageOrigin): Promise<Consumed> {
+    switch (item.kind) {
+      case 'invalid':
+        await this.deadLetter(item.message, origin, item.error.code, item.error.detail, 1);
+        return { type: 'invalid', outcome: 'dead_lettered' };
+      case 'ignore':
+        return { type: item.type, outcome: 'ignored' };
+      case 'apply':
+        return this.processOne(item, origin);
+    }
+  }
+
+  private runWithCorrelation<T>(event: AnyEvent, work: () => Promise<T>): Promise<T> {
     const correlation = {
       correlationId: event.correlationid ?? event.id,
       causationId: event.id,
       tenant: event.tenant,
     };
+    return runWithCorrelation(correlation, work);
+  }
+
+  /** Runs the handler in `manager`'s transaction, which already holds the inbox row. */
+  private async invoke(
+    item: ApplyItem,
+    origin: MessageOrigin,
+    manager: EntityManager,
+    attempt: number,
+  ): Promise<void> {
+    const context: EventContext = {
+      manager,
+      topic: origin.topic,
+      partition: origin.partition,
+      offset: item.message.offset,
+      attempt,
+    };
+    const result: unknown = await item.handler(item.event, context);
+    await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+  }
+
+  /** One message in its own transaction, retried until it is applied or dead-lettered. */
+  private async processOne(item: ApplyItem, origin: MessageOrigin): Promise<Consumed> {
+    const { event } = item;
     for (let attempt = 1; ; attempt++) {
       try {
-        const applied = await runWithCorrelation(correlation, () =>
+        const applied = await this.runWithCorrelation(event, () =>
           this.options.dataSource.transaction(async (manager) => {
             if (!(await claimEvent(manager, this.options.groupId, event))) return false;
-            const context: EventContext = {
-              manager,
-              topic,
-              partition: payload.partition,
-              offset: payload.message.offset,
-              attempt,
-            };
-            const result: unknown = await handler(event, context);
-            await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+            await this.invoke(item, origin, manager, attempt);
             return true;
           }),
         );
@@ -208,7 +357,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         if (this.stopping) throw new ShutdownInterrupt();
         if (error instanceof InvalidEventError) {
           // The handler judged the event itself unacceptable: retrying cannot change that.
-          await this.deadLetter(payload, topic, error.code, error.detail, attempt);
+          await this.deadLetter(item.message, origin, error.code, error.detail, attempt);
           this.stuckSince = undefined;
           return { type: event.type, outcome: 'dead_lettered' };
         }
@@ -224,7 +373,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
             attempt,
             delay,
           });
-          await this.pause(delay, () => payload.heartbeat());
+          await this.pause(delay, origin.heartbeat);
           continue;
         }
         if (attempt >= this.options.maxAttempts) {
@@ -236,7 +385,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
             attempt,
             stack: error instanceof Error ? error.stack : undefined,
           });
-          await this.deadLetter(payload, topic, 'handler_failed', failure, attempt);
+          await this.deadLetter(item.message, origin, 'handler_failed', failure, attempt);
           this.stuckSince = undefined;
           return { type: event.type, outcome: 'dead_lettered' };
         }
@@ -247,7 +396,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
           failure,
           attempt,
         });
-        await this.pause(this.options.retryMs * 2 ** (attempt - 1), () => payload.heartbeat());
+        await this.pause(this.options.retryMs * 2 ** (attempt - 1), origin.heartbeat);
       }
     }
   }
@@ -263,15 +412,15 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   }
 
   private async deadLetter(
-    payload: EachMessagePayload,
-    topic: Topic,
+    message: KafkaMessage,
+    origin: MessageOrigin,
     reason: string,
     detail: string,
     attempts: number,
   ): Promise<void> {
-    const { message, partition } = payload;
+    const { partition } = origin;
     const deadLetter = deadLetterMessage(message, {
-      originalTopic: payload.topic,
+      originalTopic: origin.physicalTopic,
       partition,
       consumerGroup: this.options.groupId,
       reason,
@@ -280,11 +429,11 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       failedAt: new Date(),
     });
     await this.options.producer.send([
-      { topic: this.options.topics.deadLetter(topic), messages: [deadLetter] },
+      { topic: this.options.topics.deadLetter(origin.topic), messages: [deadLetter] },
     ]);
     this.logger.warn({
       msg: 'Message dead-lettered',
-      topic,
+      topic: origin.topic,
       partition,
       offset: message.offset,
       reason,
