@@ -187,6 +187,14 @@ describe('notification channels, templates and follow-ups', () => {
     await sleep(1_500);
     expect(sink.to('tr-ack@example.com')).toHaveLength(1);
     expect(sink.to('el-ack@example.com')).toHaveLength(1);
+    // The wait ticket.created started ended when the clock came, not by its job firing later.
+    const waits = await app
+      .get(DataSource)
+      .query<Array<{ state: string; early: boolean }>>(
+        `SELECT state, done_at < due_at AS early FROM follow_ups WHERE ticket_id = $1`,
+        [ticketId],
+      );
+    expect(waits.every((wait) => wait.state === 'done' && wait.early)).toBe(true);
   });
 
   it('signs webhook deliveries verifiably and retries a 500 until the receiver accepts', async () => {

@@ -29,6 +29,8 @@ port = $POSTGRES_PORT
 unix_socket_directories = '$PG_DIR'
 max_connections = 300
 shared_buffers = 256MB
+# Per-statement counts for profiling: CREATE EXTENSION pg_stat_statements, then read the view.
+shared_preload_libraries = 'pg_stat_statements'
 CONF
   fi
   if pg_as_owner "$bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then

@@ -81,7 +81,7 @@ export const kafkaBlock = (service: ServiceName) =>
       KAFKA_HANDLER_RETRY_MS: envInt(200, 10, 60_000),
       KAFKA_CONSUMER_BATCH_SIZE: envInt(100, 1, 1_000),
       KAFKA_PARTITIONS_CONCURRENTLY: envInt(3, 1, 64),
-      OUTBOX_POLL_INTERVAL_MS: envInt(100, 10, 60_000),
+      OUTBOX_POLL_INTERVAL_MS: envInt(1_000, 10, 60_000),
       OUTBOX_BATCH_SIZE: envInt(100, 1, 5_000),
     })
     .refine((env) => !env.KAFKA_SASL_MECHANISM || (env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD), {

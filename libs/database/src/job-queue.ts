@@ -6,6 +6,12 @@ import { assertSafeRedis, createRedisConnection } from './redis';
 
 const LIVE_STATES = new Set(['delayed', 'waiting', 'active', 'prioritized', 'waiting-children']);
 
+export interface NewJob<Data> {
+  name: string;
+  data: Data;
+  options: JobsOptions & { jobId: string };
+}
+
 /**
  * A BullMQ queue on its own connection, as every service that schedules work needs it: refused on
  * an unsafe Redis (R11), visible in readiness and in a queue-depth gauge, and with the one add that
@@ -52,9 +58,21 @@ export class JobQueue<Data extends object> {
     await this.queue.add(name as never, data as never, options);
   }
 
+  /**
+   * Jobs for work created just now, such as rows inserted by the transaction that queues them: no
+   * job can have their ids yet, so nothing is looked up first, and any number of them costs one
+   * round trip. A job whose id did exist would be ignored by BullMQ; callers' reconcilers, which
+   * use `addUnlessLive`, find such work again in Postgres.
+   */
+  async addNew(jobs: Array<NewJob<Data>>): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.queue.addBulk(
+      jobs.map(({ name, data, options }) => ({ name: name as never, data: data as never, opts: options })),
+    );
+  }
+
   async isLive(jobId: string): Promise<boolean> {
-    const job = await this.queue.getJob(jobId);
-    return job !== undefined && LIVE_STATES.has(await job.getState());
+    return LIVE_STATES.has(await this.queue.getJobState(jobId));
   }
 
   /**

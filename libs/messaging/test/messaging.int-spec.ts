@@ -202,7 +202,7 @@ describe('messaging over real Kafka and Postgres', () => {
     expect((await effects()).some((e) => e.event_id === failing.id)).toBe(false);
   });
 
-  it('applies a batch in few transactions, rolls back and dead-letters the poison message in it alone', async () => {
+  it('applies a batch in few transactions, rolls back the poison message in it and dead-letters it alone', async () => {
     const key = randomUUID();
     const before = Array.from({ length: 20 }, () => queued('before'));
     const poison = queued('fail-after-write');

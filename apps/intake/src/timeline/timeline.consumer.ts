@@ -1,5 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { EntityNotFoundError } from 'typeorm';
 import { type AnyEvent, type EventEnvelope } from '@app/contracts';
 import { type EventContext } from '@app/messaging';
 import { Ticket } from '../tickets/ticket.entity';
@@ -62,7 +63,8 @@ export class TimelineConsumer {
 
   private async record(event: AnyEvent & { data: { ticketId: string } }, ctx: EventContext): Promise<void> {
     // Throwing (not skipping) when the ticket is unknown sends the event to the DLQ instead of losing it.
-    await ctx.manager.findOneByOrFail(Ticket, { id: event.data.ticketId, tenant: event.tenant });
-    await this.timeline.record(ctx.manager, event.data.ticketId, event);
+    if (!(await this.timeline.recordOnTicket(ctx.manager, event.data.ticketId, event))) {
+      throw new EntityNotFoundError(Ticket, { id: event.data.ticketId, tenant: event.tenant });
+    }
   }
 }

@@ -17,10 +17,29 @@ const deliveryBlock = z
     NOTIFICATIONS_RECONCILE_INTERVAL_MS: envInt(10_000, 200, 3_600_000),
     /** Attempts per delivery before it is marked failed and shown as such in the ledger. */
     NOTIFICATIONS_SEND_ATTEMPTS: envInt(8, 1, 50),
+    /**
+     * Delivery jobs one process runs at once. Emails among them also wait for one of the
+     * NOTIFICATIONS_SMTP_MAX_CONNECTIONS connections before they are marked `sending`.
+     */
+    NOTIFICATIONS_DELIVERY_CONCURRENCY: envInt(64, 1, 1_000),
   })
   .transform((env) => ({
     reconcileIntervalMs: env.NOTIFICATIONS_RECONCILE_INTERVAL_MS,
     sendAttempts: env.NOTIFICATIONS_SEND_ATTEMPTS,
+    concurrency: env.NOTIFICATIONS_DELIVERY_CONCURRENCY,
+  }));
+
+/** The SMTP connections emails share; `SMTP_URL` says where they go. */
+const mailPoolBlock = z
+  .object({
+    /** Open SMTP connections at most; as many emails are in flight at once. */
+    NOTIFICATIONS_SMTP_MAX_CONNECTIONS: envInt(8, 1, 100),
+    /** Messages sent over one connection before it is replaced by a fresh one. */
+    NOTIFICATIONS_SMTP_MAX_MESSAGES: envInt(100, 1, 100_000),
+  })
+  .transform((env) => ({
+    maxConnections: env.NOTIFICATIONS_SMTP_MAX_CONNECTIONS,
+    maxMessages: env.NOTIFICATIONS_SMTP_MAX_MESSAGES,
   }));
 
 const duration = (fallback: string) =>
@@ -97,6 +116,7 @@ export function loadNotificationsConfig(env: Record<string, string | undefined> 
       auth: authBlock,
       redis: redisBlock,
       smtp: smtpBlock,
+      mailPool: mailPoolBlock,
       delivery: deliveryBlock,
       webhooks: webhooksBlock,
       batching: batchingBlock,

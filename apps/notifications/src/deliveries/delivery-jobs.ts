@@ -1,3 +1,5 @@
+import { type DeliveryChannel } from '../channels/channel';
+
 /** Queue and job names are part of the data in Redis: frozen strings, never class names. */
 export enum DeliveryQueueName {
   Outbound = 'notification-deliveries',
@@ -7,9 +9,11 @@ export enum DeliveryJobName {
   Send = 'delivery.send',
 }
 
-/** Only the ledger id travels through Redis; the message and address stay in Postgres (S4). */
+/** Only the ledger id and its channel travel through Redis; message and address stay in Postgres (S4). */
 export interface SendJobData {
   deliveryId: string;
+  /** Absent from jobs queued by earlier versions; the worker then reads it from the ledger. */
+  channel?: DeliveryChannel;
 }
 
 /** One job per ledger row: enqueuing the same delivery twice is a no-op. */

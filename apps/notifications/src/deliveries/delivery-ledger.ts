@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type EntityManager } from 'typeorm';
+import { type EntityManager, type QueryRunner } from 'typeorm';
 import { afterCommit } from '@app/database';
 import { type DeliveryChannel } from '../channels/channel';
 import { type RenderedMessage } from '../templates/render-template';
 import { Delivery, type DeliveryRecipient } from './delivery.entity';
 import { DeliveryTiming } from '../recipients/delivery-timing.service';
-import { DeliveryQueue } from './delivery-queue';
+import { DeliveryQueue, type QueuedDelivery } from './delivery-queue';
 
 /** What makes a delivery unique (R5): the ticket, why it is sent, and the epoch of that reason. */
 export interface DeliveryClaim {
@@ -31,6 +31,7 @@ export interface Outgoing {
 @Injectable()
 export class DeliveryLedger {
   private readonly logger = new Logger(DeliveryLedger.name);
+  private readonly claimed = new WeakMap<QueryRunner, QueuedDelivery[]>();
 
   constructor(
     private readonly queue: DeliveryQueue,
@@ -55,8 +56,29 @@ export class DeliveryLedger {
       body: outgoing.message.body,
       state: 'pending',
     });
-    if (id) await afterCommit(manager, () => this.queue.enqueue(id, outgoing.channel, holdUntil));
+    if (id) await this.enqueueAfterCommit(manager, { deliveryId: id, channel: outgoing.channel, holdUntil });
     return id;
+  }
+
+  /**
+   * Everything one transaction claims is queued together once it commits: an event that claims
+   * several deliveries, or a whole batch of consumed events, costs one Redis round trip.
+   * Transactions have a query runner each, which ends with them.
+   */
+  private async enqueueAfterCommit(manager: EntityManager, claim: QueuedDelivery): Promise<void> {
+    const runner = manager.queryRunner;
+    if (!runner?.isTransactionActive) return this.queue.enqueueClaimed([claim]);
+    const pending = this.claimed.get(runner);
+    if (pending) {
+      pending.push(claim);
+      return;
+    }
+    const claims = [claim];
+    this.claimed.set(runner, claims);
+    await afterCommit(manager, () => {
+      this.claimed.delete(runner);
+      return this.queue.enqueueClaimed(claims);
+    });
   }
 
   /** Records that a reason came due but nobody could be written to, so the ledger shows why. */

@@ -1,10 +1,16 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { JobQueue } from '@app/database';
+import { JobQueue, type NewJob } from '@app/database';
 import { HealthService, MetricsService } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { type DeliveryChannel } from '../channels/channel';
 import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
 import { deliveryJobId, DeliveryJobName, DeliveryQueueName, type SendJobData } from './delivery-jobs';
+
+export interface QueuedDelivery {
+  deliveryId: string;
+  channel: DeliveryChannel;
+  holdUntil: Date | null;
+}
 
 /**
  * Hands ledger rows to BullMQ for sending. Redis is only the work list: a job it loses is
@@ -33,27 +39,43 @@ export class DeliveryQueue implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * One job per delivery: queuing a delivery that is already queued changes nothing. Webhooks and
-   * Slack retry on their own schedule, exponential with jitter so a receiver coming back up is not
-   * hit by every sender at the same instant.
+   * Queues a delivery whatever became of an earlier job for it, unless one is still live: for the
+   * reconciler, which finds open rows whose jobs Redis lost or finished.
    */
   async enqueue(deliveryId: string, channel: DeliveryChannel, holdUntil: Date | null = null): Promise<void> {
+    const { name, data, options } = this.job({ deliveryId, channel, holdUntil });
+    await this.jobs.addUnlessLive(name, data, options);
+  }
+
+  /** Queues deliveries just claimed, which cannot have had a job yet: one round trip for all. */
+  async enqueueClaimed(claims: QueuedDelivery[]): Promise<void> {
+    await this.jobs.addNew(claims.map((claim) => this.job(claim)));
+  }
+
+  /** Which of these deliveries have a live job, checked together. */
+  queuedAmong(deliveryIds: string[]): Promise<boolean[]> {
+    return this.jobs.liveAmong(deliveryIds.map(deliveryJobId));
+  }
+
+  /**
+   * One job per delivery. Webhooks and Slack retry on their own schedule, exponential with jitter
+   * so a receiver coming back up is not hit by every sender at the same instant. A job that
+   * completed is deleted at once: the ledger row records what was sent, and keeping the job would
+   * only cost Redis writes. Failed jobs stay a week for inspection.
+   */
+  private job({ deliveryId, channel, holdUntil }: QueuedDelivery): NewJob<SendJobData> {
     const email = channel === 'email';
-    await this.jobs.addUnlessLive(
-      DeliveryJobName.Send,
-      { deliveryId },
-      {
+    return {
+      name: DeliveryJobName.Send,
+      data: { deliveryId, channel },
+      options: {
         jobId: deliveryJobId(deliveryId),
         delay: holdUntil ? Math.max(0, holdUntil.getTime() - Date.now()) : 0,
         attempts: email ? this.config.delivery.sendAttempts : this.config.webhooks.attempts,
         backoff: { type: 'exponential', delay: email ? 500 : this.config.webhooks.backoffMs, jitter: 0.5 },
-        removeOnComplete: { age: 3600, count: 10_000 },
+        removeOnComplete: true,
         removeOnFail: { age: 7 * 86_400 },
       },
-    );
-  }
-
-  isQueued(deliveryId: string): Promise<boolean> {
-    return this.jobs.isLive(deliveryJobId(deliveryId));
+    };
   }
 }

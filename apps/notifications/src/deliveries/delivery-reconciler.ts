@@ -37,9 +37,11 @@ export class DeliveryReconciler extends PeriodicTask {
        ORDER BY created_at LIMIT 1000`,
       [GRACE_MS / 1000],
     );
+    // Checked in one burst: a backlog of held deliveries costs a few round trips, not two each.
+    const queued = await this.queue.queuedAmong(open.map((row) => row.id));
     let requeued = 0;
-    for (const { id, channel, hold_until: holdUntil } of open) {
-      if (await this.queue.isQueued(id)) continue;
+    for (const [index, { id, channel, hold_until: holdUntil }] of open.entries()) {
+      if (queued[index]) continue;
       await this.queue.enqueue(id, channel, holdUntil);
       requeued += 1;
     }

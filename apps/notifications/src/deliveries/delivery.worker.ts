@@ -14,12 +14,17 @@ import { JobWorker } from '@app/database';
 import { eventMeta, OutboxWriter } from '@app/messaging';
 import { MetricsService } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
-import { type ChannelAdapter, CHANNEL_ADAPTERS } from '../channels/channel';
+import { type ChannelAdapter, CHANNEL_ADAPTERS, type DeliveryChannel } from '../channels/channel';
 import { NOTIFICATIONS_CONFIG, NOTIFICATIONS_SOURCE } from '../notifications.tokens';
 import { Delivery } from './delivery.entity';
 import { DeliveryJobName, DeliveryQueueName, type SendJobData } from './delivery-jobs';
+import { SendPermits } from './send-permits';
 
 export type SendOutcome = 'sent' | 'already_done' | 'unconfirmed';
+
+/** What claiming found: rows now `sending` and the adapter for them, or nothing left to send. */
+type Started =
+  { kind: 'send'; batch: Delivery[]; adapter: ChannelAdapter } | { kind: 'settled'; outcome: SendOutcome };
 
 /** A job without its ledger row (left from another database): retried, then given up. */
 class DeliveryNotVisibleError extends Error {
@@ -44,6 +49,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DeliveryWorker.name);
   private worker: JobWorker<SendJobData> | undefined;
   private readonly outcomes: Counter;
+  /** One per SMTP connection: an email holds it from its `sending` commit until the server answered. */
+  private readonly emailPermits: SendPermits;
+  /** Webhooks and Slack wait for nothing but their own receiver. */
+  private readonly unlimited = new SendPermits(Number.POSITIVE_INFINITY);
+  private columns: string | undefined;
 
   constructor(
     @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
@@ -56,6 +66,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       'outcome',
       'channel',
     ]);
+    this.emailPermits = new SendPermits(config.mailPool.maxConnections);
   }
 
   /** After every module's init, so a Redis that failed the safety check never gets a worker. */
@@ -65,14 +76,14 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       this.config.redis,
       (job) => this.process(job),
       {
-        concurrency: 4,
+        concurrency: this.config.delivery.concurrency,
         logger: this.logger,
       },
     );
   }
 
   async onModuleDestroy(): Promise<void> {
-    // Lets the message in flight finish and be marked before the pool closes (R8).
+    // Lets the messages in flight finish and be marked before the pool closes (R8).
     await this.worker?.close();
   }
 
@@ -80,78 +91,142 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (job.name !== (DeliveryJobName.Send as string)) throw new Error(`Unknown delivery job ${job.name}`);
     const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     try {
-      return await this.send(job.data.deliveryId);
+      return await this.send(job.data.deliveryId, job.data.channel);
     } catch (error) {
-      await this.recordFailure(job.data.deliveryId, error as Error, final);
+      await this.recordFailure(job.data.deliveryId, error as Error, final, job.data.channel);
       throw error;
     }
   }
 
-  async send(deliveryId: string): Promise<SendOutcome> {
-    // Jobs are queued after their claim commits: a missing row is a job from another database.
-    const delivery = await this.dataSource.getRepository(Delivery).findOneBy({ id: deliveryId });
-    if (!delivery) throw new DeliveryNotVisibleError(deliveryId);
-    const adapter = this.adapters.find((candidate) => candidate.channel === delivery.channel);
-    if (!adapter) throw new Error(`No adapter for channel ${delivery.channel}`);
-
-    let batch = await this.startSending(delivery);
-    if (!batch) {
-      const current = await this.dataSource.getRepository(Delivery).findOneByOrFail({ id: deliveryId });
-      // Carried by another delivery's email: that one's job decides what became of it.
-      if (current.state !== 'sending' || current.sentWith) return 'already_done';
-      if (!adapter.repeatable) return this.markUnconfirmed(current);
-      await this.dataSource
-        .getRepository(Delivery)
-        .update({ id: deliveryId }, { attempts: () => 'attempts + 1' });
-      batch = [current];
-    }
-
-    await adapter.send({ ...delivery, ...combine(batch) });
+  /**
+   * `channel` is what the job says; jobs queued before it travelled with them look it up. An email
+   * waits for an SMTP connection before its row turns `sending`, so only messages really on their
+   * way can be left `sending` (and then `unconfirmed`) by a crash.
+   */
+  async send(deliveryId: string, channel?: DeliveryChannel): Promise<SendOutcome> {
+    const known = channel ?? (await this.channelOf(deliveryId));
+    // A channel nothing can send on fails before anything is claimed.
+    this.adapterFor(known);
+    const started = await this.permitsFor(known).run(async () => {
+      const start = await this.startSending(deliveryId);
+      if (start.kind === 'settled') return start;
+      await start.adapter.send({ ...start.batch[0], ...combine(start.batch) });
+      return start;
+    });
+    if (started.kind === 'settled') return started.outcome;
+    const { batch } = started;
+    const [lead] = batch;
 
     const sentAt = new Date();
     await this.dataSource.transaction(async (manager) => {
-      for (const row of batch) {
-        const marked = await manager.update(
-          Delivery,
-          { id: row.id, state: 'sending' },
-          { state: 'sent', sentAt, lastError: null },
-        );
-        if (!marked.affected) continue;
-        await this.outbox.append(
-          manager,
-          buildEvent(
-            'notification.sent',
-            {
-              ticketId: row.ticketId,
-              deliveryId: row.id,
-              channel: row.channel,
-              reason: row.reason,
-              recipient: row.recipient,
-              sentAt: sentAt.toISOString(),
-            },
-            eventMeta(NOTIFICATIONS_SOURCE, row.ticketId, row.tenant, { kind: 'job' }),
+      const [marked] = await manager.query<[Array<{ id: string }>, number]>(
+        `UPDATE deliveries SET state = 'sent', sent_at = $2, last_error = NULL
+         WHERE id = ANY($1::uuid[]) AND state = 'sending' RETURNING id`,
+        [batch.map((row) => row.id), sentAt],
+      );
+      const markedIds = new Set(marked.map((row) => row.id));
+      await this.outbox.append(
+        manager,
+        ...batch
+          .filter((row) => markedIds.has(row.id))
+          .map((row) =>
+            buildEvent(
+              'notification.sent',
+              {
+                ticketId: row.ticketId,
+                deliveryId: row.id,
+                channel: row.channel,
+                reason: row.reason,
+                recipient: row.recipient,
+                sentAt: sentAt.toISOString(),
+              },
+              eventMeta(NOTIFICATIONS_SOURCE, row.ticketId, row.tenant, { kind: 'job' }),
+            ),
           ),
-        );
-      }
+      );
     });
-    this.outcomes.inc({ outcome: 'sent', channel: delivery.channel }, batch.length);
+    this.outcomes.inc({ outcome: 'sent', channel: lead.channel }, batch.length);
     this.logger.log({
       msg: batch.length > 1 ? 'Notifications sent together' : 'Notification sent',
       deliveryId,
-      ticketId: delivery.ticketId,
-      channel: delivery.channel,
-      reason: delivery.reason,
+      ticketId: lead.ticketId,
+      channel: lead.channel,
+      reason: lead.reason,
       ...(batch.length > 1 ? { batched: batch.length } : {}),
     });
     return 'sent';
   }
 
+  private permitsFor(channel: DeliveryChannel): SendPermits {
+    return channel === 'email' ? this.emailPermits : this.unlimited;
+  }
+
+  private async channelOf(deliveryId: string): Promise<DeliveryChannel> {
+    const [row] = await this.dataSource.query<Array<{ channel: DeliveryChannel }>>(
+      'SELECT channel FROM deliveries WHERE id = $1',
+      [deliveryId],
+    );
+    // Jobs are queued after their claim commits: a missing row is a job from another database.
+    if (!row) throw new DeliveryNotVisibleError(deliveryId);
+    return row.channel;
+  }
+
   /**
-   * Commits `pending` → `sending` for this delivery and, when it is held for batching, for every
-   * other pending delivery to the same address with the same batch key due within a window.
-   * Null when this delivery was not pending.
+   * Commits `pending` → `sending` (R5) and says what to send. The common case, a delivery sent
+   * alone, is one statement that claims the row and returns it. Anything else reads the row:
+   * a delivery held for batching takes its batch, and one found already `sending` follows a
+   * process that died mid-send.
    */
-  private startSending(delivery: Delivery): Promise<Delivery[] | null> {
+  private async startSending(deliveryId: string): Promise<Started> {
+    const ledger = this.dataSource.getRepository(Delivery);
+    const [claimed] = await this.dataSource.query<[Array<Delivery>, number]>(
+      `UPDATE deliveries SET state = 'sending', send_started_at = $2, attempts = attempts + 1
+       WHERE id = $1 AND state = 'pending' AND batch_key IS NULL
+       RETURNING ${this.deliveryColumns()}`,
+      [deliveryId, new Date()],
+    );
+    if (claimed.length > 0) return this.toSend(claimed);
+
+    let current = await ledger.findOneBy({ id: deliveryId });
+    if (!current) throw new DeliveryNotVisibleError(deliveryId);
+    if (current.state === 'pending') {
+      const batch = await this.startBatch(current);
+      if (batch) return this.toSend(batch);
+      current = await ledger.findOneByOrFail({ id: deliveryId });
+    }
+    // Carried by another delivery's email: that one's job decides what became of it.
+    if (current.state !== 'sending' || current.sentWith) return { kind: 'settled', outcome: 'already_done' };
+    if (!this.adapterFor(current.channel).repeatable)
+      return { kind: 'settled', outcome: await this.markUnconfirmed(current) };
+    await ledger.update({ id: deliveryId }, { attempts: () => 'attempts + 1' });
+    return this.toSend([current]);
+  }
+
+  private toSend(batch: Delivery[]): Started {
+    return { kind: 'send', batch, adapter: this.adapterFor(batch[0].channel) };
+  }
+
+  private adapterFor(channel: DeliveryChannel): ChannelAdapter {
+    const adapter = this.adapters.find((candidate) => candidate.channel === channel);
+    if (!adapter) throw new Error(`No adapter for channel ${channel}`);
+    return adapter;
+  }
+
+  /** The entity's columns under its property names, for statements that return whole rows. */
+  private deliveryColumns(): string {
+    this.columns ??= this.dataSource
+      .getMetadata(Delivery)
+      .columns.map((column) => `${column.databaseName} AS "${column.propertyName}"`)
+      .join(', ');
+    return this.columns;
+  }
+
+  /**
+   * Commits `pending` → `sending` for a delivery held for batching and for every other pending
+   * delivery to the same address with the same batch key due within a window. Null when this
+   * delivery was no longer pending.
+   */
+  private startBatch(delivery: Delivery): Promise<Delivery[] | null> {
     return this.dataSource.transaction(async (manager) => {
       if (delivery.batchKey) {
         // One batch at a time per address and key, taken before any row lock: two jobs firing
@@ -214,8 +289,14 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return 'unconfirmed';
   }
 
-  private async recordFailure(deliveryId: string, error: Error, final: boolean): Promise<void> {
-    const channel = (await this.dataSource.getRepository(Delivery).findOneBy({ id: deliveryId }))?.channel;
+  private async recordFailure(
+    deliveryId: string,
+    error: Error,
+    final: boolean,
+    known?: DeliveryChannel,
+  ): Promise<void> {
+    const channel =
+      known ?? (await this.dataSource.getRepository(Delivery).findOneBy({ id: deliveryId }))?.channel;
     this.outcomes.inc({ outcome: final ? 'failed' : 'retried', channel: channel ?? 'unknown' });
     // SMTP replies can quote the address: the ledger keeps the text, the log only the kind (S4).
     const { code, responseCode, status } = error as Error & {

@@ -1,5 +1,9 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { connect, type Socket } from 'node:net';
 import { createTransport, type Transporter } from 'nodemailer';
+import { parseConnectionUrl } from 'nodemailer/lib/shared';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import { HealthService } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
@@ -12,16 +16,67 @@ export interface OutgoingMail {
   text: string;
 }
 
-/** SMTP through nodemailer, configured by `SMTP_URL`. */
+/** nodemailer's pool knows `maxRequeues`; its type definitions do not. */
+type PoolOptions = SMTPPool.Options & { maxRequeues: number };
+
+/** The pool `SMTP_URL` and the pool settings describe; options the URL carries (`?name=`) still count. */
+export function mailPoolOptions(config: Pick<NotificationsConfig, 'smtp' | 'mailPool'>): PoolOptions {
+  return {
+    ...parseConnectionUrl(config.smtp.url),
+    pool: true,
+    maxConnections: config.mailPool.maxConnections,
+    maxMessages: config.mailPool.maxMessages,
+    // A message whose connection closed under it may have arrived: the pool must not quietly send
+    // it again on another connection. The failure goes back to the worker, and so to the ledger.
+    maxRequeues: 0,
+    getSocket: connectWithoutDelay,
+  };
+}
+
+/**
+ * nodemailer writes a message in several small segments. With Nagle's algorithm on, the last one
+ * waits for the server's delayed ACK, about 40 ms on Linux, so every message took that long. The
+ * pool gets plain TCP connections without it; nodemailer still runs TLS (smtps, STARTTLS) over them.
+ */
+export function connectWithoutDelay(
+  options: SMTPConnection.Options,
+  callback: (error: Error | null, socket: { connection: Socket } | false) => void,
+): void {
+  const socket = connect({
+    host: options.host ?? 'localhost',
+    // nodemailer's own defaults when the URL names no port.
+    port: Number(options.port) || (options.secure ? 465 : 587),
+    localAddress: options.localAddress,
+    noDelay: true,
+    keepAlive: true,
+  });
+  const timer = setTimeout(
+    () => socket.destroy(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' })),
+    options.connectionTimeout ?? 120_000,
+  );
+  const settle = (error: Error | null) => {
+    clearTimeout(timer);
+    socket.off('error', failed);
+    socket.off('connect', connected);
+    callback(error, error ? false : { connection: socket });
+  };
+  const failed = (error: Error) => settle(error);
+  const connected = () => settle(null);
+  socket.once('error', failed);
+  socket.once('connect', connected);
+}
+
+/** SMTP through nodemailer, configured by `SMTP_URL`, over a pool of kept-open connections. */
 @Injectable()
-export class MailSender implements OnModuleInit, OnModuleDestroy {
-  private readonly transporter: Transporter;
+export class MailSender implements OnModuleInit, OnApplicationShutdown {
+  private readonly transporter: Transporter<SMTPPool.SentMessageInfo>;
+  private closed = false;
 
   constructor(
     @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
     private readonly health: HealthService,
   ) {
-    this.transporter = createTransport(config.smtp.url);
+    this.transporter = createTransport(mailPoolOptions(config));
   }
 
   onModuleInit(): void {
@@ -30,11 +85,18 @@ export class MailSender implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  onModuleDestroy(): void {
+  /**
+   * Not in onModuleDestroy: the delivery worker drains its jobs there, and a pool closed under
+   * them would never answer their sends (nodemailer drops mail handed to a closed pool).
+   */
+  onApplicationShutdown(): void {
+    this.closed = true;
     this.transporter.close();
   }
 
   async send(mail: OutgoingMail): Promise<void> {
+    // Refused rather than left waiting forever: the worker puts the delivery back to pending.
+    if (this.closed) throw new Error('The SMTP connection pool is closed');
     await this.transporter.sendMail({
       from: this.config.smtp.from,
       to: mail.to,

@@ -23,7 +23,32 @@ export class FollowUpScheduler {
       .returning('id')
       .execute();
     const id = (inserted.raw as Array<{ id: string }>)[0]?.id;
-    if (id) await afterCommit(manager, () => this.timers.arm(id, followUp.dueAt));
+    if (id) await afterCommit(manager, () => this.timers.armNew([{ id, dueAt: followUp.dueAt }]));
+  }
+
+  /**
+   * What a follow-up of this kind was waiting to do has been done already (the receipt went out as
+   * soon as SLA's clock arrived): it is done, and its wake-up job is removed instead of firing.
+   */
+  async finishEarly(
+    manager: EntityManager,
+    tenant: string,
+    ticketId: string,
+    kind: FollowUpKind,
+  ): Promise<void> {
+    const finished = await manager
+      .createQueryBuilder()
+      .update(FollowUp)
+      .set({ state: 'done', doneAt: new Date() })
+      .where(`tenant = :tenant AND ticket_id = :ticketId AND kind = :kind AND state = 'scheduled'`, {
+        tenant,
+        ticketId,
+        kind,
+      })
+      .returning('id')
+      .execute();
+    const ids = (finished.raw as Array<{ id: string }>).map((row) => row.id);
+    if (ids.length > 0) await afterCommit(manager, () => this.timers.disarm(ids));
   }
 
   /** A status change makes every follow-up scheduled under an earlier status moot. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { JobQueue } from '@app/database';
+import { JobQueue, type NewJob } from '@app/database';
 import { HealthService, MetricsService } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
@@ -37,19 +37,31 @@ export class FollowUpTimers implements OnModuleInit, OnModuleDestroy {
     await this.jobs.close();
   }
 
+  /** Arms a follow-up whatever became of an earlier job for it, unless one is still live. */
   async arm(followUpId: string, at: Date): Promise<void> {
-    await this.jobs.addUnlessLive(
-      FOLLOW_UP_JOB,
-      { followUpId },
-      {
+    const { name, data, options } = this.job(followUpId, at);
+    await this.jobs.addUnlessLive(name, data, options);
+  }
+
+  /** Arms follow-ups just scheduled, which cannot have had a job yet: no look-up first. */
+  async armNew(followUps: Array<{ id: string; dueAt: Date }>): Promise<void> {
+    await this.jobs.addNew(followUps.map(({ id, dueAt }) => this.job(id, dueAt)));
+  }
+
+  /** A job that completed is deleted at once: the row in Postgres records what was done. */
+  private job(followUpId: string, at: Date): NewJob<FollowUpJobData> {
+    return {
+      name: FOLLOW_UP_JOB,
+      data: { followUpId },
+      options: {
         jobId: followUpJobId(followUpId),
         delay: Math.max(0, at.getTime() - Date.now()),
         attempts: 10,
         backoff: { type: 'exponential', delay: 1_000 },
-        removeOnComplete: { age: 3600, count: 10_000 },
+        removeOnComplete: true,
         removeOnFail: { age: 7 * 86_400 },
       },
-    );
+    };
   }
 
   /** Best effort: a job left behind finds its follow-up cancelled and does nothing. */

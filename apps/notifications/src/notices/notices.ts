@@ -51,8 +51,11 @@ export class Notices {
           });
         return;
       case 'sla.started':
-        if (event.data.metric === 'first_response' && contact.reference)
+        if (event.data.metric === 'first_response' && contact.reference) {
           await this.acknowledge(manager, contact);
+          // The wait ticket.created started for this clock is over.
+          await this.followUps.finishEarly(manager, contact.tenant, contact.ticketId, 'acknowledgment');
+        }
         return;
       case 'ticket.message.added':
         return this.copyAgentReply(manager, event, contact);

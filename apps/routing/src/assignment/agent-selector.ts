@@ -95,27 +95,31 @@ export class AgentSelector {
       chosen?.id ?? null,
       chosen?.activeCount ?? null,
     ];
-    const [counts, nearest] = await Promise.all([
-      manager.query<Array<{ verdict: CandidateVerdict; n: number }>>(
-        `${judged} SELECT verdict, count(*)::int AS n FROM judged GROUP BY verdict`,
-        params,
-      ),
-      manager.query<
-        Array<{
+    // One statement for both answers: the CTE is computed once, and one round trip is saved.
+    const [{ counts, nearest }] = await manager.query<
+      Array<{
+        counts: Array<{ verdict: CandidateVerdict; n: number }>;
+        nearest: Array<{
           id: string;
           verdict: CandidateVerdict;
           active_count: number;
           capacity: number;
           missing: string[];
-        }>
-      >(
-        `${judged} SELECT id, verdict, active_count, capacity, missing FROM judged
-         ORDER BY array_position(ARRAY['chosen','less_idle','more_loaded','contended','at_capacity',
-           'missing_skills','not_in_team','away','offline','excluded'], verdict), active_count, last_assigned_at NULLS FIRST, id
-         LIMIT 20`,
-        params,
-      ),
-    ]);
+        }>;
+      }>
+    >(
+      `${judged}
+       SELECT
+         (SELECT coalesce(json_agg(c), '[]') FROM (
+            SELECT verdict, count(*)::int AS n FROM judged GROUP BY verdict) c) AS counts,
+         (SELECT coalesce(json_agg(a ORDER BY a.rank), '[]') FROM (
+            SELECT id, verdict, active_count, capacity, missing, row_number() OVER (
+              ORDER BY array_position(ARRAY['chosen','less_idle','more_loaded','contended','at_capacity',
+                'missing_skills','not_in_team','away','offline','excluded'], verdict), active_count,
+                last_assigned_at NULLS FIRST, id) AS rank
+            FROM judged ORDER BY rank LIMIT 20) a) AS nearest`,
+      params,
+    );
     return {
       rule: plan.rule,
       teamId: plan.teamId,

@@ -215,5 +215,17 @@ describe('business time', () => {
         }),
       );
     });
+
+    it('gives the always-open calendar the same answers as the day-by-day walk of a copy of it', () => {
+      const walked: BusinessCalendar = { ...ALWAYS_OPEN };
+      fc.assert(
+        fc.property(instants, durations, durations, (start, a, b) => {
+          const end = new Date(start.getTime() + b);
+          expect(addBusinessTime(ALWAYS_OPEN, start, a)).toEqual(addBusinessTime(walked, start, a));
+          expect(businessTimeBetween(ALWAYS_OPEN, start, end)).toBe(businessTimeBetween(walked, start, end));
+        }),
+        { numRuns: 300 },
+      );
+    });
   });
 });

@@ -25,6 +25,8 @@ export interface BusinessInterval {
 
 /** Ten years: a calendar with no open hour left in it would otherwise be searched forever. */
 const MAX_DAYS = 3_660;
+const DAY_MS = 86_400_000;
+const YEAR_MS = 366 * DAY_MS;
 
 /** The calendar that is always open: SLA targets without a calendar run around the clock. */
 export const ALWAYS_OPEN: BusinessCalendar = {
@@ -46,6 +48,14 @@ function wallClock(day: DateTime, time: string): DateTime {
  * the right wall-clock times, and an interval spanning the change is as long as it really is.
  */
 export function* businessIntervals(calendar: BusinessCalendar, from: Date): Generator<BusinessInterval> {
+  if (calendar === ALWAYS_OPEN) {
+    // Business time is wall time: year-long intervals instead of a day-by-day walk through time
+    // zones, which most clocks (those without a calendar) would otherwise pay for on every change.
+    for (let start = from.getTime(); start < from.getTime() + MAX_DAYS * DAY_MS; start += YEAR_MS) {
+      yield { start, end: start + YEAR_MS };
+    }
+    throw new Error(`A target beyond ${MAX_DAYS} days cannot be scheduled`);
+  }
   const holidays = new Set(calendar.holidays);
   let day = DateTime.fromJSDate(from, { zone: calendar.timezone }).startOf('day');
   // The previous day too: a range ending at 24:00 may still be open at `from` just after midnight.

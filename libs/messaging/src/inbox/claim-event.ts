@@ -34,20 +34,6 @@ export async function claimEvents(
   return new Set(claimed.map((row) => inboxKey({ source: row.source, id: row.event_id })));
 }
 
-/** Takes back claims made in this transaction for events whose effects will not commit with it. */
-export async function releaseClaims(
-  manager: EntityManager,
-  consumer: string,
-  events: readonly AnyEvent[],
-): Promise<void> {
-  if (events.length === 0) return;
-  await manager.query(
-    `DELETE FROM processed_events
-     WHERE consumer = $1 AND (source, event_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
-    [consumer, events.map((event) => event.source), events.map((event) => event.id)],
-  );
-}
-
 /** Claims one event; false when it was applied before. */
 export async function claimEvent(
   manager: EntityManager,

@@ -13,19 +13,22 @@ export class OutboxWriter {
   constructor(private readonly relay: OutboxRelay) {}
 
   async append(manager: EntityManager, ...events: Array<EventEnvelope<EventType> | AnyEvent>): Promise<void> {
-    for (const event of events) {
-      await manager.query(
-        'INSERT INTO outbox (event_id, topic, key, payload, tenant) VALUES ($1, $2, $3, $4, $5)',
-        [
-          event.id,
-          topicOf(event.type),
-          // The ticket id keeps one ticket's events on one partition, in order.
-          event.subject ?? event.id,
-          JSON.stringify(event),
-          event.tenant,
-        ],
-      );
-    }
+    if (events.length === 0) return;
+    // One statement however many events; unnest keeps their order, and so their ids' order.
+    await manager.query(
+      `INSERT INTO outbox (event_id, topic, key, payload, tenant)
+       SELECT event_id, topic, key, payload, tenant FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[]) WITH ORDINALITY
+         AS e(event_id, topic, key, payload, tenant, position)
+       ORDER BY position`,
+      [
+        events.map((event) => event.id),
+        events.map((event) => topicOf(event.type)),
+        // The ticket id keeps one ticket's events on one partition, in order.
+        events.map((event) => event.subject ?? event.id),
+        events.map((event) => JSON.stringify(event)),
+        events.map((event) => event.tenant),
+      ],
+    );
     await afterCommit(manager, () => Promise.resolve(this.relay.wake()));
   }
 }

@@ -12,7 +12,7 @@ import {
   topicOf,
 } from '@app/contracts';
 import { runWithCorrelation } from '@app/observability';
-import { claimEvent, claimEvents, inboxKey, releaseClaims } from '../inbox/claim-event';
+import { claimEvent, claimEvents, inboxKey } from '../inbox/claim-event';
 import { type KafkaProducer } from '../kafka/kafka-producer';
 import { type TopicNames } from '../kafka/topic-names';
 import { type TopicProvisioner } from '../kafka/topic-provisioner';
@@ -80,13 +80,13 @@ type ApplyItem = Extract<BatchItem, { kind: 'apply' }>;
  * but applies our delivery semantics instead of ServerKafka's:
  * - the inbox rows and the handlers' effects share one transaction (R2); a partition's messages
  *   are applied in batches of up to `batchSize`, one transaction and one offset commit per batch,
- *   each message in a savepoint of its own, and several partitions at once;
+ *   and several partitions at once;
  * - the offset is committed only after that transaction commits (R1);
  * - invalid messages, events a handler refuses (InvalidEventError) and handlers failing for their
  *   own reasons go to `<topic>.dlq` (R6), while
  *   infrastructure failures are retried until they pass, heartbeating so the group keeps us;
- * - a message whose handler fails leaves the batch: the messages before it commit, it is retried
- *   on its own (then dead-lettered or applied), and the batch goes on after it, in order;
+ * - a message whose handler fails leaves the batch: the messages before it commit without it, it
+ *   is retried on its own (then dead-lettered or applied), and the batch goes on after it, in order;
  * - a crash kafkajs will not restart ends the process (R7); close() drains the batch in flight (R8).
  * A message whose type has no handler here is committed and counted as ignored: services subscribe
  * to whole topics and handle only the types they care about.
@@ -219,16 +219,26 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   }
 
   /**
-   * Applies a prefix of `chunk` and returns one outcome per message, in order: the whole chunk in
-   * one transaction when every handler succeeds; up to and including the first failing message
-   * otherwise, which gets the one-message path with its retries and dead letter.
+   * Applies a prefix of `chunk` and returns one outcome per message of it, in order. Invalid
+   * messages are dead-lettered on their own, so the batch stops before one.
    */
   private async applyChunk(chunk: KafkaMessage[], origin: MessageOrigin): Promise<Consumed[]> {
     const items = chunk.map((message) => this.parse(message, origin));
-    if (items.length === 1) return [await this.consumeOne(items[0], origin)];
+    const invalidAt = items.findIndex((item) => item.kind === 'invalid');
+    return this.applyBatch(invalidAt > 0 ? items.slice(0, invalidAt) : items, origin);
+  }
+
+  /**
+   * The whole batch in one transaction when every handler succeeds. A failing handler rolls all of
+   * it back (no savepoints: they would double the statements of every event); the events before
+   * the failing one are then applied again as a batch, and the failing one heads the next batch,
+   * where it fails first and gets the one-event path with its retries and dead letter.
+   */
+  private async applyBatch(items: BatchItem[], origin: MessageOrigin): Promise<Consumed[]> {
+    if (items.length === 1 || items[0].kind === 'invalid') return [await this.consumeOne(items[0], origin)];
     const toApply = items.filter((item): item is ApplyItem => item.kind === 'apply');
     const outcomes: Consumed[] = [];
-    let failed: ApplyItem | undefined;
+    let failedAt: number | undefined;
     try {
       await this.options.dataSource.transaction(async (manager) => {
         const claimed = await claimEvents(
@@ -236,52 +246,39 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
           this.options.groupId,
           toApply.map((item) => item.event),
         );
-        for (const item of items) {
+        for (const [index, item] of items.entries()) {
           if (item.kind !== 'apply') {
-            outcomes.push(await this.consumeOne(item, origin));
-            continue;
-          }
-          if (!claimed.delete(inboxKey(item.event))) {
+            outcomes.push({ type: item.kind === 'ignore' ? item.type : 'invalid', outcome: 'ignored' });
+          } else if (!claimed.delete(inboxKey(item.event))) {
             outcomes.push({ type: item.event.type, outcome: 'duplicate' });
-            continue;
-          }
-          try {
-            await this.runWithCorrelation(item.event, () =>
-              manager.transaction((savepoint) => this.invoke(item, origin, savepoint, 1)),
-            );
+          } else {
+            failedAt = index;
+            await this.runWithCorrelation(item.event, () => this.invoke(item, origin, manager, 1));
+            failedAt = undefined;
             outcomes.push({ type: item.event.type, outcome: 'processed' });
-          } catch (error) {
-            if (this.stopping) throw new ShutdownInterrupt();
-            // The savepoint rolled back. This message and those after it are not applied here:
-            // give back their claims so that the messages before it commit alone.
-            failed = item;
-            const unapplied = toApply.filter((rest) => claimed.has(inboxKey(rest.event)));
-            await releaseClaims(
-              manager,
-              this.options.groupId,
-              [item, ...unapplied].map((rest) => rest.event),
-            );
-            this.logger.debug({
-              msg: 'Handler failed in a batch; retrying the event alone',
-              eventId: item.event.id,
-              failure: describeFailure(error),
-            });
-            return;
           }
         }
       });
     } catch (error) {
       if (error instanceof ShutdownInterrupt || this.stopping) throw new ShutdownInterrupt();
-      // The transaction did not commit (an outage, say), so none of it happened. Go one message
-      // at a time, where infrastructure failures are retried with backoff.
-      this.logger.warn({
-        msg: 'Batch transaction failed; applying its events one at a time',
-        failure: describeFailure(error),
-      });
+      if (failedAt !== undefined && failedAt > 0) {
+        this.logger.debug({
+          msg: 'Handler failed in a batch; applying the events before it again',
+          failure: describeFailure(error),
+        });
+        return this.applyBatch(items.slice(0, failedAt), origin);
+      }
+      if (failedAt === undefined) {
+        // The transaction itself failed (an outage, say). One event at a time, infrastructure
+        // failures are retried with backoff.
+        this.logger.warn({
+          msg: 'Batch transaction failed; applying its events one at a time',
+          failure: describeFailure(error),
+        });
+      }
       return [await this.consumeOne(items[0], origin)];
     }
-    if (failed) outcomes.push(await this.processOne(failed, origin));
-    else this.stuckSince = undefined;
+    this.stuckSince = undefined;
     return outcomes;
   }
 
