@@ -24,7 +24,6 @@
  *   BENCH_PGBENCH_SECONDS=10     length of the Postgres INSERT ceiling (pgbench -c 4 -j 2)
  *   BENCH_LOG_LEVEL=warn         the services' LOG_LEVEL
  *   BENCH_CPU_PROFILE_DIR        unset; a folder where each service writes a V8 CPU profile on exit
- *   BENCH_SMTP_POOL=0            1 lets nodemailer pool SMTP connections (SMTP_URL ?pool=true)
  *
  * It prints the figures for people, then one JSON line last. It reports, never asserts: the
  * machine is shared, and Postgres, Redis and Kafka serve whatever else runs on it too.
@@ -76,7 +75,6 @@ const MAX_MINUTES = int('BENCH_MAX_MINUTES', 40);
 const CEILING_SECONDS = int('BENCH_CEILING_SECONDS', 5);
 const PGBENCH_SECONDS = int('BENCH_PGBENCH_SECONDS', 10);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
-const SMTP_POOL = process.env.BENCH_SMTP_POOL === '1';
 
 /** Agents take at most 1,000 open tickets through the API; beyond that the run raises it in routing's table. */
 const API_MAX_CAPACITY = 1_000;
@@ -139,7 +137,7 @@ async function main(): Promise<number> {
   const sandbox: TestSandbox = await createSandbox({
     LOG_LEVEL,
     HOST: '127.0.0.1',
-    SMTP_URL: `smtp://127.0.0.1:${smtpPort}${SMTP_POOL ? '?pool=true' : ''}`,
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
   });
   // The services' own defaults rather than the faster polling tests use: measured as deployed.
   delete sandbox.env.OUTBOX_POLL_INTERVAL_MS;
