@@ -53,6 +53,22 @@ export function renderTemplate(
   return { locale, subject: fill(template.subject, true), body: fill(template.body, false) };
 }
 
+/** Building an Intl.DateTimeFormat costs far more than formatting with one: keep one per locale and zone. */
+const DATE_TIME_FORMATS = new Map<string, Intl.DateTimeFormat>();
+/** Locales and zones are validated, so the map stays small; the bound is a backstop. */
+const MAX_DATE_TIME_FORMATS = 1_000;
+
+function dateTimeFormat(locale: string, timeZone: string): Intl.DateTimeFormat {
+  const key = `${locale}\u0000${timeZone}`;
+  let format = DATE_TIME_FORMATS.get(key);
+  if (!format) {
+    if (DATE_TIME_FORMATS.size >= MAX_DATE_TIME_FORMATS) DATE_TIME_FORMATS.clear();
+    format = new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short', timeZone });
+    DATE_TIME_FORMATS.set(key, format);
+  }
+  return format;
+}
+
 /**
  * "by Monday, 30 November 2026 at 12:00 GMT+3" in the customer's language and time zone (UTC
  * when unknown), or "as soon as possible" when no SLA clock promises a time.
@@ -60,11 +76,7 @@ export function renderTemplate(
 export function responseTimePhrase(dueAt: Date | null, locale: string, timeZone: string | null): string {
   const phrases = RESPONSE_TIME_PHRASES[locale] ?? RESPONSE_TIME_PHRASES[DEFAULT_LOCALE];
   if (!dueAt) return phrases.asap;
-  const time = new Intl.DateTimeFormat(locale, {
-    dateStyle: 'full',
-    timeStyle: 'short',
-    timeZone: timeZone ?? 'UTC',
-  }).format(dueAt);
+  const time = dateTimeFormat(locale, timeZone ?? 'UTC').format(dueAt);
   const zone = timeZone ? ` (${timeZone})` : ' (UTC)';
   return phrases.by.replace('{{time}}', `${time}${zone}`);
 }
