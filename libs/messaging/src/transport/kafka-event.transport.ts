@@ -237,6 +237,12 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private async applyBatch(items: BatchItem[], origin: MessageOrigin): Promise<Consumed[]> {
     if (items.length === 1 || items[0].kind === 'invalid') return [await this.consumeOne(items[0], origin)];
     const toApply = items.filter((item): item is ApplyItem => item.kind === 'apply');
+    const ignored = (item: BatchItem): Consumed => ({
+      type: item.kind === 'ignore' ? item.type : 'invalid',
+      outcome: 'ignored',
+    });
+    // Events of types this service does not handle need no transaction at all.
+    if (toApply.length === 0) return items.map(ignored);
     const outcomes: Consumed[] = [];
     let failedAt: number | undefined;
     try {
@@ -248,7 +254,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         );
         for (const [index, item] of items.entries()) {
           if (item.kind !== 'apply') {
-            outcomes.push({ type: item.kind === 'ignore' ? item.type : 'invalid', outcome: 'ignored' });
+            outcomes.push(ignored(item));
           } else if (!claimed.delete(inboxKey(item.event))) {
             outcomes.push({ type: item.event.type, outcome: 'duplicate' });
           } else {
