@@ -45,7 +45,7 @@ import {
 } from './e2e/ceilings';
 import { round1, round2, type StageFigures, stageFigures, table } from './e2e/figures';
 import { PROCESS_NAMES, type ProcessName, ResourceMeter, type Snapshot } from './e2e/resource-meter';
-import { SERVICE_NAMES, type ServiceName, ServiceProcess } from './e2e/service-process';
+import { SERVICE_NAMES, type ServiceName, ServiceProcess } from '../test/e2e/support/service-process';
 import { SmtpCounter } from './e2e/smtp-counter';
 import { AGENT_DOMAIN, LIVE_STAGES, type PhaseRange, type Stage, STAGES, StageBook } from './e2e/stage-book';
 import { StageObserver } from './e2e/stage-observer';
@@ -75,6 +75,8 @@ const MAX_MINUTES = int('BENCH_MAX_MINUTES', 40);
 const CEILING_SECONDS = int('BENCH_CEILING_SECONDS', 5);
 const PGBENCH_SECONDS = int('BENCH_PGBENCH_SECONDS', 10);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
+const PROFILE_ARGS = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
 
 /** Agents take at most 1,000 open tickets through the API; beyond that the run raises it in routing's table. */
 const API_MAX_CAPACITY = 1_000;
@@ -146,7 +148,7 @@ async function main(): Promise<number> {
   const physical = (topic: string) => `${prefix}${topic}`;
   const inbound = physical(Topic.TicketsInbound);
   const services = Object.fromEntries(
-    SERVICE_NAMES.map((name, i) => [name, new ServiceProcess(name, basePort + i, sandbox.env)]),
+    SERVICE_NAMES.map((name, i) => [name, new ServiceProcess(name, basePort + i, sandbox.env, PROFILE_ARGS)]),
   ) as Record<ServiceName, ServiceProcess>;
   const kafka = new Kafka({
     clientId: 'bench-e2e',
@@ -171,7 +173,9 @@ async function main(): Promise<number> {
     if (interrupted) throw new Error('interrupted');
     for (const service of Object.values(services)) {
       if (service.died) {
-        throw new ServiceDied(`${service.name} died during the run; its last output:\n${service.logs()}`);
+        throw new ServiceDied(
+          `${service.name} died during the run; its last output:\n${service.logs().slice(-4_000)}`,
+        );
       }
     }
   };
@@ -352,7 +356,8 @@ async function main(): Promise<number> {
     if (servicesStopped) return;
     servicesStopped = true;
     // Notifications first and intake last: each drains what it holds while its upstream is still up.
-    for (const name of [...SERVICE_NAMES].reverse()) exitCodes[name] = await services[name].stop();
+    for (const name of [...SERVICE_NAMES].reverse())
+      exitCodes[name] = await services[name].stop('SIGTERM', 30_000);
   }
 
   try {

@@ -13,7 +13,7 @@ import {
   processCpuMs,
   processTreeCpuMs,
 } from './proc-stats';
-import { SERVICE_NAMES, type ServiceName } from './service-process';
+import { SERVICE_NAMES, type ServiceName } from '../../test/e2e/support/service-process';
 
 export type ProcessName = ServiceName | 'postgres' | 'kafka' | 'redis';
 export const PROCESS_NAMES: readonly ProcessName[] = [...SERVICE_NAMES, 'postgres', 'kafka', 'redis'];

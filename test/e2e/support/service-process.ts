@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { REPO_ROOT, waitFor } from '@app/testing';
 
 export type ServiceName = 'intake' | 'routing' | 'sla' | 'notifications';
+export const SERVICE_NAMES: readonly ServiceName[] = ['intake', 'routing', 'sla', 'notifications'];
 
 export const SERVICE_PORTS: Record<ServiceName, string> = {
   intake: 'INTAKE_PORT',
@@ -16,23 +17,38 @@ export const SERVICE_PORTS: Record<ServiceName, string> = {
 export class ServiceProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<number | null> | undefined;
+  private stopping = false;
   readonly output: string[] = [];
 
+  /** `nodeArgs` go before the entry point, e.g. `--cpu-prof` for a benchmark's profile. */
   constructor(
     readonly name: ServiceName,
     readonly port: number,
     private readonly env: Record<string, string>,
+    private readonly nodeArgs: readonly string[] = [],
   ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The process's pid, e.g. to read its CPU time from /proc. */
+  get pid(): number {
+    if (this.child?.pid === undefined) throw new Error(`${this.name} was never started`);
+    return this.child.pid;
+  }
+
+  /** Whether the process ended without being asked to. */
+  get died(): boolean {
+    return !this.stopping && this.child !== undefined && this.child.exitCode !== null;
+  }
+
   async start(): Promise<void> {
     const entry = resolve(REPO_ROOT, `dist/apps/${this.name}/src/main.js`);
     if (!existsSync(entry))
       throw new Error(`${entry} is missing: run \`npm run build\` before the e2e tests`);
-    const child = spawn(process.execPath, [entry], {
+    this.stopping = false;
+    const child = spawn(process.execPath, [...this.nodeArgs, entry], {
       env: { ...process.env, ...this.env, [SERVICE_PORTS[this.name]]: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -61,11 +77,22 @@ export class ServiceProcess {
     }
   }
 
-  /** Sends the signal and resolves with the exit code. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
-    this.child.kill(signal);
-    return (await this.exited) ?? null;
+  /**
+   * Sends the signal and resolves with the exit code. With `killAfterMs`, a process still
+   * draining after that long gets SIGKILL.
+   */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', killAfterMs?: number): Promise<number | null> {
+    this.stopping = true;
+    const child = this.child;
+    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    child.kill(signal);
+    const timer =
+      killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    try {
+      return (await this.exited) ?? null;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Resolves with the exit code once the process has ended by itself, or fails after `timeoutMs`. */
