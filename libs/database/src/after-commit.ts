@@ -8,11 +8,14 @@ import {
   type TransactionRollbackEvent,
 } from 'typeorm';
 
-/** `depth` is the savepoint level the work belongs to, so a rolled-back savepoint drops only its own. */
-interface DeferredWork {
-  depth: number;
-  work: () => Promise<void>;
-}
+/**
+ * `depth` is the savepoint level the work belongs to, so a rolled-back savepoint drops only its
+ * own. Work registered with `afterCommitTogether` carries its item and the function that takes
+ * every item of the transaction at once.
+ */
+type DeferredWork = { depth: number } & (
+  { work: () => Promise<void> } | { flush: (items: never[]) => Promise<void>; item: unknown }
+);
 
 const deferred = new WeakMap<QueryRunner, DeferredWork[]>();
 
@@ -38,6 +41,44 @@ export async function afterCommit(manager: EntityManager, work: () => Promise<vo
   deferred.set(runner, queue);
 }
 
+/**
+ * Like `afterCommit` for many items of one kind: after the commit, `flush` is called once with
+ * every item the transaction registered with it (those of rolled-back savepoints left out), so a
+ * batch of consumed events queues its jobs in one round trip. Outside a transaction, at once.
+ */
+export async function afterCommitTogether<T>(
+  manager: EntityManager,
+  flush: (items: T[]) => Promise<void>,
+  item: T,
+): Promise<void> {
+  const runner = manager.queryRunner;
+  if (!runner?.isTransactionActive) return flush([item]);
+  const queue = deferred.get(runner) ?? [];
+  queue.push({ depth: savepointDepth(runner), flush, item });
+  deferred.set(runner, queue);
+}
+
+/** The deferred work in order, each `flush` once (where it first appeared) with all its items. */
+function gather(queue: DeferredWork[]): Array<() => Promise<void>> {
+  const batches = new Map<object, unknown[]>();
+  const runs: Array<() => Promise<void>> = [];
+  for (const entry of queue) {
+    if ('work' in entry) {
+      runs.push(entry.work);
+      continue;
+    }
+    const items = batches.get(entry.flush);
+    if (items) {
+      items.push(entry.item);
+      continue;
+    }
+    const batch = [entry.item];
+    batches.set(entry.flush, batch);
+    runs.push(() => entry.flush(batch as never[]));
+  }
+  return runs;
+}
+
 /** Drives `afterCommit`; registered with every data source. */
 @EventSubscriber()
 export class AfterCommitSubscriber implements EntitySubscriberInterface {
@@ -50,7 +91,7 @@ export class AfterCommitSubscriber implements EntitySubscriberInterface {
       return;
     }
     deferred.delete(runner);
-    for (const { work } of queue) {
+    for (const work of gather(queue)) {
       try {
         await work();
       } catch (error) {

@@ -72,7 +72,8 @@ export class JobQueue<Data extends object> {
   }
 
   async isLive(jobId: string): Promise<boolean> {
-    return LIVE_STATES.has(await this.queue.getJobState(jobId));
+    const [live] = await this.liveAmong([jobId]);
+    return live;
   }
 
   /**

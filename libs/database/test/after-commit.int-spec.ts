@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { databaseBlock, loadConfig } from '@app/config';
-import { afterCommit, typeOrmOptions } from '@app/database';
+import { afterCommit, afterCommitTogether, typeOrmOptions } from '@app/database';
 import { createSandbox, type TestSandbox } from '@app/testing';
 
 /** Work after commit, over a real Postgres: after the commit, with the rows visible, never after a rollback. */
@@ -95,6 +95,36 @@ describe('afterCommit', () => {
     expect(ran).toEqual(['released', 'outer']);
     expect(await visibleElsewhere(5)).toBe(true);
     expect(await visibleElsewhere(6)).toBe(false);
+  });
+
+  it("hands a transaction's items to one flush after the commit, without those of a rolled-back savepoint", async () => {
+    const flushes: number[][] = [];
+    const flush = (items: number[]) => Promise.resolve(void flushes.push(items));
+    const other: number[][] = [];
+    await dataSource.transaction(async (outer) => {
+      await afterCommitTogether(outer, flush, 1);
+      await afterCommitTogether(outer, (items: number[]) => Promise.resolve(void other.push(items)), 10);
+      await expect(
+        outer.transaction(async (inner) => {
+          await afterCommitTogether(inner, flush, 2);
+          throw new Error('poison message');
+        }),
+      ).rejects.toThrow('poison message');
+      await outer.transaction((inner) => afterCommitTogether(inner, flush, 3));
+      await afterCommitTogether(outer, flush, 4);
+      expect(flushes).toEqual([]);
+    });
+    expect(flushes).toEqual([[1, 3, 4]]);
+    expect(other).toEqual([[10]]);
+
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await afterCommitTogether(manager, flush, 5);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    await afterCommitTogether(dataSource.manager, flush, 6);
+    expect(flushes).toEqual([[1, 3, 4], [6]]);
   });
 
   it('runs at once outside a transaction, and a failure after commit does not undo the commit', async () => {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type EntityManager, type QueryRunner } from 'typeorm';
-import { afterCommit } from '@app/database';
+import { type EntityManager } from 'typeorm';
+import { afterCommitTogether } from '@app/database';
 import { type DeliveryChannel } from '../channels/channel';
 import { type RenderedMessage } from '../templates/render-template';
 import { Delivery, type DeliveryRecipient } from './delivery.entity';
@@ -31,7 +31,6 @@ export interface Outgoing {
 @Injectable()
 export class DeliveryLedger {
   private readonly logger = new Logger(DeliveryLedger.name);
-  private readonly claimed = new WeakMap<QueryRunner, QueuedDelivery[]>();
 
   constructor(
     private readonly queue: DeliveryQueue,
@@ -56,30 +55,21 @@ export class DeliveryLedger {
       body: outgoing.message.body,
       state: 'pending',
     });
-    if (id) await this.enqueueAfterCommit(manager, { deliveryId: id, channel: outgoing.channel, holdUntil });
+    if (id) {
+      await afterCommitTogether(manager, this.enqueueClaimed, {
+        deliveryId: id,
+        channel: outgoing.channel,
+        holdUntil,
+      });
+    }
     return id;
   }
 
   /**
    * Everything one transaction claims is queued together once it commits: an event that claims
    * several deliveries, or a whole batch of consumed events, costs one Redis round trip.
-   * Transactions have a query runner each, which ends with them.
    */
-  private async enqueueAfterCommit(manager: EntityManager, claim: QueuedDelivery): Promise<void> {
-    const runner = manager.queryRunner;
-    if (!runner?.isTransactionActive) return this.queue.enqueueClaimed([claim]);
-    const pending = this.claimed.get(runner);
-    if (pending) {
-      pending.push(claim);
-      return;
-    }
-    const claims = [claim];
-    this.claimed.set(runner, claims);
-    await afterCommit(manager, () => {
-      this.claimed.delete(runner);
-      return this.queue.enqueueClaimed(claims);
-    });
-  }
+  private readonly enqueueClaimed = (claims: QueuedDelivery[]) => this.queue.enqueueClaimed(claims);
 
   /** Records that a reason came due but nobody could be written to, so the ledger shows why. */
   async recordSkipped(manager: EntityManager, claim: DeliveryClaim, why: string): Promise<void> {
