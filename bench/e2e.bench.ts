@@ -34,8 +34,8 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { Client } from 'pg';
-import { Topic } from '@app/contracts';
-import { bearer, createSandbox, ensureInfrastructure, type TestSandbox } from '@app/testing';
+import { signedRecordHeaders, Topic } from '@app/contracts';
+import { bearer, createSandbox, ensureInfrastructure, TEST_PUBLISHERS, type TestSandbox } from '@app/testing';
 import {
   consumerCeiling,
   type InsertCeiling,
@@ -193,7 +193,7 @@ async function main(): Promise<number> {
     return text ? (JSON.parse(text) as unknown) : undefined;
   }
 
-  function message(n: number): { key: string; value: string } {
+  function message(n: number): { key: string; value: string; headers: Record<string, string> } {
     const id = book.externalId(n);
     const event = {
       specversion: '1.0',
@@ -211,7 +211,8 @@ async function main(): Promise<number> {
         externalId: id,
       },
     };
-    return { key: id, value: JSON.stringify(event) };
+    const value = JSON.stringify(event);
+    return { key: id, value, headers: signedRecordHeaders(value, TEST_PUBLISHERS.gateway) };
   }
 
   async function publish(first: number, count: number): Promise<void> {

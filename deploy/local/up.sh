@@ -14,18 +14,17 @@ npm run --silent build
 
 mkdir -p "$INFRA_HOME/run" "$INFRA_HOME/logs"
 keys_file="$INFRA_HOME/api-keys.env"
-if [[ ! -f "$keys_file" ]]; then
-  # Fresh random keys per installation; never commit or reuse them elsewhere.
-  gen() { node -e 'process.stdout.write(require("crypto").randomBytes(18).toString("hex"))'; }
-  cat >"$keys_file" <<KEYS
-ADMIN_KEY=$(gen)
-AGENT_KEY=$(gen)
-PUBLISHER_KEY=$(gen)
-KEYS
-  chmod 600 "$keys_file"
-fi
+# Fresh random keys per installation; never commit or reuse them elsewhere. A key this file lacks
+# (an installation older than the key) is added, and the ones it has are kept.
+gen() { node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("hex"))'; }
+touch "$keys_file"; chmod 600 "$keys_file"
+for name in ADMIN_KEY AGENT_KEY PUBLISHER_KEY CHAT_WIDGET_SECRET; do
+  grep -q "^$name=" "$keys_file" || echo "$name=$(gen)" >>"$keys_file"
+done
 source "$keys_file"
 export API_KEYS="default:admin:$ADMIN_KEY,default:agent:$AGENT_KEY,default:publisher:$PUBLISHER_KEY"
+# The demo's one system publishing on tickets.inbound.v1: it signs its records with this secret.
+export INBOUND_PUBLISHERS="chat-widget:default:$CHAT_WIDGET_SECRET"
 export SMTP_URL="${SMTP_URL:-smtp://127.0.0.1:${MAIL_SINK_SMTP_PORT:-2525}}"
 
 start() { # name, command...

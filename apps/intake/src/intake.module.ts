@@ -3,7 +3,7 @@ import { raw } from 'express';
 import { Topic } from '@app/contracts';
 import { DatabaseModule } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
-import { MessagingModule } from '@app/messaging';
+import { MessagingModule, PublisherDirectory } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { ChannelsController, EMAIL_CONTENT_TYPES } from './channels/channels.controller';
 import { type ConversationConfig, type IntakeConfig } from './config/intake.config';
@@ -17,6 +17,7 @@ import { InboundConsumer } from './inbound/inbound.consumer';
 import { LanguageDetector, TicketLanguagePolicy } from './language/language-detector';
 import { CreateTicketHandler } from './tickets/create-ticket.handler';
 import { TicketChangesHandler } from './tickets/ticket-changes.handler';
+import { TicketCommandsConsumer } from './tickets/ticket-commands.consumer';
 import { TicketEventEmitter } from './tickets/ticket-event.emitter';
 import { TicketQueries } from './tickets/ticket-queries';
 import { TicketsController } from './tickets/tickets.controller';
@@ -40,6 +41,7 @@ export class IntakeModule implements NestModule {
           kafka: config.kafka,
           schema: config.database.schema,
           publishes: [Topic.TicketEvents, Topic.CustomerEvents],
+          signed: { topic: Topic.TicketsInbound, publishers: new PublisherDirectory(config.publishers) },
         }),
       ],
       controllers: [
@@ -47,6 +49,7 @@ export class IntakeModule implements NestModule {
         CustomersController,
         ChannelsController,
         InboundConsumer,
+        TicketCommandsConsumer,
         TimelineConsumer,
       ],
       providers: [

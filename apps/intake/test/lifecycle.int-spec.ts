@@ -96,7 +96,7 @@ describe('ticket lifecycle, queries and customers', () => {
     const { body: ticket } = await intake.createTicket(newTicket()).expect(201);
     await intake.patch(ticket.id, { status: 'solved' }).expect(200);
     const request = { ticketId: ticket.id, from: 'solved', to: 'closed', reason: 'auto_close' };
-    await intake.publishInbound('ticket.transition.requested', request, { key: ticket.id });
+    await intake.publishCommand('ticket.transition.requested', request, { key: ticket.id });
     await waitFor(async () => (await intake.ticket(ticket.id)).body.status === 'closed', {
       description: 'the auto-close applied',
     });
@@ -112,18 +112,20 @@ describe('ticket lifecycle, queries and customers', () => {
     const { body: other } = await intake.createTicket(newTicket()).expect(201);
     await intake.patch(other.id, { status: 'pending' }).expect(200);
     await intake.message(other.id, { author: 'customer', body: 'Here is the screenshot' }).expect(201);
-    await intake.publishInbound(
+    await intake.publishCommand(
       'ticket.transition.requested',
       { ticketId: other.id, from: 'pending', to: 'solved', reason: 'auto_solve' },
       { key: other.id },
     );
-    const impossible = await intake.publishInbound(
+    const impossible = await intake.publishCommand(
       'ticket.transition.requested',
       { ticketId: other.id, from: 'closed', to: 'open', reason: 'auto_solve' },
       { key: other.id },
     );
     const [dead] = await waitFor(() => {
-      const found = intake.deadLetters().filter((m) => m.json<{ id: string }>().id === impossible);
+      const found = intake
+        .deadLetters(Topic.TicketCommands)
+        .filter((m) => m.json<{ id: string }>().id === impossible);
       return found.length > 0 && found;
     });
     expect(dead.headers['dlq-reason']).toBe('refused');

@@ -48,7 +48,7 @@ export class NotificationsModule {
           kafka: config.kafka,
           schema: config.database.schema,
           // Auto-close and auto-solve are requests to intake, on the topic it takes commands from.
-          publishes: [Topic.NotificationEvents, Topic.TicketsInbound],
+          publishes: [Topic.NotificationEvents, Topic.TicketCommands],
         }),
       ],
       controllers: [

@@ -109,7 +109,7 @@ describe('notification channels, templates and follow-ups', () => {
 
   const transitions = (ticketId: string) =>
     probe
-      .on(topic(Topic.TicketsInbound))
+      .on(topic(Topic.TicketCommands))
       .map((m) => m.json<EventEnvelope<'ticket.transition.requested'>>())
       .filter((e) => e.type === 'ticket.transition.requested' && e.data.ticketId === ticketId);
 
@@ -136,7 +136,7 @@ describe('notification channels, templates and follow-ups', () => {
       PUBLIC_URL: 'https://support.example.com/',
     });
     app = await startServiceApp(NotificationsModule.forRoot(loadNotificationsConfig(sandbox.env)));
-    await probe.watch([topic(Topic.NotificationEvents), topic(Topic.TicketsInbound)]);
+    await probe.watch([topic(Topic.NotificationEvents), topic(Topic.TicketCommands)]);
   });
 
   afterAll(async () => {

@@ -1,16 +1,41 @@
 import { z } from 'zod';
 import { envelopeSchema } from './envelope';
 import { EVENTS, eventTypesOn } from './registry';
-import { ALL_TOPICS, deadLetterTopic } from './topics';
+import { PUBLISHER_HEADER, SIGNATURE_HEADER } from './signed-records';
+import { ALL_TOPICS, deadLetterTopic, Topic } from './topics';
 
-const PUBLISHERS: Record<string, string> = {
-  'tickets.inbound.v1': 'other systems (email gateways, chat widgets, chatbots, ...)',
-  'tickets.events.v1': 'intake',
-  'routing.assignments.v1': 'routing',
-  'routing.agents.v1': 'routing',
-  'sla.events.v1': 'sla',
-  'notifications.events.v1': 'notifications',
+const PUBLISHERS: Record<Topic, string> = {
+  [Topic.TicketsInbound]: 'other systems (email gateways, chat widgets, chatbots, ...)',
+  [Topic.TicketCommands]: 'notifications (internal: no outside publisher may write here)',
+  [Topic.TicketEvents]: 'intake',
+  [Topic.CustomerEvents]: 'intake',
+  [Topic.AssignmentEvents]: 'routing',
+  [Topic.AgentEvents]: 'routing',
+  [Topic.SlaEvents]: 'sla',
+  [Topic.NotificationEvents]: 'notifications',
 };
+
+const SIGNED_RECORD_HEADERS = {
+  type: 'object',
+  required: [PUBLISHER_HEADER, SIGNATURE_HEADER],
+  properties: {
+    [PUBLISHER_HEADER]: {
+      type: 'string',
+      description: "The publisher name from intake's INBOUND_PUBLISHERS.",
+    },
+    [SIGNATURE_HEADER]: {
+      type: 'string',
+      pattern: '^sha256=[0-9a-f]{64}$',
+      description:
+        "sha256= and the hex HMAC-SHA256 of the exact record value bytes under the publisher's secret.",
+    },
+  },
+};
+
+const INBOUND_DESCRIPTION =
+  'Each record must be signed by a publisher intake knows (INBOUND_PUBLISHERS: a name, the tenants it may act in, a secret). ' +
+  "The `tenant` attribute must be one of the publisher's tenants; without it the event belongs to the publisher's only tenant. " +
+  'Unsigned or wrongly signed records are dead-lettered as `unauthenticated`, events for another tenant as `refused`; neither creates anything or holds up the records behind it.';
 
 const messageName = (type: string) => type.replace(/\./g, '_');
 
@@ -26,6 +51,7 @@ export function asyncApiDocument(): Record<string, unknown> {
     const name = messageName(type);
     schemas[name] = z.toJSONSchema(definition.data, { io: 'input' });
     messages[name] = {
+      ...(definition.topic === Topic.TicketsInbound ? { headers: SIGNED_RECORD_HEADERS } : {}),
       name: type,
       title: type,
       contentType: 'application/cloudevents+json',
@@ -48,7 +74,11 @@ export function asyncApiDocument(): Record<string, unknown> {
     const key = messageName(topic);
     channels[key] = {
       address: topic,
-      description: `Published by ${PUBLISHERS[topic]}. Invalid messages are moved to \`${deadLetterTopic(topic)}\` with dlq-* headers.`,
+      description: [
+        `Published by ${PUBLISHERS[topic]}.`,
+        ...(topic === Topic.TicketsInbound ? [INBOUND_DESCRIPTION] : []),
+        `Invalid messages are moved to \`${deadLetterTopic(topic)}\` with dlq-* headers.`,
+      ].join(' '),
       messages: Object.fromEntries(
         eventTypesOn(topic).map((type) => [
           messageName(type),

@@ -6,6 +6,8 @@ export type InvalidEventCode =
   | 'unknown_type'
   | 'invalid_data'
   | 'wrong_topic'
+  /** Not signed by a publisher this deployment knows, or the signature does not match the record. */
+  | 'unauthenticated'
   /** Well-formed, but the receiving service refuses it, e.g. it names a ticket that does not exist. */
   | 'refused';
 

@@ -9,6 +9,7 @@ export * from './parse-event';
 export * from './describe-issues';
 export * from './ticket-match';
 export * from './asyncapi';
+export * from './signed-records';
 export { TicketRequested, ticketRequestSchema, type TicketRequest } from './events/ticket-requested';
 export {
   TicketMessageReceived,

@@ -9,6 +9,8 @@ export interface ParseOptions {
   /** When given, an event whose type belongs on another topic is rejected. */
   topic?: Topic;
   maxBytes?: number;
+  /** The tenant of an event that names none; `default` otherwise. */
+  defaultTenant?: string;
 }
 
 /** Parses a structured-mode CloudEvent from Kafka bytes, validating the envelope and the payload. */
@@ -26,7 +28,7 @@ export function parseEvent(raw: Buffer | string | null, options: ParseOptions = 
     throw new InvalidEventError('malformed_json', 'value is not valid JSON');
   }
 
-  const envelope = envelopeSchema.safeParse(json);
+  const envelope = envelopeSchema.safeParse(withDefaultTenant(json, options.defaultTenant));
   if (!envelope.success) throw new InvalidEventError('invalid_envelope', describeIssues(envelope.error));
 
   const { type } = envelope.data;
@@ -45,6 +47,11 @@ export function parseEvent(raw: Buffer | string | null, options: ParseOptions = 
     time: envelope.data.time ?? new Date().toISOString(),
     data: data.data,
   } as AnyEvent;
+}
+
+function withDefaultTenant(json: unknown, tenant: string | undefined): unknown {
+  if (tenant === undefined || typeof json !== 'object' || json === null || Array.isArray(json)) return json;
+  return 'tenant' in json ? json : { ...json, tenant };
 }
 
 /** JSON bytes for Kafka. */

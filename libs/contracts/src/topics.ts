@@ -5,6 +5,11 @@
 export enum Topic {
   /** Other systems publish CloudEvents here (email gateways, chat widgets, chatbots, ...). */
   TicketsInbound = 'tickets.inbound.v1',
+  /**
+   * Commands the services themselves issue to intake (auto-close, auto-solve). Internal: outside
+   * publishers are never granted write access to it, unlike tickets.inbound.v1.
+   */
+  TicketCommands = 'tickets.commands.v1',
   /** Ticket lifecycle, published by intake. */
   TicketEvents = 'tickets.events.v1',
   /** Customer profile changes such as merges, published by intake. */

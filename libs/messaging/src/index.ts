@@ -6,6 +6,7 @@ export * from './outbox/outbox-relay';
 export * from './outbox/event-meta';
 export * from './inbox/processed-event.entity';
 export * from './inbox/claim-event';
+export * from './publishers/inbound-publishers';
 export * from './kafka/kafka-client';
 export * from './kafka/kafka-producer';
 export * from './kafka/topic-names';

@@ -32,6 +32,24 @@ export async function createMessagingTables(runner: QueryRunner): Promise<void> 
     )`);
 }
 
+/**
+ * CloudEvents ids are unique per source, and a source is a tenant's own: two tenants' events with
+ * the same source and id are two events, so the inbox keys them by tenant too (S2).
+ */
+export async function keyInboxByTenant(runner: QueryRunner): Promise<void> {
+  await runner.query(`
+    ALTER TABLE processed_events
+      DROP CONSTRAINT processed_events_pkey,
+      ADD PRIMARY KEY (consumer, tenant, source, event_id)`);
+}
+
+export async function unkeyInboxByTenant(runner: QueryRunner): Promise<void> {
+  await runner.query(`
+    ALTER TABLE processed_events
+      DROP CONSTRAINT processed_events_pkey,
+      ADD PRIMARY KEY (consumer, source, event_id)`);
+}
+
 export async function dropMessagingTables(runner: QueryRunner): Promise<void> {
   await runner.query('DROP TABLE processed_events');
   await runner.query('DROP TABLE outbox');

@@ -16,6 +16,7 @@ import { createKafkaClient } from './kafka/kafka-client';
 import { KafkaProducer } from './kafka/kafka-producer';
 import { TopicNames } from './kafka/topic-names';
 import { TopicProvisioner } from './kafka/topic-provisioner';
+import { type PublisherDirectory } from './publishers/inbound-publishers';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { OutboxWriter } from './outbox/outbox.writer';
 import { KafkaEventTransport } from './transport/kafka-event.transport';
@@ -26,6 +27,8 @@ export interface MessagingOptions {
   schema: string;
   /** Topics this service publishes to; they are provisioned at start-up with their DLQs. */
   publishes: Topic[];
+  /** The topic other systems publish on, and who may: its records must be signed (S2). */
+  signed?: { topic: Topic; publishers: PublisherDirectory };
   /** What to do when the consumer dies beyond repair. Defaults to exiting the process non-zero. */
   onFatal?: (error: unknown) => void;
 }
@@ -140,6 +143,7 @@ export class MessagingModule {
               retryMs: options.kafka.handlerRetryMs,
               batchSize: options.kafka.consumerBatchSize,
               partitionsConcurrently: options.kafka.partitionsConcurrently,
+              signed: options.signed,
               onFatal: options.onFatal ?? ((error: unknown) => exitOnFatal(options.kafka.clientId, error)),
               onConsumed: (topic, type, outcome, seconds) => {
                 consumed.inc({ topic, type, outcome });

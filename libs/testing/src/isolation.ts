@@ -8,6 +8,16 @@ export const TEST_API_KEYS = {
   otherTenantAdmin: 'other:admin:test-other-admin-key-00001',
 } as const;
 
+/** Systems allowed to publish on the inbound topic in tests, as INBOUND_PUBLISHERS lists them. */
+export const TEST_PUBLISHERS = {
+  gateway: { name: 'test-gateway', tenants: ['default'], secret: 'test-gateway-signing-secret-0000000001' },
+  otherGateway: {
+    name: 'other-gateway',
+    tenants: ['other'],
+    secret: 'other-gateway-signing-secret-000000001',
+  },
+} as const;
+
 /** The bearer token of one of the test keys above. */
 export function bearer(key: keyof typeof TEST_API_KEYS): string {
   return `Bearer ${TEST_API_KEYS[key].split(':')[2]}`;
@@ -52,6 +62,9 @@ export async function createSandbox(overrides: Record<string, string> = {}): Pro
     KAFKA_HANDLER_RETRY_MS: '50',
     OUTBOX_POLL_INTERVAL_MS: '50',
     API_KEYS: Object.values(TEST_API_KEYS).join(','),
+    INBOUND_PUBLISHERS: Object.values(TEST_PUBLISHERS)
+      .map((publisher) => `${publisher.name}:${publisher.tenants.join('|')}:${publisher.secret}`)
+      .join(','),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     ...overrides,
   };

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Consumer, type IHeaders, Kafka, logLevel, type Producer } from 'kafkajs';
+import { type PublisherCredential, signedRecordHeaders } from '@app/contracts';
+import { TEST_PUBLISHERS } from './isolation';
 
 export interface ReceivedMessage {
   topic: string;
@@ -17,6 +19,16 @@ function headersToStrings(headers: IHeaders | undefined): Record<string, string>
   return out;
 }
 
+export interface PublishOptions {
+  /**
+   * Whose signature the records carry, as another system publishing on the inbound topic would
+   * sign them; `null` publishes them unsigned. Other topics ignore the headers.
+   */
+  signAs?: PublisherCredential | null;
+  /** Headers to send as they are, instead of a signature: a forged or replayed one, say. */
+  headers?: Record<string, string>;
+}
+
 /** Publishes raw messages and records everything seen on the given physical topics, for assertions. */
 export class KafkaProbe {
   readonly received: ReceivedMessage[] = [];
@@ -32,16 +44,34 @@ export class KafkaProbe {
     });
   }
 
-  async publish(topic: string, value: string | Buffer, key?: string): Promise<void> {
-    await this.publishBatch(topic, [value], key);
+  async publish(
+    topic: string,
+    value: string | Buffer,
+    key?: string,
+    options?: PublishOptions,
+  ): Promise<void> {
+    await this.publishBatch(topic, [value], key, options);
   }
 
   /** Publishes in one request, so a consumer fetches the messages together, as one batch. */
-  async publishBatch(topic: string, values: Array<string | Buffer>, key?: string): Promise<void> {
+  async publishBatch(
+    topic: string,
+    values: Array<string | Buffer>,
+    key?: string,
+    { signAs = TEST_PUBLISHERS.gateway, headers }: PublishOptions = {},
+  ): Promise<void> {
     // One connection shared by concurrent publishes: the first call starts it, all of them await it.
     this.producer ??= this.connectProducer();
     const producer = await this.producer;
-    await producer.send({ topic, acks: -1, messages: values.map((value) => ({ key: key ?? null, value })) });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: values.map((value) => ({
+        key: key ?? null,
+        value,
+        headers: headers ?? (signAs ? signedRecordHeaders(value, signAs) : undefined),
+      })),
+    });
   }
 
   private async connectProducer(): Promise<Producer> {

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { isIsoDuration, parseIsoDuration } from '@app/contracts';
-import { authBlock, databaseBlock, envInt, httpBlock, kafkaBlock, loadConfig } from '@app/config';
+import {
+  authBlock,
+  ConfigError,
+  databaseBlock,
+  envInt,
+  httpBlock,
+  kafkaBlock,
+  loadConfig,
+} from '@app/config';
+import { type InboundPublisher, parseInboundPublishers } from '@app/messaging';
 import { DEFAULT_LANGUAGE_CANDIDATES, isSupportedLanguage } from '../language/language-detector';
 
 const languageList = z
@@ -38,17 +47,44 @@ export const conversationBlock = z
   }));
 export type ConversationConfig = z.output<typeof conversationBlock>;
 
+/** The other systems that may publish on tickets.inbound.v1, and the tenants each may act in. */
+export const inboundPublishersBlock = z
+  .object({
+    INBOUND_PUBLISHERS: z.string().default(''),
+  })
+  .transform((env, ctx): InboundPublisher[] => {
+    try {
+      return parseInboundPublishers(env.INBOUND_PUBLISHERS);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['INBOUND_PUBLISHERS'], message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
 export function loadIntakeConfig(env: Record<string, string | undefined> = process.env) {
-  return loadConfig(
+  const config = loadConfig(
     {
       http: httpBlock('intake', 3001),
       database: databaseBlock('intake'),
       kafka: kafkaBlock('intake'),
       auth: authBlock,
       conversations: conversationBlock,
+      publishers: inboundPublishersBlock,
     },
     env,
   );
+  // A tenant exists where an API key names it; a publisher entitled to any other would create
+  // rows nobody can ever see or administer.
+  const tenants = new Set(config.auth.apiKeys.map((key) => key.tenant));
+  for (const publisher of config.publishers) {
+    const unknown = publisher.tenants.find((tenant) => !tenants.has(tenant));
+    if (unknown !== undefined) {
+      throw new ConfigError([
+        `INBOUND_PUBLISHERS: publisher ${publisher.name} names tenant ${unknown}, which no API key has`,
+      ]);
+    }
+  }
+  return config;
 }
 
 export type IntakeConfig = ReturnType<typeof loadIntakeConfig>;

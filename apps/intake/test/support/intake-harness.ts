@@ -4,7 +4,7 @@ import { type Server } from 'node:http';
 import { Kafka, logLevel } from 'kafkajs';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { type AnyEvent, Topic } from '@app/contracts';
+import { type AnyEvent, type PublisherCredential, Topic } from '@app/contracts';
 import { bearer, createSandbox, KafkaProbe, startServiceApp, type TestSandbox, waitFor } from '@app/testing';
 import { loadIntakeConfig } from '../../src/config/intake.config';
 import { IntakeModule } from '../../src/intake.module';
@@ -41,6 +41,14 @@ export function rawEmail(mail: RawEmail): string {
   return `${head}\r\n\r\n${mail.body.replace(/\n/g, '\r\n')}\r\n`;
 }
 
+export interface PublishedEventOptions {
+  id?: string;
+  source?: string;
+  key?: string;
+  tenant?: string;
+  signAs?: PublisherCredential | null;
+}
+
 /** One intake service in-process over a private slice of the real Postgres and Kafka. */
 export class IntakeHarness {
   sandbox!: TestSandbox;
@@ -56,6 +64,7 @@ export class IntakeHarness {
       harness.topic(Topic.TicketEvents),
       harness.topic(Topic.CustomerEvents),
       harness.topic(`${Topic.TicketsInbound}.dlq`),
+      harness.topic(`${Topic.TicketCommands}.dlq`),
     ]);
     return harness;
   }
@@ -113,15 +122,27 @@ export class IntakeHarness {
     return this.http.post(`/v1/tickets/${id}/messages`).set('authorization', bearer('agent')).send(body);
   }
 
-  /** Publishes a CloudEvent on tickets.inbound.v1 and returns its id. */
-  async publishInbound(
+  /**
+   * Publishes a CloudEvent on tickets.inbound.v1, signed as the test gateway unless `signAs` says
+   * otherwise, and returns its id. Without `tenant` the event names none.
+   */
+  publishInbound(type: string, data: unknown, options: PublishedEventOptions = {}): Promise<string> {
+    return this.publishOn(Topic.TicketsInbound, type, data, options);
+  }
+
+  /** Publishes a command on the internal tickets.commands.v1, as another service would. */
+  publishCommand(type: string, data: unknown, options: PublishedEventOptions = {}): Promise<string> {
+    return this.publishOn(Topic.TicketCommands, type, data, { signAs: null, ...options });
+  }
+
+  private async publishOn(
+    logical: Topic,
     type: string,
     data: unknown,
-    options: { id?: string; source?: string; key?: string } = {},
+    { id = randomUUID(), source = 'test-gateway', key, tenant, signAs }: PublishedEventOptions,
   ): Promise<string> {
-    const id = options.id ?? randomUUID();
-    const event = { specversion: '1.0', id, source: options.source ?? 'test-gateway', type, data };
-    await this.probe.publish(this.topic(Topic.TicketsInbound), JSON.stringify(event), options.key);
+    const event = { specversion: '1.0', id, source, type, ...(tenant === undefined ? {} : { tenant }), data };
+    await this.probe.publish(this.topic(logical), JSON.stringify(event), key, { signAs });
     return id;
   }
 
@@ -133,8 +154,8 @@ export class IntakeHarness {
       .filter((event) => event.subject === ticketId);
   }
 
-  deadLetters() {
-    return this.probe.on(this.topic(`${Topic.TicketsInbound}.dlq`));
+  deadLetters(logical: Topic = Topic.TicketsInbound) {
+    return this.probe.on(this.topic(`${logical}.dlq`));
   }
 
   async ticketCount(where = 'true', params: unknown[] = []): Promise<number> {

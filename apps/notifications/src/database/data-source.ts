@@ -11,6 +11,7 @@ import { InitialNotificationsSchema1764000000000 } from './migrations/1764000000
 import { ChannelsAndFollowUps1764600000000 } from './migrations/1764600000000-channels-and-follow-ups';
 import { QuietHoursAndBatching1764700000000 } from './migrations/1764700000000-quiet-hours-and-batching';
 import { AgentDirectory1764800000000 } from './migrations/1764800000000-agent-directory';
+import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
 import { DirectoryAgent } from '../contacts/directory-agent.entity';
 import { RecipientPreference } from '../recipients/recipient-preference.entity';
 
@@ -35,6 +36,7 @@ export function notificationsDatabase(config: Pick<NotificationsConfig, 'databas
       ChannelsAndFollowUps1764600000000,
       QuietHoursAndBatching1764700000000,
       AgentDirectory1764800000000,
+      InboxKeyedByTenant1765000000000,
     ],
   };
 }

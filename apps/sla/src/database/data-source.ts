@@ -11,6 +11,7 @@ import { SlaTicketTeam1764400000000 } from './migrations/1764400000000-sla-ticke
 import { CalendarCountry1764500000000 } from './migrations/1764500000000-calendar-country';
 import { ClockUpdatedAt1764600000000 } from './migrations/1764600000000-clock-updated-at';
 import { SlaTicketMetadata1764700000000 } from './migrations/1764700000000-sla-ticket-metadata';
+import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
 import { SlaTicket } from '../clocks/sla-ticket.entity';
 
 export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptionsInput {
@@ -26,6 +27,7 @@ export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptions
       CalendarCountry1764500000000,
       ClockUpdatedAt1764600000000,
       SlaTicketMetadata1764700000000,
+      InboxKeyedByTenant1765000000000,
     ],
   };
 }

@@ -1,9 +1,9 @@
 import { type EntityManager } from 'typeorm';
 import { type AnyEvent } from '@app/contracts';
 
-/** Identifies an event in the inbox: CloudEvents ids are unique per source. */
-export function inboxKey(event: Pick<AnyEvent, 'source' | 'id'>): string {
-  return `${event.source}\u0000${event.id}`;
+/** Identifies an event in the inbox: CloudEvents ids are unique per source, and sources per tenant. */
+export function inboxKey(event: Pick<AnyEvent, 'tenant' | 'source' | 'id'>): string {
+  return `${event.tenant}\u0000${event.source}\u0000${event.id}`;
 }
 
 /**
@@ -18,11 +18,11 @@ export async function claimEvents(
   events: readonly AnyEvent[],
 ): Promise<Set<string>> {
   if (events.length === 0) return new Set();
-  const claimed = await manager.query<Array<{ source: string; event_id: string }>>(
+  const claimed = await manager.query<Array<{ tenant: string; source: string; event_id: string }>>(
     `INSERT INTO processed_events (consumer, source, event_id, event_type, tenant)
      SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
      ON CONFLICT DO NOTHING
-     RETURNING source, event_id`,
+     RETURNING tenant, source, event_id`,
     [
       consumer,
       events.map((event) => event.source),
@@ -31,7 +31,9 @@ export async function claimEvents(
       events.map((event) => event.tenant),
     ],
   );
-  return new Set(claimed.map((row) => inboxKey({ source: row.source, id: row.event_id })));
+  return new Set(
+    claimed.map((row) => inboxKey({ tenant: row.tenant, source: row.source, id: row.event_id })),
+  );
 }
 
 /** Claims one event; false when it was applied before. */

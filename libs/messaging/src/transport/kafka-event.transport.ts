@@ -14,6 +14,7 @@ import {
 import { runWithCorrelation } from '@app/observability';
 import { claimEvent, claimEvents, inboxKey } from '../inbox/claim-event';
 import { type KafkaProducer } from '../kafka/kafka-producer';
+import { authorizeTenant, onlyTenantOf, type PublisherDirectory } from '../publishers/inbound-publishers';
 import { type TopicNames } from '../kafka/topic-names';
 import { type TopicProvisioner } from '../kafka/topic-provisioner';
 import { type EventContext } from './event-context';
@@ -37,6 +38,11 @@ export interface KafkaEventTransportOptions {
   batchSize: number;
   /** Partitions whose batches are applied at the same time, each in its own transaction. */
   partitionsConcurrently: number;
+  /**
+   * A topic other systems publish on: its records must be signed by one of `publishers`, and each
+   * event must be for a tenant its publisher may act in; anything else is dead-lettered unapplied.
+   */
+  signed?: { topic: Topic; publishers: PublisherDirectory };
   /** Called when the consumer dies and kafkajs will not restart it: the process must exit (R7). */
   onFatal: (error: unknown) => void;
   onConsumed?: (topic: string, type: string, outcome: ConsumeOutcome, seconds: number) => void;
@@ -292,7 +298,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private parse(message: KafkaMessage, origin: MessageOrigin): BatchItem {
     let event: AnyEvent;
     try {
-      event = parseEvent(message.value, { topic: origin.topic });
+      event = this.readEvent(message, origin);
     } catch (error) {
       if (!(error instanceof InvalidEventError)) throw error;
       return { message, kind: 'invalid', error };
@@ -300,6 +306,16 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const handler = this.getHandlerByPattern(event.type);
     if (!handler) return { message, kind: 'ignore', type: event.type };
     return { message, kind: 'apply', event, handler };
+  }
+
+  /** The message's event, believed only as far as its publisher's signature vouches for it. */
+  private readEvent(message: KafkaMessage, origin: MessageOrigin): AnyEvent {
+    const { signed } = this.options;
+    if (signed?.topic !== origin.topic) return parseEvent(message.value, { topic: origin.topic });
+    const publisher = signed.publishers.authenticate(message);
+    const event = parseEvent(message.value, { topic: origin.topic, defaultTenant: onlyTenantOf(publisher) });
+    authorizeTenant(publisher, event);
+    return event;
   }
 
   /** One message on its own: dead-lettered, ignored, or applied in its own transaction. */

@@ -10,7 +10,7 @@ import { ticketStatusSchema, uuidSchema } from '../../values';
  */
 export const TicketTransitionRequested = defineEvent({
   type: 'ticket.transition.requested',
-  topic: Topic.TicketsInbound,
+  topic: Topic.TicketCommands,
   version: 1,
   data: z.strictObject({
     ticketId: uuidSchema,
