@@ -125,9 +125,14 @@ describe('operating the four services', () => {
       expect(exposition).toMatch(/events_consumed_total\{[^}]*outcome="processed"[^}]*\} [1-9]/);
 
       const openApi = (await (await fetch(`${service.url}/docs-json`)).json()) as {
-        paths: Record<string, unknown>;
+        security: unknown[];
+        paths: Record<string, Record<string, { security?: unknown[] }>>;
       };
       expect(Object.keys(openApi.paths).length).toBeGreaterThan(1);
+      // Bearer everywhere except the public probes, as the document says.
+      expect(openApi.security).toEqual([{ bearer: [] }]);
+      expect(openApi.paths['/health/ready'].get.security).toEqual([]);
+      expect(openApi.paths['/health/live'].get.security).toEqual([]);
     }
   });
 

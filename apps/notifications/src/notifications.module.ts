@@ -39,7 +39,12 @@ export class NotificationsModule {
     return {
       module: NotificationsModule,
       imports: [
-        LoggingModule.forRoot({ service: 'notifications', level: config.http.logLevel }),
+        LoggingModule.forRoot({
+          service: 'notifications',
+          level: config.http.logLevel,
+          // A survey link's token is the customer's only credential for it.
+          tokenPaths: ['/v1/surveys/'],
+        }),
         MetricsModule.forRoot({ service: 'notifications' }),
         HealthModule.forRoot(),
         HttpPlatformModule.forRoot({ apiKeys: config.auth.apiKeys }),

@@ -333,12 +333,20 @@ describe('notification channels, templates and follow-ups', () => {
     expect(page.text).toContain('<button name="score" value="1" autofocus>');
     await http().post(`/v1/surveys/${token}`).send({ score: 7 }).expect(400);
     await http().post('/v1/surveys/not-a-real-token').send({ score: 3 }).expect(404);
+    expect(page.text).toContain('<html lang="tr">');
+    expect(page.text).toContain('Talebinizle ilgilenme şeklimizden ne kadar memnunsunuz?');
+    // The page's own form, as a browser posts it: a thank-you page in Turkish, not JSON.
     const answered = await http()
       .post(`/v1/surveys/${token}`)
-      .send({ score: 1, comment: 'Took a week' })
+      .type('form')
+      .send({ score: '1', comment: 'Took a week' })
       .expect(200);
-    expect(answered.body).toMatchObject({ ticketId, score: 1 });
-    await http().post(`/v1/surveys/${token}`).send({ score: 5 }).expect(409);
+    expect(answered.headers['content-type']).toContain('text/html');
+    expect(answered.text).toContain('Yanıtınız için teşekkür ederiz.');
+    const again = await http().post(`/v1/surveys/${token}`).type('form').send({ score: '5' }).expect(409);
+    expect(again.text).toContain('yanıtınız zaten kaydedildi');
+    const json = await http().post(`/v1/surveys/${token}`).send({ score: 5 }).expect(409);
+    expect(json.body.code).toBe('survey_already_answered');
 
     const event = await waitFor(() =>
       probe

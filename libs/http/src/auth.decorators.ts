@@ -1,4 +1,5 @@
-import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 import { type Request } from 'express';
 import { type Role } from './api-keys';
 
@@ -14,8 +15,12 @@ export interface Principal {
 
 export type AuthenticatedRequest = Request & { principal?: Principal };
 
-/** No API key needed (health, metrics). */
-export const Public = () => SetMetadata(IS_PUBLIC, true);
+/** Marks a public operation in the OpenAPI document until configureHttpApp gives it `security: []`. */
+export const OPENAPI_PUBLIC_EXTENSION = 'x-public';
+
+/** No API key needed (health, metrics, a survey link). */
+export const Public = () =>
+  applyDecorators(SetMetadata(IS_PUBLIC, true), ApiExtension(OPENAPI_PUBLIC_EXTENSION, true));
 
 /** Roles allowed besides `admin`, which passes everywhere. Without @Roles a route is admin-only. */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);

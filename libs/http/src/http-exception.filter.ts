@@ -8,6 +8,10 @@ import {
 } from '@nestjs/common';
 import { type Response } from 'express';
 import { type Observable, throwError } from 'rxjs';
+import { describeFailure, isTransientFailure } from './transient-failure';
+
+/** How long a caller should wait before retrying during a dependency outage. */
+const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
 const CODES: Partial<Record<number, string>> = {
   400: 'bad_request',
@@ -36,6 +40,18 @@ export class HttpExceptionFilter implements ExceptionFilter {
     // Kafka handlers: hand the original error back to the transport, which decides retry or DLQ.
     if (host.getType() !== 'http') return throwError(() => exception);
     const response = host.switchToHttp().getResponse<Response>();
+    if (isTransientFailure(exception)) {
+      // Postgres, Redis or Kafka is away: gateways and publishers retry a 503, not a 500.
+      this.logger.warn({ msg: 'Dependency unavailable', failure: describeFailure(exception) });
+      response
+        .status(HttpStatus.SERVICE_UNAVAILABLE)
+        .setHeader('retry-after', String(OUTAGE_RETRY_AFTER_SECONDS))
+        .json({
+          code: 'dependency_unavailable',
+          message: 'A service this request needs is unavailable; retry later',
+        });
+      return;
+    }
     const { status, body } = this.describe(exception);
     if (status >= 500) {
       this.logger.error({

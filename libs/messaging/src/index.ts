@@ -12,7 +12,6 @@ export * from './kafka/kafka-producer';
 export * from './kafka/topic-names';
 export * from './kafka/topic-provisioner';
 export * from './transport/event-context';
-export * from './transport/failure-kind';
 export * from './transport/kafka-event.transport';
 export * from './lifecycle/run-service';
 export * from './lifecycle/periodic-task';

@@ -19,7 +19,10 @@ export class HealthController {
 
   @Public()
   @Get('ready')
-  @ApiOperation({ summary: 'Every dependency answers; 503 otherwise, and while draining' })
+  @ApiOperation({
+    summary:
+      'Every dependency the service needs answers; 503 otherwise, and while draining. A dependency it only delivers to shows as degraded.',
+  })
   async ready(@Res({ passthrough: true }) response: Response): Promise<object> {
     const report = await this.health.readiness();
     response.status(report.ready ? 200 : 503);

@@ -1,6 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { HealthController } from './health.controller';
 import { HealthService } from './health.service';
+import { MetricsService } from './metrics.service';
+
+const STATUS_VALUE = { up: 1, degraded: 0.5, down: 0 } as const;
 
 @Module({})
 export class HealthModule {
@@ -9,7 +12,28 @@ export class HealthModule {
       module: HealthModule,
       global: true,
       controllers: [HealthController],
-      providers: [{ provide: HealthService, useValue: new HealthService() }],
+      providers: [
+        {
+          provide: HealthService,
+          inject: [{ token: MetricsService, optional: true }],
+          useFactory: (metrics: MetricsService | undefined) => {
+            const health = new HealthService();
+            // Scraped, so a degraded dependency shows on a dashboard even when nobody probes readiness.
+            metrics?.gauge(
+              'dependency_up',
+              'Each readiness check at scrape time: 1 up, 0.5 degraded (not needed to serve), 0 down',
+              ['check'],
+              async (gauge) => {
+                const report = await health.readiness();
+                for (const [check, { status }] of Object.entries(report.checks)) {
+                  gauge.set({ check }, STATUS_VALUE[status]);
+                }
+              },
+            );
+            return health;
+          },
+        },
+      ],
       exports: [HealthService],
     };
   }

@@ -1,23 +1,43 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 
 export type ReadinessCheck = () => Promise<void>;
 
+export interface ReadinessCheckOptions {
+  /**
+   * Whether the service can serve and consume without this dependency. A dependency it cannot do
+   * without (Postgres, Kafka, Redis) makes the service unready when down; one it only delivers to
+   * (an SMTP relay) shows as `degraded`, so an orchestrator does not take the API down with it.
+   */
+  required?: boolean;
+}
+
+export type CheckStatus = 'up' | 'down' | 'degraded';
+
 export interface ReadinessReport {
   ready: boolean;
-  checks: Record<string, { status: 'up' | 'down'; error?: string }>;
+  /** Only the check's name and status: the reason, which may name internal hosts, is logged. */
+  checks: Record<string, { status: CheckStatus }>;
   draining?: string;
+}
+
+interface RegisteredCheck {
+  check: ReadinessCheck;
+  required: boolean;
+  /** The last outcome, so a failure and the recovery are logged once each, not at every probe. */
+  failing: boolean;
 }
 
 /** Readiness checks registered by the modules that own each dependency; a check throws when not ready. */
 @Injectable()
 export class HealthService {
-  private readonly checks = new Map<string, ReadinessCheck>();
+  private readonly logger = new Logger('Health');
+  private readonly checks = new Map<string, RegisteredCheck>();
   private drainingReason: string | undefined;
 
   constructor(private readonly timeoutMs = 2_000) {}
 
-  register(name: string, check: ReadinessCheck): void {
-    this.checks.set(name, check);
+  register(name: string, check: ReadinessCheck, { required = true }: ReadinessCheckOptions = {}): void {
+    this.checks.set(name, { check, required, failing: false });
   }
 
   /** During shutdown: tell the load balancer to stop sending traffic while work drains. */
@@ -31,23 +51,36 @@ export class HealthService {
 
   async readiness(): Promise<ReadinessReport> {
     const entries = await Promise.all(
-      [...this.checks].map(async ([name, check]) => [name, await this.run(check)] as const),
+      [...this.checks].map(async ([name, registered]) => [name, await this.run(name, registered)] as const),
     );
-    const checks = Object.fromEntries(entries);
-    const ready = !this.drainingReason && entries.every(([, result]) => result.status === 'up');
-    return { ready, checks, ...(this.drainingReason ? { draining: this.drainingReason } : {}) };
+    const ready = !this.drainingReason && entries.every(([, status]) => status !== 'down');
+    return {
+      ready,
+      checks: Object.fromEntries(entries.map(([name, status]) => [name, { status }])),
+      ...(this.drainingReason ? { draining: this.drainingReason } : {}),
+    };
   }
 
-  private async run(check: ReadinessCheck): Promise<{ status: 'up' | 'down'; error?: string }> {
+  private async run(name: string, registered: RegisteredCheck): Promise<CheckStatus> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
     });
     try {
-      await Promise.race([check(), timeout]);
-      return { status: 'up' };
+      await Promise.race([registered.check(), timeout]);
+      if (registered.failing) this.logger.log({ msg: 'Dependency answers again', check: name });
+      registered.failing = false;
+      return 'up';
     } catch (error) {
-      return { status: 'down', error: error instanceof Error ? error.message : String(error) };
+      if (!registered.failing) {
+        this.logger.warn({
+          msg: registered.required ? 'Dependency down: not ready' : 'Dependency down: degraded',
+          check: name,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+      registered.failing = true;
+      return registered.required ? 'down' : 'degraded';
     } finally {
       clearTimeout(timer);
     }

@@ -45,6 +45,18 @@ export function createRootLogger(service: string, level = 'info'): Logger {
 export interface LoggingOptions {
   service: string;
   level?: string;
+  /** Paths whose next segment is a credential (a survey link's token): logged as `:token`. */
+  tokenPaths?: readonly string[];
+}
+
+/** The request path as access logs show it: no query string, no credential. */
+export function loggedPath(url: string, tokenPaths: readonly string[] = []): string {
+  const path = url.split('?')[0];
+  const prefix = tokenPaths.find((candidate) => path.startsWith(candidate));
+  if (prefix === undefined) return path;
+  const rest = path.slice(prefix.length);
+  const slash = rest.indexOf('/');
+  return `${prefix}:token${slash === -1 ? '' : rest.slice(slash)}`;
 }
 
 @Module({})
@@ -66,7 +78,7 @@ export class LoggingModule implements NestModule {
             serializers: {
               req: (req: { method: string; url: string }) => ({
                 method: req.method,
-                path: req.url.split('?')[0],
+                path: loggedPath(req.url, options.tokenPaths),
               }),
               res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
             },

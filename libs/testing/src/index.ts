@@ -5,3 +5,4 @@ export * from './kafka-probe';
 export * from './smtp-sink';
 export * from './nest-app';
 export * from './webhook-receiver';
+export * from './tcp-proxy';

@@ -80,9 +80,14 @@ export class MailSender implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    this.health.register('smtp', async () => {
-      await this.transporter.verify();
-    });
+    // Deliveries wait and retry while the relay is away; the API and the consumers work on.
+    this.health.register(
+      'smtp',
+      async () => {
+        await this.transporter.verify();
+      },
+      { required: false },
+    );
   }
 
   /**

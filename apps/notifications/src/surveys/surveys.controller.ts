@@ -1,10 +1,14 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { type Request, type Response } from 'express';
 import { DataSource } from 'typeorm';
-import { Public } from '@app/http';
+import { ApiError, Public } from '@app/http';
+import { TicketContact } from '../contacts/ticket-contact.entity';
+import { alreadyAnsweredPage, surveyFormPage, surveyPageLocale, thankYouPage } from './survey-page';
+import { type Survey } from './survey.entity';
 import { SurveyService } from './survey-service';
 
 export class SurveyAnswerDto {
@@ -22,11 +26,8 @@ export class SurveyAnswerDto {
   comment?: string;
 }
 
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
+/** The survey page's own form posts urlencoded; an API client posts JSON and gets JSON back. */
+const fromBrowserForm = (request: Request) => request.is('application/x-www-form-urlencoded') !== false;
 
 /**
  * The customer's side of CSAT. The link in the email is the only credential: 256 random bits, good
@@ -44,34 +45,54 @@ export class SurveysController {
   @Public()
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('cache-control', 'no-store')
-  @ApiOperation({ summary: 'The survey page behind the emailed link: five buttons and a comment box' })
+  @ApiOperation({ summary: 'The survey page behind the emailed link, in the customer’s language' })
   async page(@Param('token') token: string, @Query('score') score?: string) {
     const survey = await this.surveys.find(this.dataSource.manager, token);
-    const action = `/v1/surveys/${encodeURIComponent(token)}`;
-    if (survey.answeredAt) return page('<p>Thank you, your answer is already recorded.</p>');
-    const buttons = [1, 2, 3, 4, 5]
-      .map((n) => `<button name="score" value="${n}"${String(n) === score ? ' autofocus' : ''}>${n}</button>`)
-      .join(' ');
-    return page(
-      `<form method="post" action="${escapeHtml(action)}">` +
-        '<p>How satisfied are you with how we handled your request? (1 = not at all, 5 = very)</p>' +
-        `<p><textarea name="comment" maxlength="2000" rows="4" cols="50" placeholder="Anything to add?"></textarea></p>` +
-        `<p>${buttons}</p></form>`,
-    );
+    const locale = await this.localeOf(survey);
+    if (survey.answeredAt) return alreadyAnsweredPage(locale);
+    return surveyFormPage(locale, `/v1/surveys/${encodeURIComponent(token)}`, score);
   }
 
   @Post(':token')
   @Public()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Record a CSAT answer {score: 1..5, comment?}; each link answers once' })
-  async answer(@Param('token') token: string, @Body() body: SurveyAnswerDto) {
-    const survey = await this.dataSource.transaction((manager) =>
-      this.surveys.answer(manager, token, body.score, body.comment?.trim() || null),
-    );
-    return { ticketId: survey.ticketId, score: survey.score, answeredAt: survey.answeredAt };
+  @ApiOperation({
+    summary:
+      'Record a CSAT answer {score: 1..5, comment?}; each link answers once. The page’s form (urlencoded) gets a thank-you page in the customer’s language, JSON gets JSON.',
+  })
+  async answer(
+    @Param('token') token: string,
+    @Body() body: SurveyAnswerDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const comment = body.comment?.trim() || null;
+    if (!fromBrowserForm(request)) {
+      const survey = await this.dataSource.transaction((manager) =>
+        this.surveys.answer(manager, token, body.score, comment),
+      );
+      return { ticketId: survey.ticketId, score: survey.score, answeredAt: survey.answeredAt };
+    }
+    const found = await this.surveys.find(this.dataSource.manager, token);
+    const locale = await this.localeOf(found);
+    response.setHeader('content-type', 'text/html; charset=utf-8').setHeader('cache-control', 'no-store');
+    try {
+      await this.dataSource.transaction((manager) =>
+        this.surveys.answer(manager, token, body.score, comment),
+      );
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== 'survey_already_answered') throw error;
+      response.status(409);
+      return alreadyAnsweredPage(locale);
+    }
+    return thankYouPage(locale);
   }
-}
 
-function page(content: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><title>Support survey</title></head><body>${content}</body></html>`;
+  private async localeOf(survey: Survey): Promise<string> {
+    const contact = await this.dataSource.manager.findOneBy(TicketContact, {
+      tenant: survey.tenant,
+      ticketId: survey.ticketId,
+    });
+    return surveyPageLocale([contact?.customerLocale, contact?.language]);
+  }
 }

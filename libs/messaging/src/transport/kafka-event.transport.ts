@@ -19,7 +19,7 @@ import { type TopicNames } from '../kafka/topic-names';
 import { type TopicProvisioner } from '../kafka/topic-provisioner';
 import { type EventContext } from './event-context';
 import { deadLetterMessage } from './dead-letter';
-import { describeFailure, isTransientFailure } from './failure-kind';
+import { describeFailure, isTransientFailure } from '@app/http';
 
 export type ConsumeOutcome = 'processed' | 'duplicate' | 'ignored' | 'dead_lettered';
 

@@ -1,6 +1,6 @@
 import { KafkaJSConnectionError, KafkaJSNonRetriableError } from 'kafkajs';
 import { QueryFailedError } from 'typeorm';
-import { describeFailure, isTransientFailure } from './failure-kind';
+import { describeFailure, isTransientFailure } from './transient-failure';
 
 function pgError(code: string): QueryFailedError {
   return new QueryFailedError(
