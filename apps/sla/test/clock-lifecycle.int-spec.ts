@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { type Server } from 'node:http';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import {
   type AnyEvent,
   buildEvent,
@@ -588,6 +589,79 @@ describe('SLA clock lifecycle', () => {
       newlyBreached: [],
       noLongerBreached: [missed.data.ticketId],
     });
+  });
+
+  it('replays tickets that had no clock against a draft policy, from their own reply and solve times', async () => {
+    // No live policy matches the tag "unmatched", so none of these tickets gets a clock.
+    const day = '2026-02-03';
+    const at = (time: string) => `${day}T${time}:00.000Z`;
+    const answered = ticketCreated('unmatched', { createdAt: at('10:00') });
+    const waiting = ticketCreated('unmatched', { createdAt: at('11:00') });
+    const solved = ticketCreated('unmatched', { createdAt: at('12:00') });
+    const otherDay = ticketCreated('unmatched', { createdAt: '2026-02-04T10:00:00.000Z' });
+    const otherTag = ticketCreated('elsewhere', { createdAt: at('13:00') });
+    for (const ticket of [answered, waiting, solved, otherDay, otherTag]) await publish(ticket);
+    await publish(message(answered.data.ticketId, 'agent', { at: at('10:20') }));
+    await publish(statusChanged(solved.data.ticketId, 'new', 'solved', new Date(at('12:05'))));
+    const database = app.get(DataSource);
+    await waitFor(
+      async () => {
+        const rows = await database.query<Array<{ n: number }>>(
+          `SELECT count(*)::int AS n FROM sla_tickets
+           WHERE ticket_id = ANY($1) AND (ticket_id <> $2 OR first_replied_at IS NOT NULL)
+             AND (ticket_id <> $3 OR solved_at IS NOT NULL)`,
+          [
+            [answered, waiting, solved, otherDay, otherTag].map((t) => t.data.ticketId),
+            answered.data.ticketId,
+            solved.data.ticketId,
+          ],
+        );
+        return rows[0].n === 5;
+      },
+      { description: 'the tickets, the reply and the solve recorded' },
+    );
+    const ids = [answered, waiting, solved].map((t) => t.data.ticketId);
+    const clocks = await database.query('SELECT id FROM sla_clocks WHERE ticket_id = ANY($1)', [ids]);
+    expect(clocks).toEqual([]);
+
+    const simulate = (firstResponse: string) =>
+      request(app.getHttpServer() as Server)
+        .post('/v1/sla-policies/simulate')
+        .set('authorization', bearer('admin'))
+        .send({
+          from: `${day}T00:00:00Z`,
+          to: '2026-02-04T00:00:00Z',
+          policy: {
+            name: 'draft',
+            match: { tags: ['unmatched'] },
+            targets: { firstResponse, resolution: 'PT1H' },
+          },
+        })
+        .expect(200);
+    const lenient = await simulate('PT30M');
+    expect(lenient.body.ticketsMatched).toBe(3);
+    expect(lenient.body.metrics.first_response).toEqual({
+      evaluated: 3,
+      wouldBreach: 1,
+      actuallyBreached: 0,
+      newlyBreached: [waiting.data.ticketId],
+      noLongerBreached: [],
+    });
+    expect(lenient.body.metrics.resolution).toMatchObject({
+      evaluated: 3,
+      wouldBreach: 2,
+      actuallyBreached: 0,
+    });
+    expect(lenient.body.metrics.resolution.newlyBreached.sort()).toEqual(
+      [answered.data.ticketId, waiting.data.ticketId].sort(),
+    );
+    expect(lenient.body.metrics.next_response.evaluated).toBe(0);
+    // The 20-minute reply misses a 10-minute target; the solve after 5 minutes met the response too.
+    const strict = await simulate('PT10M');
+    expect(strict.body.metrics.first_response.wouldBreach).toBe(2);
+    expect(strict.body.metrics.first_response.newlyBreached.sort()).toEqual(
+      [answered.data.ticketId, waiting.data.ticketId].sort(),
+    );
   });
 
   it('re-arms a single lost timer in an incremental round, without sweeping every clock', async () => {

@@ -1,9 +1,12 @@
 import { type INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { type Server } from 'node:http';
 import request from 'supertest';
 import { parse, stringify } from 'yaml';
+import { DataSource } from 'typeorm';
 import { bearer, createSandbox, startServiceApp, type TestSandbox } from '@app/testing';
 import { loadSlaConfig } from '../src/config/sla.config';
+import { UniquePolicyNames1764810000000 } from '../src/database/migrations/1764810000000-unique-policy-names';
 import { type PolicyDocument } from '../src/policies/policy-document';
 import { SlaModule } from '../src/sla.module';
 
@@ -16,8 +19,10 @@ describe('SLA policies as one YAML document', () => {
 
   const policies = async () =>
     (await http().get('/v1/sla-policies').set('authorization', admin).expect(200)).body as Array<{
+      id: string;
       name: string;
       version: number;
+      position: number;
       targets: Record<string, string>;
       calendarId: string | null;
     }>;
@@ -154,5 +159,163 @@ describe('SLA policies as one YAML document', () => {
       .expect(415);
     await http().get('/v1/sla-policies/export').set('authorization', bearer('agent')).expect(403);
     expect(await policies()).toEqual(before);
+  });
+
+  it('imports an unchanged export as a no-op, and versions only the policy whose content changed', async () => {
+    for (const name of ['Round A', 'Round B', 'Round C'])
+      await http()
+        .post('/v1/sla-policies')
+        .set('authorization', admin)
+        .send({ name, match: { tags: [name] }, targets: { firstResponse: 'PT2H' } })
+        .expect(201);
+    const exportText = async () =>
+      (await http().get('/v1/sla-policies/export').set('authorization', admin).expect(200)).text;
+    const before = await policies();
+    const names = before.map((p) => p.name);
+    expect(names.slice(0, 3)).toEqual(['Round C', 'Round B', 'Round A']);
+
+    const exported = await exportText();
+    const noop = await importYaml(exported).expect(200);
+    expect(noop.body.policies).toEqual({ created: [], updated: [], unchanged: names, retired: [] });
+    expect(await policies()).toEqual(before);
+    expect(await exportText()).toBe(exported);
+
+    const document = parse(exported) as PolicyDocument;
+    const b = document.policies.findIndex((p) => p.name === 'Round B');
+    document.policies[b].targets = { firstResponse: 'PT30M' };
+    const changed = await importYaml(stringify(document)).expect(200);
+    expect(changed.body.policies).toEqual({
+      created: [],
+      updated: ['Round B'],
+      unchanged: names.filter((name) => name !== 'Round B'),
+      retired: [],
+    });
+    const after = await policies();
+    expect(after.map((p) => [p.id, p.name, p.position])).toEqual(
+      before.map((p) => [p.id, p.name, p.position]),
+    );
+    for (const [i, policy] of after.entries())
+      expect(policy.version).toBe(before[i].version + (policy.name === 'Round B' ? 1 : 0));
+
+    // Reordering moves policies without a new version of any of them.
+    document.policies.reverse();
+    const reordered = await importYaml(stringify(document)).expect(200);
+    expect(reordered.body.policies.updated).toEqual([]);
+    const moved = await policies();
+    expect(moved.map((p) => p.name)).toEqual([...names].reverse());
+    expect(moved.map((p) => [p.id, p.version]).sort()).toEqual(after.map((p) => [p.id, p.version]).sort());
+  });
+
+  it('refuses targets the engine cannot schedule, a simulation without a policy, and null list entries', async () => {
+    const before = await policies();
+    const post = (body: Record<string, unknown>) =>
+      http()
+        .post('/v1/sla-policies')
+        .set('authorization', admin)
+        .send({ name: 'Too long', match: {}, ...body });
+    const fields = (response: request.Response) =>
+      (response.body.details as Array<{ field: string }>).map((d) => d.field).sort();
+
+    const typo = await post({ targets: { firstResponse: 'P4000D' } }).expect(400);
+    expect(typo.body.code).toBe('validation_failed');
+    expect(fields(typo)).toEqual(['targets.firstResponse']);
+    const nested = await post({
+      targets: { byPriority: { urgent: { resolution: 'P4000D' } } },
+      escalation: [{ after: 'P4000D', notify: ['assignee'] }],
+    }).expect(400);
+    expect(fields(nested)).toEqual(['escalation.0.after', 'targets.byPriority.urgent.resolution']);
+
+    // Within the bound on its own, but a calendar open one hour a week would take decades to count it.
+    const hourAWeek = await http()
+      .post('/v1/calendars')
+      .set('authorization', admin)
+      .send({ name: 'Hour a week', timezone: 'UTC', weekly: { mon: [['09:00', '10:00']] } })
+      .expect(201);
+    const sparse = await post({ targets: { resolution: 'P100D' }, calendarId: hourAWeek.body.id }).expect(
+      400,
+    );
+    expect(sparse.body.details).toEqual([
+      { field: 'targets.resolution', message: expect.stringContaining('Hour a week') as string },
+    ]);
+    await post({ targets: { resolution: 'PT8H' }, calendarId: hourAWeek.body.id, position: 50_000 }).expect(
+      201,
+    );
+
+    const [existing] = before;
+    const replaced = await http()
+      .put(`/v1/sla-policies/${existing.id}`)
+      .set('authorization', admin)
+      .send({ name: existing.name, match: {}, targets: { nextResponse: 'P4000D' } })
+      .expect(400);
+    expect(fields(replaced)).toEqual(['targets.nextResponse']);
+
+    const exported = parse(
+      (await http().get('/v1/sla-policies/export').set('authorization', admin)).text,
+    ) as PolicyDocument;
+    const tooLong = structuredClone(exported);
+    tooLong.policies[0].targets = { resolution: 'P4000D' };
+    tooLong.policies[1].targets = { resolution: 'P100D' };
+    tooLong.policies[1].calendar = 'Hour a week';
+    const imported = await importYaml(stringify(tooLong)).expect(400);
+    expect(fields(imported)).toEqual(['policies.0.targets.resolution', 'policies.1.targets.resolution']);
+    const nullCalendar = await importYaml(
+      stringify(exported).replace(/^calendars:\n/m, 'calendars:\n  - ~\n'),
+    ).expect(400);
+    expect(fields(nullCalendar)).toEqual(['calendars.0']);
+
+    const simulate = (body: Record<string, unknown>) =>
+      http()
+        .post('/v1/sla-policies/simulate')
+        .set('authorization', admin)
+        .send({ from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z', ...body });
+    const withoutPolicy = await simulate({}).expect(400);
+    expect(withoutPolicy.body.code).toBe('validation_failed');
+    expect(fields(withoutPolicy)).toContain('policy');
+    const draft = await simulate({
+      policy: { name: 'draft', match: {}, targets: { firstResponse: 'P4000D' } },
+    }).expect(400);
+    expect(fields(draft)).toEqual(['policy.targets.firstResponse']);
+    const sparseDraft = await simulate({
+      policy: { name: 'draft', match: {}, targets: { resolution: 'P100D' }, calendarId: hourAWeek.body.id },
+    }).expect(400);
+    expect(fields(sparseDraft)).toEqual(['policy.targets.resolution']);
+
+    expect((await policies()).filter((p) => p.name !== 'Too long')).toEqual(before);
+  });
+
+  it('migrates live duplicate names to unique ones, the first in match order keeping its name', async () => {
+    const database = app.get(DataSource);
+    const runner = database.createQueryRunner();
+    const migration = new UniquePolicyNames1764810000000();
+    const insert = (id: string, version: number, name: string, position: number, current = true) =>
+      runner.query(
+        `INSERT INTO sla_policies (id, version, tenant, name, position, match, targets, pause_on, warn_at,
+           escalation, current, active)
+         VALUES ($1, $2, 'migrated', $3, $4, '{}', '{}', '{}', '{}', '[]', $5, true)`,
+        [id, version, name, position, current],
+      );
+    const ids = ['a', 'b', 'c', 'd'].map((c) => `00000000-0000-4000-8000-00000000000${c}`);
+    try {
+      await migration.down(runner);
+      await insert(ids[0], 1, 'Dup', 5);
+      await insert(ids[1], 1, 'Dup', 3);
+      await insert(ids[1], 0, 'Dup', 3, false);
+      await insert(ids[2], 1, 'Dup (2)', 9);
+      await insert(ids[3], 1, 'Dup', 7);
+      await migration.up(runner);
+      const rows = (await runner.query(
+        `SELECT id, name FROM sla_policies WHERE tenant = 'migrated' AND current ORDER BY position`,
+      )) as Array<{ id: string; name: string }>;
+      expect(rows).toEqual([
+        { id: ids[1], name: 'Dup' },
+        { id: ids[0], name: 'Dup (3)' },
+        { id: ids[3], name: 'Dup (4)' },
+        { id: ids[2], name: 'Dup (2)' },
+      ]);
+      await expect(insert(randomUUID(), 1, 'Dup', 1)).rejects.toThrow(/sla_policies_name_idx/);
+    } finally {
+      await runner.query(`DELETE FROM sla_policies WHERE tenant = 'migrated'`);
+      await runner.release();
+    }
   });
 });

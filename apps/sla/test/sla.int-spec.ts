@@ -120,6 +120,82 @@ describe('sla over real Postgres, Redis and Kafka', () => {
       .expect(404);
   });
 
+  it('puts a policy created without a position first, in the list and in matching alike', async () => {
+    const server = app.getHttpServer();
+    const create = (body: Record<string, unknown>) =>
+      request(server)
+        .post('/v1/sla-policies')
+        .set('authorization', bearer('admin'))
+        .send({ match: { priority: 'high' }, ...body })
+        .expect(201);
+    const older = await create({ name: 'High, older', targets: { firstResponse: 'PT1H' }, position: 0 });
+    const newest = await create({ name: 'High, newest', targets: { firstResponse: 'PT2H' } });
+    const listed = await request(server).get('/v1/sla-policies').set('authorization', bearer('admin'));
+    const names = (listed.body as Array<{ name: string }>).map((p) => p.name);
+    expect(names[0]).toBe('High, newest');
+    expect(names.indexOf('High, older')).toBeGreaterThan(0);
+    // Moving the others down to make room is an order change, not a new version.
+    const moved = (listed.body as Array<{ id: string; version: number; position: number }>).find(
+      (p) => p.id === older.body.id,
+    );
+    expect(moved).toMatchObject({ version: 1, position: 1 });
+
+    const ticket = ticketCreated('high');
+    await publish(ticket);
+    const started = await waitFor(
+      () =>
+        slaEvents(ticket.data.ticketId).find(
+          (e): e is EventEnvelope<'sla.started'> =>
+            e.type === 'sla.started' && e.data.metric === 'first_response',
+        ),
+      { description: 'the first-response clock of the high ticket' },
+    );
+    expect(started.data.policyId).toBe(newest.body.id);
+
+    for (const { body } of [newest, older])
+      await request(server)
+        .delete(`/v1/sla-policies/${body.id}`)
+        .set('authorization', bearer('admin'))
+        .expect(204);
+  });
+
+  it('keeps policy names unique among the live policies of a tenant', async () => {
+    const server = app.getHttpServer();
+    const post = (name: string) =>
+      request(server)
+        .post('/v1/sla-policies')
+        .set('authorization', bearer('admin'))
+        .send({ name, match: { category: 'names' }, targets: { firstResponse: 'PT4H' }, position: 900 });
+    const first = await post('Names').expect(201);
+    const twice = await post('Names').expect(409);
+    expect(twice.body).toMatchObject({ code: 'sla_policy_name_taken', details: [{ field: 'name' }] });
+    const other = await post('Other names').expect(201);
+    const renamed = await request(server)
+      .put(`/v1/sla-policies/${other.body.id}`)
+      .set('authorization', bearer('admin'))
+      .send({ name: 'Names', match: { category: 'names' }, targets: { firstResponse: 'PT4H' } })
+      .expect(409);
+    expect(renamed.body.code).toBe('sla_policy_name_taken');
+    // Its own name again is no conflict; another tenant's names are its own.
+    await request(server)
+      .put(`/v1/sla-policies/${first.body.id}`)
+      .set('authorization', bearer('admin'))
+      .send({ name: 'Names', match: { category: 'names' }, targets: { firstResponse: 'PT2H' } })
+      .expect(200);
+    await request(server)
+      .post('/v1/sla-policies')
+      .set('authorization', bearer('otherTenantAdmin'))
+      .send({ name: 'Names', match: { category: 'names' }, targets: {} })
+      .expect(201);
+    // A retired policy's name is free again.
+    for (const { body } of [first, other])
+      await request(server)
+        .delete(`/v1/sla-policies/${body.id}`)
+        .set('authorization', bearer('admin'))
+        .expect(204);
+    await post('Names').expect(201);
+  });
+
   it('breaches a PT2S first-response target on time, never early, and explains the due time', async () => {
     const ticket = ticketCreated();
     await publish(ticket);

@@ -12,7 +12,7 @@ import { type ChangeCause, eventMeta, OutboxWriter } from '@app/messaging';
 import { businessTimeBetween, ALWAYS_OPEN } from '../calendars/business-time';
 import { type Calendar } from '../calendars/calendar.entity';
 import { DeadlineCalculator, span } from '../calendars/deadline';
-import { SlaPolicy, targetFor } from '../policies/sla-policy.entity';
+import { MATCH_ORDER, SlaPolicy, targetFor } from '../policies/sla-policy.entity';
 import { SLA_SOURCE } from '../sla.tokens';
 import { type SlaJobData } from '../timers/sla-jobs';
 import { SlaTimers } from '../timers/sla-timers';
@@ -50,7 +50,7 @@ export class ClockService {
   async startClocks(manager: EntityManager, event: EventEnvelope<'ticket.created'>): Promise<void> {
     const policies = await manager.find(SlaPolicy, {
       where: { tenant: event.tenant, current: true, active: true },
-      order: { position: 'ASC', createdAt: 'ASC' },
+      order: MATCH_ORDER,
     });
     const policy = policies.find((candidate) => ticketMatches(candidate.match, event.data));
     if (!policy) {
@@ -155,7 +155,7 @@ export class ClockService {
     if (!ticket) return 0;
     const policies = await manager.find(SlaPolicy, {
       where: { tenant, current: true, active: true },
-      order: { position: 'ASC', createdAt: 'ASC' },
+      order: MATCH_ORDER,
     });
     const matched = policies.find((candidate) => ticketMatches(candidate.match, ticket));
     if (!matched || (policyId && matched.id !== policyId)) return 0;

@@ -38,6 +38,18 @@ export class SlaTicket implements MatchableTicket {
   @Column({ type: 'uuid', nullable: true })
   teamId: string | null;
 
+  /** When intake opened the ticket: a what-if replay of a ticket without a clock starts here. */
+  @Column({ type: 'timestamptz' })
+  openedAt: Date;
+
+  /** The first public agent reply, the first response a replay measures when there was no clock. */
+  @Column({ type: 'timestamptz', nullable: true })
+  firstRepliedAt: Date | null;
+
+  /** When it was solved or closed; cleared when it is reopened. */
+  @Column({ type: 'timestamptz', nullable: true })
+  solvedAt: Date | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

@@ -27,6 +27,7 @@ export class TicketEventsConsumer {
         tags: data.tags,
         metadata: data.metadata ?? {},
         status: data.status,
+        openedAt: new Date(data.createdAt),
       },
       ['tenant', 'ticketId'],
     );
@@ -52,11 +53,20 @@ export class TicketEventsConsumer {
   }
 
   @EventPattern('ticket.message.added')
-  onMessage(
+  async onMessage(
     @Payload() event: EventEnvelope<'ticket.message.added'>,
     @Ctx() ctx: EventContext,
   ): Promise<void> {
-    return this.clocks.messageAdded(ctx.manager, event);
+    const { data } = event;
+    if (data.author === 'agent' && !data.internal) {
+      // The earliest public reply, whatever order the events arrive in.
+      await ctx.manager.query(
+        `UPDATE sla_tickets SET first_replied_at = LEAST(first_replied_at, $3)
+         WHERE tenant = $1 AND ticket_id = $2`,
+        [event.tenant, data.ticketId, new Date(data.createdAt)],
+      );
+    }
+    await this.clocks.messageAdded(ctx.manager, event);
   }
 
   @EventPattern('ticket.status.changed')
@@ -64,10 +74,13 @@ export class TicketEventsConsumer {
     @Payload() event: EventEnvelope<'ticket.status.changed'>,
     @Ctx() ctx: EventContext,
   ): Promise<void> {
-    await ctx.manager.update(
-      SlaTicket,
-      { tenant: event.tenant, ticketId: event.data.ticketId },
-      { status: event.data.to },
+    const { ticketId, to, changedAt } = event.data;
+    // Solved then closed keeps the solve time; reopening clears it, the ticket is unresolved again.
+    await ctx.manager.query(
+      `UPDATE sla_tickets SET status = $3, updated_at = now(),
+         solved_at = CASE WHEN $3 IN ('solved', 'closed') THEN COALESCE(solved_at, $4) END
+       WHERE tenant = $1 AND ticket_id = $2`,
+      [event.tenant, ticketId, to, new Date(changedAt)],
     );
     await this.clocks.statusChanged(ctx.manager, event);
   }

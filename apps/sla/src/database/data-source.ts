@@ -11,6 +11,8 @@ import { SlaTicketTeam1764400000000 } from './migrations/1764400000000-sla-ticke
 import { CalendarCountry1764500000000 } from './migrations/1764500000000-calendar-country';
 import { ClockUpdatedAt1764600000000 } from './migrations/1764600000000-clock-updated-at';
 import { SlaTicketMetadata1764700000000 } from './migrations/1764700000000-sla-ticket-metadata';
+import { UniquePolicyNames1764810000000 } from './migrations/1764810000000-unique-policy-names';
+import { SlaTicketReplay1764820000000 } from './migrations/1764820000000-sla-ticket-replay';
 import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
 import { SlaTicket } from '../clocks/sla-ticket.entity';
 
@@ -27,6 +29,8 @@ export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptions
       CalendarCountry1764500000000,
       ClockUpdatedAt1764600000000,
       SlaTicketMetadata1764700000000,
+      UniquePolicyNames1764810000000,
+      SlaTicketReplay1764820000000,
       InboxKeyedByTenant1765000000000,
     ],
   };

@@ -1,8 +1,10 @@
 import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, Put, Query, Req } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiBody,
   ApiConsumes,
+  ApiNotFoundResponse,
   ApiOperation,
   ApiProduces,
   ApiQuery,
@@ -41,7 +43,15 @@ export class PolicyDocumentController {
   @ApiOperation({
     summary:
       'What-if: how many tickets of a past window a draft policy would have breached, against what happened (admin)',
+    description:
+      'Every ticket opened in the window that the draft matches is replayed, with or without a clock. ' +
+      'A metric that had a clock keeps its real start, reply or resolution and pauses; one that had ' +
+      'none runs from the opening to the first public reply (or solve) and to the solve, without pauses.',
   })
+  @ApiBadRequestResponse({
+    description: '`validation_failed`: e.g. no `policy`, or a target that cannot be scheduled',
+  })
+  @ApiNotFoundResponse({ description: '`calendar_not_found`: the draft names an unknown calendar' })
   simulate(@Tenant() tenant: string, @Body() body: SimulateDto) {
     return this.simulator.simulate(this.dataSource.manager, tenant, body);
   }
@@ -54,7 +64,14 @@ export class PolicyDocumentController {
     summary: 'Make calendars and policies what the document says, all or nothing (admin)',
     description:
       'Changed policies get a new version (running clocks keep theirs), new ones are created, ones left ' +
-      'out are retired, and the list order becomes the match order. `dryRun=true` answers the plan only.',
+      'out are retired, and the list order becomes the match order. Only a change of content makes a ' +
+      'new version: a moved policy keeps its version, and importing an unchanged export changes nothing. ' +
+      '`dryRun=true` answers the plan only.',
+  })
+  @ApiBadRequestResponse({
+    description:
+      '`malformed_yaml`, or `validation_failed` naming every invalid field by its path (e.g. ' +
+      '`policies.0.targets.resolution` for a target that cannot be scheduled); nothing is changed',
   })
   async import(@Tenant() tenant: string, @Req() request: Request, @Query('dryRun') dryRun?: string) {
     if (typeof request.body !== 'string' || request.body.trim() === '') {

@@ -7,8 +7,10 @@ import { parse, stringify, YAMLParseError } from 'yaml';
 import { ApiError, type FieldProblem, fieldProblems } from '@app/http';
 import { Calendar } from '../calendars/calendar.entity';
 import { CalendarDto } from '../calendars/dto/calendar.dto';
+import { type BusinessCalendar } from '../calendars/business-time';
 import { SlaPolicyDto } from './dto/sla-policy.dto';
-import { SlaPolicy, writePolicyVersion } from './sla-policy.entity';
+import { unschedulableTargets } from './policy-targets';
+import { lockPolicies, MATCH_ORDER, SlaPolicy, writePolicyVersion } from './sla-policy.entity';
 
 /**
  * Every SLA policy and calendar of a tenant as one YAML document, so platform teams can keep them
@@ -26,7 +28,19 @@ export interface ImportPlan {
   policies: { created: string[]; updated: string[]; unchanged: string[]; retired: string[] };
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** JSON with object keys sorted: Postgres jsonb does not keep the key order a document was written in. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
+}
+
+const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
+
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 @Injectable()
 export class PolicyDocuments {
@@ -34,7 +48,7 @@ export class PolicyDocuments {
     const calendars = await manager.find(Calendar, { where: { tenant }, order: { name: 'ASC' } });
     const policies = await manager.find(SlaPolicy, {
       where: { tenant, current: true, active: true },
-      order: { position: 'ASC', createdAt: 'ASC' },
+      order: MATCH_ORDER,
     });
     const names = new Map(calendars.map((calendar) => [calendar.id, calendar.name]));
     const document: PolicyDocument = {
@@ -112,44 +126,49 @@ export class PolicyDocuments {
       }
     }
 
+    await lockPolicies(manager, tenant);
     const current = await manager.find(SlaPolicy, {
       where: { tenant, current: true, active: true },
+      order: MATCH_ORDER,
       lock: { mode: 'pessimistic_write' },
     });
     const byName = new Map(current.map((policy) => [policy.name, policy]));
-    for (const [position, wanted] of document.policies.entries()) {
+    const positionOf = this.positions(current, document.policies);
+    for (const [index, wanted] of document.policies.entries()) {
       const { calendar, ...terms } = wanted;
       const body = { ...terms, calendarId: calendar ? calendarIds.get(calendar) : undefined };
       const existing = byName.get(wanted.name);
       byName.delete(wanted.name);
+      const position = positionOf(index, existing);
       if (!existing) {
         plan.policies.created.push(wanted.name);
         if (!dryRun)
           await writePolicyVersion(manager, { tenant, id: randomUUID(), version: 1, position, body });
         continue;
       }
-      const unchanged =
-        existing.position === position &&
-        same(
-          [
-            existing.match,
-            existing.targets,
-            existing.calendarId,
-            existing.pauseOn,
-            existing.warnAt,
-            existing.escalation,
-          ],
-          [
-            body.match,
-            body.targets,
-            calendar ? (calendarIds.get(calendar) ?? `new:${calendar}`) : null,
-            body.pauseOn ?? ['pending', 'on_hold'],
-            body.warnAt ?? [0.75],
-            body.escalation ?? [],
-          ],
-        );
+      // The order is not a policy's content: moving one in the list writes no new version.
+      const unchanged = same(
+        [
+          existing.match,
+          existing.targets,
+          existing.calendarId,
+          existing.pauseOn,
+          existing.warnAt,
+          existing.escalation,
+        ],
+        [
+          body.match,
+          body.targets,
+          calendar ? (calendarIds.get(calendar) ?? `new:${calendar}`) : null,
+          body.pauseOn ?? ['pending', 'on_hold'],
+          body.warnAt ?? [0.75],
+          (body.escalation ?? []).map(({ after, notify }) => ({ after, notify })),
+        ],
+      );
       if (unchanged) {
         plan.policies.unchanged.push(wanted.name);
+        if (!dryRun && existing.position !== position)
+          await manager.update(SlaPolicy, { id: existing.id, version: existing.version }, { position });
         continue;
       }
       plan.policies.updated.push(wanted.name);
@@ -172,6 +191,22 @@ export class PolicyDocuments {
     return plan;
   }
 
+  /**
+   * Where each policy of the document goes. A document that lists the live policies in their match
+   * order and adds none (an export, edited or not) keeps every position, so it moves nothing; any
+   * other order is written as it stands, the list index being the position.
+   */
+  private positions(
+    current: SlaPolicy[],
+    wanted: PolicyDocument['policies'],
+  ): (index: number, existing: SlaPolicy | undefined) => number {
+    const names = new Set(wanted.map((policy) => policy.name));
+    const kept = current.filter((policy) => names.has(policy.name)).map((policy) => policy.name);
+    const keepsOrder =
+      kept.length === wanted.length && kept.every((name, index) => name === wanted[index].name);
+    return (index, existing) => (keepsOrder && existing ? existing.position : index);
+  }
+
   /** The whole document is checked before anything is written; every problem is named by its path. */
   private validate(text: string): PolicyDocument {
     let raw: unknown;
@@ -192,17 +227,26 @@ export class PolicyDocuments {
       problems.push({ field: 'policies', message: 'policies must be a list' });
 
     const calendarNames = new Set<string>();
+    /** The calendars valid enough to schedule targets on, by name. */
+    const schedulable = new Map<string, BusinessCalendar & { name: string }>();
     calendars.forEach((entry, i) => {
+      if (!isMapping(entry)) {
+        problems.push({
+          field: `calendars.${i}`,
+          message: 'each calendar must be a mapping with name, timezone and weekly',
+        });
+        return;
+      }
       const dto = plainToInstance(CalendarDto, entry);
-      problems.push(
-        ...fieldProblems(
-          validateSync(dto, { whitelist: true, forbidNonWhitelisted: true }),
-          `calendars.${i}`,
-        ),
+      const own = fieldProblems(
+        validateSync(dto, { whitelist: true, forbidNonWhitelisted: true }),
+        `calendars.${i}`,
       );
+      problems.push(...own);
       if (calendarNames.has(dto.name))
         problems.push({ field: `calendars.${i}.name`, message: 'calendar names must be unique' });
       calendarNames.add(dto.name);
+      if (own.length === 0) schedulable.set(dto.name, { ...dto, holidays: dto.holidays ?? [] });
     });
     const policyNames = new Set<string>();
     policies.forEach((entry, i) => {
@@ -211,9 +255,14 @@ export class PolicyDocuments {
         unknown
       >;
       const dto = plainToInstance(SlaPolicyDto, rest);
-      problems.push(
-        ...fieldProblems(validateSync(dto, { whitelist: true, forbidNonWhitelisted: true }), `policies.${i}`),
+      const own = fieldProblems(
+        validateSync(dto, { whitelist: true, forbidNonWhitelisted: true }),
+        `policies.${i}`,
       );
+      problems.push(...own);
+      const on = typeof calendar === 'string' ? schedulable.get(calendar) : undefined;
+      if (own.length === 0 && (calendar === undefined || on))
+        problems.push(...unschedulableTargets(dto.targets, on ?? null, `policies.${i}.`));
       if (rest.calendarId !== undefined || rest.position !== undefined) {
         problems.push({
           field: `policies.${i}`,

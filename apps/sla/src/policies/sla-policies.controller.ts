@@ -1,13 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Put } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { notFound, Tenant, uuidParam } from '@app/http';
+import { isUniqueViolation } from '@app/database';
+import { ApiError, notFound, Tenant, uuidParam } from '@app/http';
 import { Calendar } from '../calendars/calendar.entity';
 import { ClockService } from '../clocks/clock.service';
 import { SlaPolicyDto } from './dto/sla-policy.dto';
-import { SlaPolicy, writePolicyVersion } from './sla-policy.entity';
+import { unschedulableTargets } from './policy-targets';
+import { lockPolicies, MATCH_ORDER, nameTaken, SlaPolicy, writePolicyVersion } from './sla-policy.entity';
+
+const nameTakenError = (name: string) =>
+  new ApiError(HttpStatus.CONFLICT, 'sla_policy_name_taken', `Another SLA policy is named "${name}"`, [
+    { field: 'name', message: 'name must be unique among the live policies' },
+  ]);
 
 const view = (p: SlaPolicy) => ({
   id: p.id,
@@ -61,20 +75,29 @@ export class SlaPoliciesController {
   }
 
   @Post()
-  @ApiOperation({ summary: 'Add a policy (admin). Without a position it goes first.' })
+  @ApiOperation({
+    summary: 'Add a policy (admin). Without a position it goes first.',
+    description:
+      'Policies are matched lowest position first; at equal positions the older one comes first. ' +
+      'Without a position the new policy is put before all others, moving them one place down if ' +
+      'there is no room (their content and version stay).',
+  })
+  @ApiBadRequestResponse({
+    description: '`validation_failed`: a field is invalid, e.g. a target that cannot be scheduled',
+  })
+  @ApiNotFoundResponse({ description: '`calendar_not_found`' })
+  @ApiConflictResponse({ description: '`sla_policy_name_taken`: another live policy has this name' })
   create(@Tenant() tenant: string, @Body() body: SlaPolicyDto) {
-    return this.dataSource.transaction(async (manager) => {
-      await this.assertCalendar(manager, tenant, body.calendarId);
-      const [{ first }] = await manager.query<Array<{ first: number }>>(
-        'SELECT GREATEST(COALESCE(min(position) - 1, 1000), 0)::int AS first FROM sla_policies WHERE tenant = $1 AND current AND active',
-        [tenant],
-      );
+    return this.writing(body.name, async (manager) => {
+      await lockPolicies(manager, tenant);
+      await this.assertTerms(manager, tenant, body);
+      await this.assertNameFree(manager, tenant, body.name);
       return view(
         await writePolicyVersion(manager, {
           tenant,
           id: randomUUID(),
           version: 1,
-          position: body.position ?? first,
+          position: body.position ?? (await this.firstPosition(manager, tenant)),
           body,
         }),
       );
@@ -86,7 +109,7 @@ export class SlaPoliciesController {
   async list(@Tenant() tenant: string) {
     const policies = await this.dataSource
       .getRepository(SlaPolicy)
-      .find({ where: { tenant, current: true, active: true }, order: { position: 'ASC', createdAt: 'ASC' } });
+      .find({ where: { tenant, current: true, active: true }, order: MATCH_ORDER });
     return policies.map(view);
   }
 
@@ -98,10 +121,17 @@ export class SlaPoliciesController {
 
   @Put(':id')
   @ApiOperation({ summary: 'Write the next version of a policy; running clocks keep theirs (admin)' })
+  @ApiBadRequestResponse({
+    description: '`validation_failed`: a field is invalid, e.g. a target that cannot be scheduled',
+  })
+  @ApiNotFoundResponse({ description: '`sla_policy_not_found` or `calendar_not_found`' })
+  @ApiConflictResponse({ description: '`sla_policy_name_taken`: another live policy has this name' })
   replace(@Tenant() tenant: string, @Param('id', uuidParam()) id: string, @Body() body: SlaPolicyDto) {
-    return this.dataSource.transaction(async (manager) => {
+    return this.writing(body.name, async (manager) => {
+      await lockPolicies(manager, tenant);
       const previous = await this.current(manager, tenant, id, true);
-      await this.assertCalendar(manager, tenant, body.calendarId);
+      await this.assertTerms(manager, tenant, body);
+      await this.assertNameFree(manager, tenant, body.name, id);
       await manager.update(SlaPolicy, { id, version: previous.version }, { current: false });
       return view(
         await writePolicyVersion(manager, {
@@ -139,12 +169,47 @@ export class SlaPoliciesController {
     return policy;
   }
 
-  private async assertCalendar(
-    manager: EntityManager,
-    tenant: string,
-    calendarId: string | undefined,
-  ): Promise<void> {
-    if (calendarId && !(await manager.findOneBy(Calendar, { id: calendarId, tenant })))
-      throw notFound('calendar_not_found', `No calendar ${calendarId}`);
+  /** A write in one transaction; a name taken by a concurrent writer still answers 409. */
+  private async writing<T>(name: string, write: (manager: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.dataSource.transaction(write);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw nameTakenError(name);
+      throw error;
+    }
+  }
+
+  /** The calendar exists and every target can be scheduled on it (around the clock without one). */
+  private async assertTerms(manager: EntityManager, tenant: string, body: SlaPolicyDto): Promise<void> {
+    const calendar = body.calendarId
+      ? await manager.findOneBy(Calendar, { id: body.calendarId, tenant })
+      : null;
+    if (body.calendarId && !calendar) throw notFound('calendar_not_found', `No calendar ${body.calendarId}`);
+    const problems = unschedulableTargets(body.targets, calendar);
+    if (problems.length > 0)
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', 'Request validation failed', problems);
+  }
+
+  private async assertNameFree(manager: EntityManager, tenant: string, name: string, id?: string) {
+    if (await nameTaken(manager, tenant, name, id)) throw nameTakenError(name);
+  }
+
+  /**
+   * Before every live policy: one below the lowest position, or 0 with the others moved one place
+   * down when the lowest is already 0, so the new policy is first in the list and in matching
+   * alike. Moving changes only the order, not a policy's content, so it writes no new version.
+   */
+  private async firstPosition(manager: EntityManager, tenant: string): Promise<number> {
+    const [{ lowest }] = await manager.query<Array<{ lowest: number | null }>>(
+      'SELECT min(position)::int AS lowest FROM sla_policies WHERE tenant = $1 AND current AND active',
+      [tenant],
+    );
+    if (lowest === null) return 1000;
+    if (lowest > 0) return lowest - 1;
+    await manager.query(
+      'UPDATE sla_policies SET position = position + 1 WHERE tenant = $1 AND current AND active',
+      [tenant],
+    );
+    return 0;
   }
 }

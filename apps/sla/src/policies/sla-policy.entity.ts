@@ -1,4 +1,12 @@
-import { Column, CreateDateColumn, Entity, type EntityManager, PrimaryColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  type EntityManager,
+  type FindOptionsOrder,
+  Not,
+  PrimaryColumn,
+} from 'typeorm';
 import { type Priority, type SlaMetric, type TicketMatch, type TicketStatus } from '@app/contracts';
 
 export interface MetricTargets {
@@ -115,4 +123,25 @@ export function writePolicyVersion(
       active: true,
     }),
   );
+}
+
+/**
+ * The one order policies are listed, exported and matched in: lowest position first, the older
+ * one first at equal positions.
+ */
+export const MATCH_ORDER: FindOptionsOrder<SlaPolicy> = { position: 'ASC', createdAt: 'ASC' };
+
+/**
+ * Serialises the writers of a tenant's policies until the transaction ends: positions are read
+ * and moved, and names checked, as one step.
+ */
+export async function lockPolicies(manager: EntityManager, tenant: string): Promise<void> {
+  await manager.query(`SELECT pg_advisory_xact_lock(hashtext('sla_policies:' || $1))`, [tenant]);
+}
+
+/** Whether a live policy other than `exceptId` already has this name. */
+export function nameTaken(manager: EntityManager, tenant: string, name: string, exceptId?: string) {
+  return manager.exists(SlaPolicy, {
+    where: { tenant, name, current: true, active: true, ...(exceptId ? { id: Not(exceptId) } : {}) },
+  });
 }

@@ -18,6 +18,7 @@ import {
 } from 'class-validator';
 import { type TicketStatus } from '@app/contracts';
 import { TicketMatchDto } from '@app/http';
+import { MaxDuration } from '../policy-targets';
 
 const DURATION = /^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
 const DURATION_MESSAGE = '$property must be an ISO 8601 duration such as PT30M, PT4H or P2D';
@@ -27,14 +28,17 @@ export class MetricTargetsDto {
   @ApiPropertyOptional({ example: 'PT1H' })
   @IsOptional()
   @Matches(DURATION, { message: DURATION_MESSAGE })
+  @MaxDuration()
   firstResponse?: string;
   @ApiPropertyOptional({ example: 'PT4H' })
   @IsOptional()
   @Matches(DURATION, { message: DURATION_MESSAGE })
+  @MaxDuration()
   nextResponse?: string;
   @ApiPropertyOptional({ example: 'P2D' })
   @IsOptional()
   @Matches(DURATION, { message: DURATION_MESSAGE })
+  @MaxDuration()
   resolution?: string;
 }
 
@@ -79,6 +83,7 @@ const RECIPIENT = /^(assignee|team_lead|agent:[0-9a-f-]{36}|webhook:https?:\/\/\
 export class EscalationStepDto {
   @ApiProperty({ example: 'PT30M', description: 'Offset from the breach' })
   @Matches(DURATION, { message: DURATION_MESSAGE })
+  @MaxDuration()
   after: string;
   @ApiProperty({
     example: ['assignee', 'team_lead'],
