@@ -8,3 +8,4 @@ export * from './http-platform.module';
 export * from './configure-http-app';
 export * from './uuid-param.pipe';
 export * from './ticket-fields';
+export * from './webhook-destination';
