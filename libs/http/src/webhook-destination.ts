@@ -90,7 +90,8 @@ function v6ToBigInt(address: string): bigint {
   const headGroups = head ? head.split(':') : [];
   const tailGroups = tail ? tail.split(':') : [];
   const missing = 8 - headGroups.length - tailGroups.length;
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array(missing).fill('0'), ...tailGroups];
+  const groups =
+    tail === undefined ? headGroups : [...headGroups, ...Array<string>(missing).fill('0'), ...tailGroups];
   return groups.reduce((value: bigint, group: string) => (value << 16n) | BigInt(parseInt(group, 16)), 0n);
 }
 
@@ -145,7 +146,8 @@ export function classifyAddress(address: string): RefusedKind | null {
   const canonical = canonicalAddress(address);
   if (canonical === null) return 'reserved';
   if (METADATA_ADDRESSES.has(canonical)) return 'metadata';
-  if (isIP(canonical) === 4) return V4.find((range) => inRange(v4ToBigInt(canonical), 32, range))?.kind ?? null;
+  if (isIP(canonical) === 4)
+    return V4.find((range) => inRange(v4ToBigInt(canonical), 32, range))?.kind ?? null;
   const value = v6ToBigInt(canonical);
   const v4 = embeddedV4(value);
   if (v4 !== null) return classifyAddress(v4);
@@ -162,7 +164,10 @@ function classifyName(hostname: string): RefusedKind | null {
 
 /** A URL's host as a bare lowercase name or address: no brackets, no trailing dot. */
 export function hostOf(url: URL): string {
-  return url.hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.+$/, '');
+  return url.hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.+$/, '');
 }
 
 /**
