@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { type LookupFunction } from 'node:net';
 import {
+  canonicalAddress,
   describeRefusal,
   type DestinationAllowList,
   hostOf,
@@ -38,9 +39,12 @@ export interface WebhookRequest {
  * internal. Checking here, on the addresses the socket will use, is what defeats DNS rebinding: a
  * name that was public at registration and points at 127.0.0.1 now is refused now.
  */
-export function guardedLookup(allow: DestinationAllowList): LookupFunction {
+export function guardedLookup(
+  allow: DestinationAllowList,
+  resolve: typeof dnsLookup = dnsLookup,
+): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+    resolve(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
       if (error) return callback(error, '', 0);
       const host = hostname.toLowerCase().replace(/\.+$/, '');
       for (const { address } of addresses) {
@@ -60,7 +64,11 @@ export function guardedLookup(allow: DestinationAllowList): LookupFunction {
  */
 export function postWebhook(request: WebhookRequest): Promise<number> {
   const url = new URL(request.url);
-  const refusal = refusedUrl(url, request.allow);
+  // An IP literal connects without a lookup, so it is judged here; a name is judged by the
+  // addresses it resolves to when connecting (registration already refused `localhost` and the like).
+  const literal = canonicalAddress(hostOf(url)) !== null;
+  const scheme = url.protocol === 'http:' || url.protocol === 'https:';
+  const refusal = literal || !scheme ? refusedUrl(url, request.allow) : null;
   if (refusal) return Promise.reject(new DestinationRefusedError(refusal));
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<number>((resolve, reject) => {
