@@ -153,6 +153,8 @@ export class WebhooksController {
   @Post()
   @ApiOperation({
     summary: 'Subscribe a URL to events (admin). Webhooks are signed; Slack-compatible URLs receive text',
+    description:
+      'The URL must be http(s) and not an internal destination (loopback, private, link-local, metadata, ...) unless NOTIFICATIONS_WEBHOOK_ALLOWED_DESTINATIONS opens it: else 400 webhook_destination_refused naming url',
   })
   async create(@Tenant() tenant: string, @Body() body: CreateWebhookDto) {
     assertReachable(body.url, this.config.webhooks.allowedDestinations);
@@ -185,7 +187,11 @@ export class WebhooksController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change the URL, events, secret or pause it with active=false (admin)' })
+  @ApiOperation({
+    summary: 'Change the URL, events, secret or pause it with active=false (admin); null is refused',
+    description:
+      'The URL must be http(s) and not an internal destination (loopback, private, link-local, metadata, ...) unless NOTIFICATIONS_WEBHOOK_ALLOWED_DESTINATIONS opens it: else 400 webhook_destination_refused naming url',
+  })
   async update(
     @Tenant() tenant: string,
     @Param('id', uuidParam()) id: string,
