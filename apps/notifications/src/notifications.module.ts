@@ -31,6 +31,7 @@ import { SurveysController } from './surveys/surveys.controller';
 import { TemplateStore } from './templates/template-store';
 import { TemplatesController } from './templates/templates.controller';
 import { WebhookFanOut } from './webhooks/webhook-fan-out';
+import { WebhookSecrets } from './webhooks/webhook-secrets';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
 @Module({})
@@ -84,6 +85,7 @@ export class NotificationsModule {
         ContactBook,
         Notices,
         WebhookFanOut,
+        WebhookSecrets,
         FollowUpTimers,
         FollowUpScheduler,
         FollowUpProcessor,

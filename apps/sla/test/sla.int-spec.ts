@@ -120,6 +120,55 @@ describe('sla over real Postgres, Redis and Kafka', () => {
       .expect(404);
   });
 
+  it('refuses escalation webhooks to internal destinations, whatever their spelling', async () => {
+    const server = app.getHttpServer();
+    const policy = (url: string) => ({
+      name: 'Escalating',
+      match: { category: 'escalating' },
+      targets: { resolution: 'PT4H' },
+      escalation: [{ after: 'PT30M', notify: ['team_lead', `webhook:${url}`] }],
+    });
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://metadata.google.internal/',
+      'http://localhost:8080/hook',
+      'http://127.1/hook',
+      'http://0x7f000001/hook',
+      'http://[::ffff:127.0.0.1]/hook',
+      'http://10.0.0.1/hook',
+      'http://[fd00::1]/hook',
+    ]) {
+      const refused = await request(server)
+        .post('/v1/sla-policies')
+        .set('authorization', bearer('admin'))
+        .send(policy(url))
+        .expect(400);
+      expect(refused.body).toMatchObject({
+        code: 'validation_failed',
+        details: [
+          {
+            field: 'escalation.0.notify',
+            message: expect.stringMatching(/^each webhook of notify must be a public http\(s\) URL: /),
+          },
+        ],
+      });
+      expect(JSON.stringify(refused.body)).not.toContain('/hook');
+    }
+    const accepted = await request(server)
+      .post('/v1/sla-policies')
+      .set('authorization', bearer('admin'))
+      .send(policy('https://hooks.example.com/escalations'))
+      .expect(201);
+    expect(accepted.body.escalation[0].notify).toEqual([
+      'team_lead',
+      'webhook:https://hooks.example.com/escalations',
+    ]);
+    await request(server)
+      .delete(`/v1/sla-policies/${accepted.body.id}`)
+      .set('authorization', bearer('admin'))
+      .expect(204);
+  });
+
   it('puts a policy created without a position first, in the list and in matching alike', async () => {
     const server = app.getHttpServer();
     const create = (body: Record<string, unknown>) =>

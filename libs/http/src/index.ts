@@ -9,3 +9,4 @@ export * from './configure-http-app';
 export * from './uuid-param.pipe';
 export * from './ticket-fields';
 export * from './transient-failure';
+export * from './webhook-destination';

@@ -35,12 +35,13 @@ export class WebhookReceiver {
     });
   }
 
-  async start(): Promise<string> {
+  /** `host` may be any loopback address: 127.0.0.2 lets a test tell an allowed receiver from another. */
+  async start(host = '127.0.0.1'): Promise<string> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
+      this.server.listen(0, host, () => resolve());
     });
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `http://${host}:${(this.server.address() as AddressInfo).port}`;
   }
 
   to(path: string): ReceivedRequest[] {

@@ -26,3 +26,9 @@ export class ReceiverRefusedError extends Error {
     this.name = 'ReceiverRefusedError';
   }
 }
+
+/**
+ * A send that would fail the same way every time (a destination policy refuses): the delivery is
+ * marked failed at once instead of spending its retries.
+ */
+export class PermanentDeliveryError extends Error {}

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { type Delivery } from '../deliveries/delivery.entity';
 import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
+import { postWebhook } from '../webhooks/webhook-http';
 import { type ChannelAdapter, ReceiverRefusedError } from './channel';
 
 /** Slack's control characters in message text; values are shown, never interpreted as links or mentions. */
@@ -19,14 +20,13 @@ export class SlackChannel implements ChannelAdapter {
   constructor(@Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig) {}
 
   async send(delivery: Delivery): Promise<void> {
-    const response = await fetch(delivery.toAddress ?? '', {
-      method: 'POST',
+    const status = await postWebhook({
+      url: delivery.toAddress ?? '',
       headers: { 'content-type': 'application/json', 'user-agent': 'ticketflow-webhooks/1' },
       body: JSON.stringify({ text: escapeSlackText(`${delivery.subject}\n${delivery.body}`) }),
-      redirect: 'error',
-      signal: AbortSignal.timeout(this.config.webhooks.timeoutMs),
+      timeoutMs: this.config.webhooks.timeoutMs,
+      allow: this.config.webhooks.allowedDestinations,
     });
-    await response.arrayBuffer();
-    if (!response.ok) throw new ReceiverRefusedError(response.status);
+    if (status < 200 || status >= 300) throw new ReceiverRefusedError(status);
   }
 }

@@ -4,12 +4,14 @@ import { DataSource } from 'typeorm';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { type Delivery } from '../deliveries/delivery.entity';
 import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
+import { postWebhook } from '../webhooks/webhook-http';
+import { WebhookSecrets } from '../webhooks/webhook-secrets';
 import { Webhook } from '../webhooks/webhook.entity';
 import { type ChannelAdapter, ReceiverRefusedError } from './channel';
 import { SIGNATURE_HEADER, signPayload } from './webhook-signature';
 
 /**
- * Signed JSON over HTTPS. Every attempt carries the delivery id as `Idempotency-Key`, so a receiver
+ * Signed JSON over HTTPS, only to destinations the SSRF guard lets through (see webhook-http). Every attempt carries the delivery id as `Idempotency-Key`, so a receiver
  * that deduplicates on it sees each delivery once even when an attempt's outcome was lost.
  */
 @Injectable()
@@ -20,12 +22,13 @@ export class WebhookChannel implements ChannelAdapter {
   constructor(
     @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly secrets: WebhookSecrets,
   ) {}
 
   async send(delivery: Delivery): Promise<void> {
     const secret = await this.secretFor(delivery);
-    const response = await fetch(delivery.toAddress ?? '', {
-      method: 'POST',
+    const status = await postWebhook({
+      url: delivery.toAddress ?? '',
       headers: {
         'content-type': 'application/json',
         'user-agent': 'ticketflow-webhooks/1',
@@ -34,22 +37,25 @@ export class WebhookChannel implements ChannelAdapter {
         [SIGNATURE_HEADER]: signPayload(secret, delivery.body),
       },
       body: delivery.body,
-      redirect: 'error',
-      signal: AbortSignal.timeout(this.config.webhooks.timeoutMs),
+      timeoutMs: this.config.webhooks.timeoutMs,
+      allow: this.config.webhooks.allowedDestinations,
     });
-    // The answer's body is not needed; reading it releases the connection.
-    await response.arrayBuffer();
-    if (!response.ok) throw new ReceiverRefusedError(response.status);
+    if (status < 200 || status >= 300) throw new ReceiverRefusedError(status);
   }
 
-  /** A subscription's own secret, or the one for URLs an SLA policy names. */
+  /**
+   * A subscription's own secret, or its tenant's for URLs an SLA policy names: never one shared by
+   * every tenant, which would let any of them forge deliveries to the others' receivers.
+   */
   private async secretFor(delivery: Delivery): Promise<string> {
     if (delivery.webhookId) {
       const webhook = await this.dataSource.getRepository(Webhook).findOneBy({ id: delivery.webhookId });
-      if (webhook?.secret) return webhook.secret;
+      if (webhook?.secret) return this.secrets.open(webhook.tenant, webhook.secret);
       throw new Error(`Webhook ${delivery.webhookId} is gone or has no secret`);
     }
-    if (!this.config.webhooks.signingSecret) throw new Error('NOTIFICATIONS_WEBHOOK_SECRET is not set');
-    return this.config.webhooks.signingSecret;
+    const secret = this.config.webhooks.tenantSecrets.get(delivery.tenant);
+    if (!secret)
+      throw new Error(`NOTIFICATIONS_TENANT_WEBHOOK_SECRETS has no secret for tenant ${delivery.tenant}`);
+    return secret;
   }
 }

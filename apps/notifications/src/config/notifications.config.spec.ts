@@ -1,5 +1,5 @@
 import { ConfigError } from '@app/config';
-import { loadNotificationsConfig } from './notifications.config';
+import { DEVELOPMENT_SECRETS_KEY, loadNotificationsConfig } from './notifications.config';
 
 const valid = {
   DATABASE_URL: 'postgres://u:p@db:5432/ticketflow',
@@ -50,5 +50,58 @@ describe('notifications configuration: delivery throughput', () => {
     expect(problemsOf({ NOTIFICATIONS_DELIVERY_CONCURRENCY: 'lots' })).toEqual([
       expect.stringMatching(/^NOTIFICATIONS_DELIVERY_CONCURRENCY: /),
     ]);
+  });
+});
+
+describe('notifications configuration: webhook safety', () => {
+  it('opens no internal destination, signs no escalation and seals with the development key by default', () => {
+    const { webhooks } = loadNotificationsConfig(valid);
+    expect(webhooks.allowedDestinations.hosts.size).toBe(0);
+    expect(webhooks.allowedDestinations.ranges).toHaveLength(0);
+    expect(webhooks.tenantSecrets.size).toBe(0);
+    expect(webhooks.secretsKeyIsDevelopmentDefault).toBe(true);
+    expect(webhooks.secretsKey.toString('base64')).toBe(DEVELOPMENT_SECRETS_KEY);
+  });
+
+  it('reads per-tenant escalation secrets, the allow-list and the sealing key', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const { webhooks } = loadNotificationsConfig({
+      ...valid,
+      NOTIFICATIONS_TENANT_WEBHOOK_SECRETS:
+        'default:first-tenant-secret-0001, acme:has:colons-in-secret-0002',
+      NOTIFICATIONS_WEBHOOK_ALLOWED_DESTINATIONS: 'hooks.internal,10.0.0.0/8',
+      NOTIFICATIONS_SECRETS_KEY: key,
+    });
+    expect([...webhooks.tenantSecrets]).toEqual([
+      ['default', 'first-tenant-secret-0001'],
+      ['acme', 'has:colons-in-secret-0002'],
+    ]);
+    expect([...webhooks.allowedDestinations.hosts]).toEqual(['hooks.internal']);
+    expect(webhooks.allowedDestinations.ranges).toHaveLength(1);
+    expect(webhooks.secretsKey.equals(Buffer.alloc(32, 7))).toBe(true);
+    expect(webhooks.secretsKeyIsDevelopmentDefault).toBe(false);
+  });
+
+  it('names each bad webhook setting, never echoing a secret, and refuses the old shared secret', () => {
+    const shared = problemsOf({ NOTIFICATIONS_WEBHOOK_SECRET: 'a-shared-secret-for-everyone' });
+    expect(shared).toEqual([
+      'NOTIFICATIONS_WEBHOOK_SECRET: is no longer read: sign escalation webhooks per tenant with NOTIFICATIONS_TENANT_WEBHOOK_SECRETS',
+    ]);
+    const problems = problemsOf({
+      NOTIFICATIONS_TENANT_WEBHOOK_SECRETS: 'default:short',
+      NOTIFICATIONS_WEBHOOK_ALLOWED_DESTINATIONS: '10.0.0.0/40',
+      NOTIFICATIONS_SECRETS_KEY: Buffer.alloc(16).toString('base64'),
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'NOTIFICATIONS_TENANT_WEBHOOK_SECRETS: entry 1: secret must be at least 16 characters',
+        'NOTIFICATIONS_WEBHOOK_ALLOWED_DESTINATIONS: entry 1: prefix must be 0 to 32',
+        'NOTIFICATIONS_SECRETS_KEY: must be 32 bytes, base64-encoded (openssl rand -base64 32)',
+      ]),
+    );
+    expect(problems).toHaveLength(3);
+    expect(
+      problemsOf({ NOTIFICATIONS_TENANT_WEBHOOK_SECRETS: 'Bad Tenant:a-long-enough-secret-01' }),
+    ).toEqual(['NOTIFICATIONS_TENANT_WEBHOOK_SECRETS: entry 1 must be tenant:secret']);
   });
 });

@@ -10,6 +10,7 @@ import {
   redisBlock,
   smtpBlock,
 } from '@app/config';
+import { parseDestinationAllowList } from '@app/http';
 
 const deliveryBlock = z
   .object({
@@ -48,18 +49,77 @@ const duration = (fallback: string) =>
     .default(fallback)
     .refine(isIsoDuration, { message: 'must be an ISO 8601 duration such as P4D or PT2S' });
 
+const TENANT = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** Parses `tenant:secret,...`. Errors name the entry by position, never the secret. */
+export function parseTenantSecrets(raw: string | undefined): ReadonlyMap<string, string> {
+  const secrets = new Map<string, string>();
+  (raw ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .forEach((entry, index) => {
+      if (!entry) return;
+      const separator = entry.indexOf(':');
+      const tenant = separator > 0 ? entry.slice(0, separator) : '';
+      const secret = entry.slice(separator + 1);
+      if (!TENANT.test(tenant)) throw new Error(`entry ${index + 1} must be tenant:secret`);
+      if (secret.length < 16) throw new Error(`entry ${index + 1}: secret must be at least 16 characters`);
+      if (secrets.has(tenant)) throw new Error(`entry ${index + 1}: tenant ${tenant} is named twice`);
+      secrets.set(tenant, secret);
+    });
+  return secrets;
+}
+
+/**
+ * Seals webhook secrets at rest. The default is public, in this file and the README: fine for a
+ * laptop, worthless in production, which must set its own.
+ */
+export const DEVELOPMENT_SECRETS_KEY = Buffer.from('ticketflow-development-only-key!').toString('base64');
+
+/** Adds a problem at `path` instead of throwing, as the other blocks report theirs. */
+function parsed<T>(ctx: z.RefinementCtx, path: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', path: [path], message: (error as Error).message });
+    return z.NEVER;
+  }
+}
+
 const webhooksBlock = z
   .object({
-    /** Signs deliveries to URLs that SLA escalation steps name (`webhook:<url>`). */
-    NOTIFICATIONS_WEBHOOK_SECRET: z.string().min(16).optional(),
+    /** Replaced by per-tenant secrets: one shared key would let any tenant forge another's escalations. */
+    NOTIFICATIONS_WEBHOOK_SECRET: z
+      .undefined({
+        message:
+          'is no longer read: sign escalation webhooks per tenant with NOTIFICATIONS_TENANT_WEBHOOK_SECRETS',
+      })
+      .optional(),
+    /** Signs deliveries to URLs that a tenant's SLA escalation steps name (`webhook:<url>`). */
+    NOTIFICATIONS_TENANT_WEBHOOK_SECRETS: z.string().optional(),
+    /** Destinations opened on purpose despite being internal: host names, addresses and CIDR ranges. */
+    NOTIFICATIONS_WEBHOOK_ALLOWED_DESTINATIONS: z.string().optional(),
+    /** AES-256-GCM key (base64, 32 bytes) sealing subscriptions' signing secrets in the database. */
+    NOTIFICATIONS_SECRETS_KEY: z.string().optional(),
     NOTIFICATIONS_WEBHOOK_TIMEOUT_MS: envInt(10_000, 100, 120_000),
     /** Attempts per webhook delivery, with exponential backoff and jitter, before it is marked failed. */
     NOTIFICATIONS_WEBHOOK_ATTEMPTS: envInt(10, 1, 50),
     /** The first retry's base delay; each later one doubles it. */
     NOTIFICATIONS_WEBHOOK_BACKOFF_MS: envInt(1_000, 10, 3_600_000),
   })
-  .transform((env) => ({
-    signingSecret: env.NOTIFICATIONS_WEBHOOK_SECRET ?? null,
+  .transform((env, ctx) => ({
+    tenantSecrets: parsed(ctx, 'NOTIFICATIONS_TENANT_WEBHOOK_SECRETS', () =>
+      parseTenantSecrets(env.NOTIFICATIONS_TENANT_WEBHOOK_SECRETS),
+    ),
+    allowedDestinations: parsed(ctx, 'NOTIFICATIONS_WEBHOOK_ALLOWED_DESTINATIONS', () =>
+      parseDestinationAllowList(env.NOTIFICATIONS_WEBHOOK_ALLOWED_DESTINATIONS),
+    ),
+    secretsKey: parsed(ctx, 'NOTIFICATIONS_SECRETS_KEY', () => {
+      const key = Buffer.from(env.NOTIFICATIONS_SECRETS_KEY ?? DEVELOPMENT_SECRETS_KEY, 'base64');
+      if (key.length !== 32) throw new Error('must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+      return key;
+    }),
+    secretsKeyIsDevelopmentDefault: env.NOTIFICATIONS_SECRETS_KEY === undefined,
     timeoutMs: env.NOTIFICATIONS_WEBHOOK_TIMEOUT_MS,
     attempts: env.NOTIFICATIONS_WEBHOOK_ATTEMPTS,
     backoffMs: env.NOTIFICATIONS_WEBHOOK_BACKOFF_MS,

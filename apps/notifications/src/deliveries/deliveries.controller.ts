@@ -2,8 +2,19 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Roles, Tenant, uuidParam } from '@app/http';
+import { CurrentPrincipal, type Principal, Roles, Tenant, uuidParam } from '@app/http';
+import { hostOfUrl } from '../webhooks/webhook-http';
 import { Delivery } from './delivery.entity';
+
+/**
+ * Where a delivery went. A webhook or Slack URL can be a credential (an incoming-webhook URL is all
+ * it takes to post to that channel), so only admins see it whole; agents see its host, and the
+ * subscription by `webhookId`.
+ */
+function targetFor(principal: Principal, delivery: Delivery): string | null {
+  if (delivery.channel === 'email' || principal.role === 'admin') return delivery.toAddress;
+  return hostOfUrl(delivery.toAddress);
+}
 
 @ApiTags('deliveries')
 @ApiBearerAuth()
@@ -15,9 +26,11 @@ export class DeliveriesController {
   @Roles('agent')
   @ApiQuery({ name: 'ticketId', required: false, description: "Only this ticket's deliveries" })
   @ApiOperation({
-    summary: 'Every notification the ledger holds, newest first (at most 200), with its state and attempts',
+    summary:
+      'Every notification the ledger holds, newest first (at most 200), with its state and attempts. Agents see webhook and Slack targets as their host and webhookId, never the URL',
   })
   async list(
+    @CurrentPrincipal() principal: Principal,
     @Tenant() tenant: string,
     @Query('ticketId', uuidParam({ name: 'ticketId', optional: true })) ticketId?: string,
   ) {
@@ -34,7 +47,8 @@ export class DeliveriesController {
         epoch: delivery.epoch,
         channel: delivery.channel,
         recipient: delivery.recipient,
-        to: delivery.toAddress,
+        to: targetFor(principal, delivery),
+        webhookId: delivery.webhookId,
         locale: delivery.locale,
         subject: delivery.subject,
         state: delivery.state,

@@ -6,7 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type Job } from 'bullmq';
+import { type Job, UnrecoverableError } from 'bullmq';
 import { type Counter } from 'prom-client';
 import { DataSource, In } from 'typeorm';
 import { buildEvent } from '@app/contracts';
@@ -14,7 +14,12 @@ import { JobWorker } from '@app/database';
 import { eventMeta, OutboxWriter } from '@app/messaging';
 import { MetricsService } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
-import { type ChannelAdapter, CHANNEL_ADAPTERS, type DeliveryChannel } from '../channels/channel';
+import {
+  type ChannelAdapter,
+  CHANNEL_ADAPTERS,
+  type DeliveryChannel,
+  PermanentDeliveryError,
+} from '../channels/channel';
 import { NOTIFICATIONS_CONFIG, NOTIFICATIONS_SOURCE } from '../notifications.tokens';
 import { Delivery } from './delivery.entity';
 import { DeliveryJobName, DeliveryQueueName, type SendJobData } from './delivery-jobs';
@@ -93,8 +98,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       return await this.send(job.data.deliveryId, job.data.channel);
     } catch (error) {
-      await this.recordFailure(job.data.deliveryId, error as Error, final, job.data.channel);
-      throw error;
+      // Refused by policy, it would be refused again: failed now rather than retried.
+      const permanent = error instanceof PermanentDeliveryError;
+      await this.recordFailure(job.data.deliveryId, error as Error, final || permanent, job.data.channel);
+      throw permanent ? new UnrecoverableError(error.message) : error;
     }
   }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
-import { type AnyEvent, type EventEnvelope, serializeEvent } from '@app/contracts';
+import { type AnyEvent, type EventEnvelope } from '@app/contracts';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { type ContactChange } from '../contacts/contact-book';
 import { DirectoryAgent } from '../contacts/directory-agent.entity';
@@ -13,6 +13,7 @@ import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
 import { renderTemplate, responseTimePhrase } from '../templates/render-template';
 import { type TemplateKind } from '../templates/template-catalog';
 import { TemplateStore } from '../templates/template-store';
+import { claimEscalationWebhook, escalationWebhookReason } from '../webhooks/escalation-webhooks';
 
 /** A due time as a ledger epoch: a new deadline is a new reason to tell someone. */
 const epochOf = (iso: string) => Math.floor(Date.parse(iso) / 1000);
@@ -262,20 +263,9 @@ export class Notices {
     };
     for (const target of data.notify) {
       if (target.startsWith('webhook:')) {
-        const claim = this.claimFor(contact, reason('webhook'), epoch, 'subscriber');
-        if (!this.config.webhooks.signingSecret) {
-          await this.ledger.recordSkipped(
-            manager,
-            claim,
-            'NOTIFICATIONS_WEBHOOK_SECRET is not set, so nothing can be signed',
-          );
-          continue;
-        }
-        await this.ledger.claim(manager, claim, {
-          channel: 'webhook',
-          to: target.slice('webhook:'.length),
-          message: { locale: 'en', subject: event.type, body: serializeEvent(event).toString('utf8') },
-        });
+        const url = target.slice('webhook:'.length);
+        const claim = this.claimFor(contact, reason(escalationWebhookReason(url)), epoch, 'subscriber');
+        await claimEscalationWebhook(manager, this.ledger, this.config.webhooks, claim, url, event);
         continue;
       }
       const person = await this.person(manager, contact, target);

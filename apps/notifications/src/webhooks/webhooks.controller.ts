@@ -1,13 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import {
-  ApiBearerAuth,
-  ApiOperation,
-  ApiProperty,
-  ApiPropertyOptional,
-  ApiTags,
-  PartialType,
-} from '@nestjs/swagger';
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Param,
+  Patch,
+  Post,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   ArrayMaxSize,
@@ -18,15 +22,30 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  Matches,
   MaxLength,
   MinLength,
+  ValidateIf,
 } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { notFound, Tenant, uuidParam } from '@app/http';
+import {
+  ApiError,
+  describeRefusal,
+  type DestinationAllowList,
+  notFound,
+  refusedUrl,
+  Tenant,
+  uuidParam,
+} from '@app/http';
+import { type NotificationsConfig } from '../config/notifications.config';
+import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
 import { SUBSCRIBABLE_EVENTS } from './webhook-fan-out';
+import { SEALED_PREFIX, WebhookSecrets } from './webhook-secrets';
 import { Webhook, type WebhookKind } from './webhook.entity';
 
 const EVENT_CHOICES = ['*', ...SUBSCRIBABLE_EVENTS];
+/** A chosen secret that looked sealed would be mistaken for one when the service starts. */
+const NOT_SEALED = new RegExp(`^(?!${SEALED_PREFIX})`);
 
 export class CreateWebhookDto {
   @ApiProperty({ example: 'https://hooks.example.com/ticketflow' })
@@ -53,17 +72,51 @@ export class CreateWebhookDto {
   @IsString()
   @MinLength(16)
   @MaxLength(200)
+  @Matches(NOT_SEALED, { message: `secret may not start with ${SEALED_PREFIX}` })
   secret?: string;
 }
 
-export class UpdateWebhookDto extends PartialType(CreateWebhookDto) {
+/** Absent leaves the field as it is; present, even as null, must be valid (null is not a URL). */
+const UnlessAbsent = () => ValidateIf((_object: unknown, value: unknown) => value !== undefined);
+
+export class UpdateWebhookDto {
+  @ApiPropertyOptional({ example: 'https://hooks.example.com/ticketflow' })
+  @UnlessAbsent()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  @MaxLength(2000)
+  url?: string;
+
+  @ApiPropertyOptional({ enum: EVENT_CHOICES, isArray: true })
+  @UnlessAbsent()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @IsIn(EVENT_CHOICES, { each: true })
+  events?: string[];
+
+  @ApiPropertyOptional({ enum: ['webhook', 'slack'] })
+  @UnlessAbsent()
+  @IsIn(['webhook', 'slack'])
+  kind?: WebhookKind;
+
+  @ApiPropertyOptional({ description: 'A new signing secret, shown only in this response' })
+  @UnlessAbsent()
+  @IsString()
+  @MinLength(16)
+  @MaxLength(200)
+  @Matches(NOT_SEALED, { message: `secret may not start with ${SEALED_PREFIX}` })
+  secret?: string;
+
   @ApiPropertyOptional()
-  @IsOptional()
+  @UnlessAbsent()
   @IsBoolean()
   active?: boolean;
 }
 
-/** Never the secret: it is shown once, when it is set. */
+/**
+ * Never the secret: it is shown once, when it is set. The URL is shown whole: only admins see
+ * subscriptions, and they need it to recognise their own receivers.
+ */
 const view = ({ id, kind, url, events, active, secret, createdAt, updatedAt }: Webhook) => ({
   id,
   kind,
@@ -75,23 +128,46 @@ const view = ({ id, kind, url, events, active, secret, createdAt, updatedAt }: W
   updatedAt,
 });
 
+/** Refused at registration, as it would be when delivering: the field, and why, in a stable 400. */
+function assertReachable(url: string, allow: DestinationAllowList): void {
+  const refusal = refusedUrl(url, allow);
+  if (!refusal) return;
+  const message = describeRefusal(refusal);
+  throw new ApiError(HttpStatus.BAD_REQUEST, 'webhook_destination_refused', message, [
+    { field: 'url', message },
+  ]);
+}
+
+const newSecret = () => `whsec_${randomBytes(32).toString('base64url')}`;
+
 @ApiTags('webhooks')
 @ApiBearerAuth()
 @Controller('v1/webhooks')
 export class WebhooksController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly secrets: WebhookSecrets,
+  ) {}
 
   @Post()
   @ApiOperation({
     summary: 'Subscribe a URL to events (admin). Webhooks are signed; Slack-compatible URLs receive text',
+    description:
+      'The URL must be http(s) and not an internal destination (loopback, private, link-local, metadata, ...) unless NOTIFICATIONS_WEBHOOK_ALLOWED_DESTINATIONS opens it: else 400 webhook_destination_refused naming url',
   })
   async create(@Tenant() tenant: string, @Body() body: CreateWebhookDto) {
+    assertReachable(body.url, this.config.webhooks.allowedDestinations);
     const kind = body.kind ?? 'webhook';
-    const secret =
-      kind === 'webhook' ? (body.secret ?? `whsec_${randomBytes(32).toString('base64url')}`) : null;
-    const webhook = await this.dataSource
-      .getRepository(Webhook)
-      .save({ tenant, kind, url: body.url, events: [...new Set(body.events)], secret, active: true });
+    const secret = kind === 'webhook' ? (body.secret ?? newSecret()) : null;
+    const webhook = await this.dataSource.getRepository(Webhook).save({
+      tenant,
+      kind,
+      url: body.url,
+      events: [...new Set(body.events)],
+      secret: secret === null ? null : this.secrets.seal(tenant, secret),
+      active: true,
+    });
     return { ...view(webhook), secret };
   }
 
@@ -111,18 +187,23 @@ export class WebhooksController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change the URL, events, secret or pause it with active=false (admin)' })
+  @ApiOperation({
+    summary: 'Change the URL, events, secret or pause it with active=false (admin); null is refused',
+    description:
+      'The URL must be http(s) and not an internal destination (loopback, private, link-local, metadata, ...) unless NOTIFICATIONS_WEBHOOK_ALLOWED_DESTINATIONS opens it: else 400 webhook_destination_refused naming url',
+  })
   async update(
     @Tenant() tenant: string,
     @Param('id', uuidParam()) id: string,
     @Body() body: UpdateWebhookDto,
   ) {
+    if (body.url !== undefined) assertReachable(body.url, this.config.webhooks.allowedDestinations);
     const webhook = await this.find(tenant, id);
     const kind = body.kind ?? webhook.kind;
+    // A new secret when one is given, or when a Slack hook becomes a signed webhook.
+    const fresh = kind === 'slack' ? null : (body.secret ?? (webhook.secret ? null : newSecret()));
     const secret =
-      kind === 'slack'
-        ? null
-        : (body.secret ?? webhook.secret ?? `whsec_${randomBytes(32).toString('base64url')}`);
+      kind === 'slack' ? null : fresh !== null ? this.secrets.seal(tenant, fresh) : webhook.secret;
     const saved = await this.dataSource.getRepository(Webhook).save({
       ...webhook,
       ...body,
@@ -130,7 +211,7 @@ export class WebhooksController {
       events: body.events ? [...new Set(body.events)] : webhook.events,
       secret,
     });
-    return { ...view(saved), ...(secret !== webhook.secret ? { secret } : {}) };
+    return { ...view(saved), ...(fresh !== null ? { secret: fresh } : {}) };
   }
 
   @Delete(':id')

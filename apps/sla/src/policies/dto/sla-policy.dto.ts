@@ -14,10 +14,14 @@ import {
   Max,
   MaxLength,
   Min,
+  Validate,
   ValidateNested,
+  type ValidationArguments,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
 } from 'class-validator';
 import { type TicketStatus } from '@app/contracts';
-import { TicketMatchDto } from '@app/http';
+import { describeRefusal, NOTHING_ALLOWED, refusedUrl, TicketMatchDto } from '@app/http';
 import { MaxDuration } from '../policy-targets';
 
 const DURATION = /^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
@@ -80,6 +84,30 @@ export class PolicyTargetsDto extends MetricTargetsDto {
 /** assignee, team_lead, agent:<uuid> (a named agent) or webhook:<https URL>. */
 const RECIPIENT = /^(assignee|team_lead|agent:[0-9a-f-]{36}|webhook:https?:\/\/\S+)$/;
 
+/**
+ * A `webhook:` target that is certainly internal by its spelling (loopback, private or link-local
+ * addresses, metadata services, localhost) is refused when the policy is saved; notifications
+ * checks again, against its allow-list, on every address a name resolves to when it connects.
+ */
+function refusedWebhookTarget(target: unknown): string | null {
+  if (typeof target !== 'string' || !target.startsWith('webhook:')) return null;
+  const refusal = refusedUrl(target.slice('webhook:'.length), NOTHING_ALLOWED);
+  return refusal ? describeRefusal(refusal) : null;
+}
+
+@ValidatorConstraint({ name: 'webhookTargetsReachable' })
+class WebhookTargetsReachable implements ValidatorConstraintInterface {
+  validate(targets: unknown): boolean {
+    return !Array.isArray(targets) || targets.every((target) => refusedWebhookTarget(target) === null);
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    const targets = Array.isArray(args.value) ? (args.value as unknown[]) : [];
+    const why = targets.map(refusedWebhookTarget).find((reason) => reason !== null);
+    return `each webhook of notify must be a public http(s) URL: ${why ?? 'refused'}`;
+  }
+}
+
 export class EscalationStepDto {
   @ApiProperty({ example: 'PT30M', description: 'Offset from the breach' })
   @Matches(DURATION, { message: DURATION_MESSAGE })
@@ -87,7 +115,8 @@ export class EscalationStepDto {
   after: string;
   @ApiProperty({
     example: ['assignee', 'team_lead'],
-    description: 'assignee, team_lead, agent:<id> or webhook:<url>',
+    description:
+      'assignee, team_lead, agent:<id> or webhook:<url>; a webhook URL must be http(s) and not an internal address or name',
   })
   @IsArray()
   @ArrayMaxSize(10)
@@ -95,6 +124,7 @@ export class EscalationStepDto {
     each: true,
     message: 'each of notify must be assignee, team_lead, agent:<id> or webhook:<url>',
   })
+  @Validate(WebhookTargetsReachable)
   notify: string[];
 }
 
