@@ -73,6 +73,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (parserError?.type === 'entity.too.large') {
       return { status: 413, body: { code: 'payload_too_large', message: 'The request body is too large' } };
     }
+    if (parserError?.type === 'entity.too.deep') {
+      return {
+        status: 400,
+        body: { code: 'body_too_deep', message: (exception as Error).message },
+      };
+    }
     if (parserError?.type === 'entity.parse.failed') {
       return { status: 400, body: { code: 'malformed_json', message: 'The request body is not valid JSON' } };
     }

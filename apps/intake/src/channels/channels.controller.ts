@@ -10,6 +10,7 @@ import {
   type ReceivedMessage,
 } from '../conversations/conversation.handler';
 import { ChatMessageDto } from './chat-message.dto';
+import { chatMessageKey, legacyChatMessageKey } from '../conversations/message-id';
 import { parseInboundEmail } from './inbound-email';
 
 export const EMAIL_CONTENT_TYPES = ['message/rfc822', 'application/octet-stream', 'text/plain'];
@@ -80,7 +81,8 @@ export class ChannelsController {
         body: body.text,
         subject: body.subject,
         threadRef: body.conversationId,
-        messageId: `chat:${body.conversationId}:${body.messageId}`,
+        messageId: chatMessageKey(body.conversationId, body.messageId),
+        legacyMessageId: legacyChatMessageKey(body.conversationId, body.messageId),
       },
       response,
     );
