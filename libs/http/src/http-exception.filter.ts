@@ -82,6 +82,15 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (parserError?.type === 'entity.parse.failed') {
       return { status: 400, body: { code: 'malformed_json', message: 'The request body is not valid JSON' } };
     }
+    // The client's side of reading a body (it hung up, an unsupported charset or encoding): a 4xx
+    // the client caused, not a failure of ours to log with a stack.
+    if (typeof parserError?.type === 'string' && (parserError.status ?? 500) < 500) {
+      const status = parserError.status ?? HttpStatus.BAD_REQUEST;
+      return {
+        status,
+        body: { code: CODES[status] ?? `http_${status}`, message: 'The request body could not be read' },
+      };
+    }
     return {
       status: HttpStatus.INTERNAL_SERVER_ERROR,
       body: { code: 'internal_error', message: 'Internal server error' },

@@ -10,7 +10,7 @@ import {
   type ReceivedMessage,
 } from '../conversations/conversation.handler';
 import { ChatMessageDto } from './chat-message.dto';
-import { chatMessageKey, legacyChatMessageKey } from '../conversations/message-id';
+import { chatMessageKey } from '../conversations/message-id';
 import { parseInboundEmail } from './inbound-email';
 
 export const EMAIL_CONTENT_TYPES = ['message/rfc822', 'application/octet-stream', 'text/plain'];
@@ -82,7 +82,6 @@ export class ChannelsController {
         subject: body.subject,
         threadRef: body.conversationId,
         messageId: chatMessageKey(body.conversationId, body.messageId),
-        legacyMessageId: legacyChatMessageKey(body.conversationId, body.messageId),
       },
       response,
     );

@@ -21,11 +21,6 @@ export interface CustomerMessage extends ConversationHints {
   body: string;
   /** The sender's id for this message; the same id again is the same message. */
   messageId?: string;
-  /**
-   * The key a chat message was stored under before keys were length-prefixed. It identifies a
-   * redelivery only of a chat message in the same thread, since other channels could produce it.
-   */
-  legacyMessageId?: string;
 }
 
 /**
@@ -114,10 +109,12 @@ export class ConversationHandler {
     ].filter((key): key is string => Boolean(key));
     for (const key of keys.sort()) await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
 
-    const seen = await this.seenBefore(manager, tenant, message);
-    if (seen) {
-      const ticket = await manager.findOneByOrFail(Ticket, { id: seen.ticketId });
-      return { ticket, messageId: seen.id, outcome: 'duplicate', matchedBy: null };
+    if (message.messageId) {
+      const seen = await manager.findOneBy(Message, { tenant, externalMessageId: message.messageId });
+      if (seen) {
+        const ticket = await manager.findOneByOrFail(Ticket, { id: seen.ticketId });
+        return { ticket, messageId: seen.id, outcome: 'duplicate', matchedBy: null };
+      }
     }
 
     const customer = knownCustomer ?? (await this.customers.resolve(manager, tenant, message.customer));
@@ -165,24 +162,6 @@ export class ConversationHandler {
       outcome: wasSolved ? 'reopened' : 'appended',
       matchedBy: match.matchedBy,
     };
-  }
-
-  private async seenBefore(
-    manager: EntityManager,
-    tenant: string,
-    message: CustomerMessage,
-  ): Promise<{ id: string; ticketId: string } | undefined> {
-    if (!message.messageId) return undefined;
-    const seen = await manager.findOneBy(Message, { tenant, externalMessageId: message.messageId });
-    if (seen) return seen;
-    if (!message.legacyMessageId || !message.threadRef) return undefined;
-    const [legacy] = await manager.query<Array<{ id: string; ticketId: string }>>(
-      `SELECT m.id, m.ticket_id AS "ticketId" FROM messages m JOIN tickets t ON t.id = m.ticket_id
-       WHERE m.tenant = $1 AND m.external_message_id = $2 AND m.channel = $3 AND t.thread_ref = $4
-       LIMIT 1`,
-      [tenant, message.legacyMessageId, message.channel, message.threadRef],
-    );
-    return legacy;
   }
 
   /** Open tickets take the message; a solved one only within the reopen window; a closed one never. */

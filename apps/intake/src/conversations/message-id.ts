@@ -31,15 +31,11 @@ export function normaliseMessageId(raw: string, field = 'Message-ID'): string {
 }
 
 /**
- * The idempotency key of a chat widget's message. Length-prefixed, so `("x:a", "1")` and
- * `("x", "a:1")` differ, and starting with `<`, which no normalised Message-ID (email or event)
- * does: one channel can never name another channel's message.
+ * The idempotency key of a chat widget's message. Prefixed with the conversation id's length in
+ * UTF-8 bytes, so `("x:a", "1")` and `("x", "a:1")` differ, and starting with `<`, which no
+ * normalised Message-ID (email or event) does: one channel can never name another channel's
+ * message. Migration ChatMessageKeys moved the older `chat:<conversation>:<message>` keys here.
  */
 export function chatMessageKey(conversationId: string, messageId: string): string {
-  return `<chat>${conversationId.length}:${conversationId}:${messageId}`;
-}
-
-/** The key chat messages were stored under before chatMessageKey: ambiguous, see there. */
-export function legacyChatMessageKey(conversationId: string, messageId: string): string {
-  return `chat:${conversationId}:${messageId}`;
+  return `<chat>${Buffer.byteLength(conversationId)}:${conversationId}:${messageId}`;
 }

@@ -9,13 +9,19 @@ import { TimelineEntry } from '../timeline/timeline-entry.entity';
 import { InitialIntakeSchema1764000000000 } from './migrations/1764000000000-initial-intake-schema';
 import { Conversations1764200000000 } from './migrations/1764200000000-conversations';
 import { TicketMetadata1764600000000 } from './migrations/1764600000000-ticket-metadata';
+import { ChatMessageKeys1764750000000 } from './migrations/1764750000000-chat-message-keys';
 
 export function intakeDatabase(config: Pick<IntakeConfig, 'database'>): TypeOrmOptionsInput {
   return {
     database: config.database,
     applicationName: 'ticketflow-intake',
     entities: [Customer, CustomerIdentity, Ticket, Message, TimelineEntry, OutboxMessage, ProcessedEvent],
-    migrations: [InitialIntakeSchema1764000000000, Conversations1764200000000, TicketMetadata1764600000000],
+    migrations: [
+      InitialIntakeSchema1764000000000,
+      Conversations1764200000000,
+      TicketMetadata1764600000000,
+      ChatMessageKeys1764750000000,
+    ],
   };
 }
 
