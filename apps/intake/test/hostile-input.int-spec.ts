@@ -329,7 +329,9 @@ describe('hostile input', () => {
       const letter = await waitFor(() =>
         intake.deadLetters().find((m) => m.json<{ id: string }>().id === id),
       );
-      expect(letter.headers['dlq-reason']).toBeDefined();
+      // The inbound contract has no author: every inbound message is the customer's.
+      expect(letter.headers['dlq-reason']).toBe('invalid_data');
+      expect(letter.headers['dlq-detail']).toContain('unrecognized_keys');
       const detail = await intake.ticket(ticket.body.id as string);
       expect(detail.body.messages).toHaveLength(1);
     });
