@@ -379,6 +379,28 @@ describe('hostile input', () => {
       ]);
     });
 
+    it('answers another sender reusing a Message-ID with 409, without naming the ticket', async () => {
+      const owner = uniqueEmail('first');
+      const other = uniqueEmail('second');
+      const messageId = `<${randomUUID()}@mail.example.com>`;
+      const first = await intake
+        .email(rawEmail({ from: owner, subject: 'Mine', body: 'mine', messageId }))
+        .expect(201);
+      const reused = await intake.email(
+        rawEmail({ from: other, subject: 'Theirs', body: 'theirs', messageId }),
+      );
+      expect(reused.status).toBe(409);
+      expect(reused.body.code).toBe('message_id_conflict');
+      expect(JSON.stringify(reused.body)).not.toContain(first.body.ticketId as string);
+      expect(JSON.stringify(reused.body)).not.toContain(first.body.reference as string);
+      expect(await intake.ticketsOfEmail(other)).toHaveLength(0);
+      // The owner's redelivery is still the duplicate it always was.
+      const again = await intake
+        .email(rawEmail({ from: owner, subject: 'Mine', body: 'mine', messageId }))
+        .expect(200);
+      expect(again.body).toMatchObject({ ticketId: first.body.ticketId, outcome: 'duplicate' });
+    });
+
     it('keeps the idempotency keys of chat and email apart', async () => {
       const tag = randomUUID().slice(0, 8);
       const email = uniqueEmail('keys');

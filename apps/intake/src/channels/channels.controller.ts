@@ -39,7 +39,8 @@ export class ChannelsController {
     summary: 'Receive one email',
     description:
       'Threads by In-Reply-To/References, then by the ticket reference in the subject; the same ' +
-      'Message-ID again answers 200 with the first result. Auto-replies are acknowledged (202) and dropped. ' +
+      'Message-ID again answers 200 with the first result (409 `message_id_conflict` from another sender). ' +
+      'Auto-replies are acknowledged (202) and dropped. ' +
       'In-Reply-To/References join only a ticket of the same sender. A Message-ID over 998 bytes is a 400 ' +
       '`message_id_too_long`; too many MIME parts, a too large header block, or an HTML-only message ' +
       'with too much HTML is a 413 (`email_too_many_parts`, `email_header_too_large`, `email_html_too_large`).',
