@@ -2,7 +2,7 @@ import { type DynamicModule, Inject, type MiddlewareConsumer, Module, type NestM
 import { raw } from 'express';
 import { Topic } from '@app/contracts';
 import { DatabaseModule } from '@app/database';
-import { HttpPlatformModule } from '@app/http';
+import { afterAuthentication, HttpPlatformModule } from '@app/http';
 import { MessagingModule, PublisherDirectory } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { ChannelsController, EMAIL_CONTENT_TYPES } from './channels/channels.controller';
@@ -75,10 +75,17 @@ export class IntakeModule implements NestModule {
     };
   }
 
-  /** Raw messages for the inbound-email webhook; every other route takes JSON. */
+  /**
+   * Raw messages for the inbound-email webhook; every other route takes JSON. Like the JSON parser,
+   * it reads nothing before the caller's API key is known.
+   */
   configure(consumer: MiddlewareConsumer): void {
     consumer
-      .apply(raw({ type: EMAIL_CONTENT_TYPES, limit: this.conversations.inboundEmailMaxBytes }))
+      .apply(
+        afterAuthentication(
+          raw({ type: EMAIL_CONTENT_TYPES, limit: this.conversations.inboundEmailMaxBytes }),
+        ),
+      )
       .forRoutes('v1/channels/email');
   }
 }

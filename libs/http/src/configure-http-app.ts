@@ -1,20 +1,36 @@
 import { type INestApplication } from '@nestjs/common';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { json, urlencoded } from 'express';
+import { ApiKeyRing } from './api-key-ring';
 import { OPENAPI_PUBLIC_EXTENSION } from './auth.decorators';
+import { afterAuthentication, authenticateBeforeBody, limitJsonDepth, MAX_JSON_DEPTH } from './request-body';
 
 export interface HttpAppOptions {
   title: string;
   description: string;
   version: string;
   bodyLimit?: string;
+  /** Deepest JSON nesting a body may have; MAX_JSON_DEPTH by default. */
+  maxJsonDepth?: number;
 }
 
-/** Body limits and the OpenAPI document (`/docs`, `/docs-json`) shared by every service. */
+/**
+ * Authentication before body parsing, body limits and the OpenAPI document (`/docs`, `/docs-json`)
+ * shared by every service. The application must be created with `bodyParser: false`: Nest's own
+ * parsers would read every body before anyone checked the caller's key.
+ */
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions): void {
+  const express = app as NestExpressApplication;
   // Nothing tells a caller which framework answers.
-  (app as NestExpressApplication).disable('x-powered-by');
-  (app as NestExpressApplication).useBodyParser('json', { limit: options.bodyLimit ?? '256kb' });
+  express.disable('x-powered-by');
+  const limit = options.bodyLimit ?? '256kb';
+  express.use(authenticateBeforeBody(app.get(ApiKeyRing, { strict: false })));
+  express.use(
+    afterAuthentication(json({ limit, verify: limitJsonDepth(options.maxJsonDepth ?? MAX_JSON_DEPTH) })),
+  );
+  // HTML forms (the CSAT survey page) post flat fields; `extended: false` parses no nesting at all.
+  express.use(afterAuthentication(urlencoded({ limit, extended: false })));
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -89,8 +89,23 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (parserError?.type === 'entity.too.large') {
       return { status: 413, body: { code: 'payload_too_large', message: 'The request body is too large' } };
     }
+    if (parserError?.type === 'entity.too.deep') {
+      return {
+        status: 400,
+        body: { code: 'body_too_deep', message: (exception as Error).message },
+      };
+    }
     if (parserError?.type === 'entity.parse.failed') {
       return { status: 400, body: { code: 'malformed_json', message: 'The request body is not valid JSON' } };
+    }
+    // The client's side of reading a body (it hung up, an unsupported charset or encoding): a 4xx
+    // the client caused, not a failure of ours to log with a stack.
+    if (typeof parserError?.type === 'string' && (parserError.status ?? 500) < 500) {
+      const status = parserError.status ?? HttpStatus.BAD_REQUEST;
+      return {
+        status,
+        body: { code: CODES[status] ?? `http_${status}`, message: 'The request body could not be read' },
+      };
     }
     return {
       status: HttpStatus.INTERNAL_SERVER_ERROR,

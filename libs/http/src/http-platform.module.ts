@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE, Reflector } from '@nestjs/core';
 import { type ApiKey } from './api-keys';
+import { ApiKeyRing } from './api-key-ring';
 import { ApiKeyGuard } from './api-key.guard';
 import { HttpExceptionFilter } from './http-exception.filter';
 import { createValidationPipe } from './validation.pipe';
@@ -13,14 +14,16 @@ export class HttpPlatformModule {
       module: HttpPlatformModule,
       global: true,
       providers: [
+        { provide: ApiKeyRing, useValue: new ApiKeyRing(options.apiKeys) },
         {
           provide: APP_GUARD,
-          inject: [Reflector],
-          useFactory: (reflector: Reflector) => new ApiKeyGuard(reflector, options.apiKeys),
+          inject: [Reflector, ApiKeyRing],
+          useFactory: (reflector: Reflector, keys: ApiKeyRing) => new ApiKeyGuard(reflector, keys),
         },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
+      exports: [ApiKeyRing],
     };
   }
 }

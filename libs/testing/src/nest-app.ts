@@ -6,7 +6,7 @@ import { startEventConsumers } from '@app/messaging';
 /** A service module running in-process exactly as main.ts wires it: HTTP, OpenAPI and Kafka consumers. */
 export async function startServiceApp(module: DynamicModule): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
-  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'], bodyParser: false });
   configureHttpApp(app, { title: 'test', description: 'test', version: 'test' });
   try {
     await app.init();

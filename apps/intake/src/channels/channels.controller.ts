@@ -10,6 +10,7 @@ import {
   type ReceivedMessage,
 } from '../conversations/conversation.handler';
 import { ChatMessageDto } from './chat-message.dto';
+import { chatMessageKey } from '../conversations/message-id';
 import { parseInboundEmail } from './inbound-email';
 
 export const EMAIL_CONTENT_TYPES = ['message/rfc822', 'application/octet-stream', 'text/plain'];
@@ -38,7 +39,11 @@ export class ChannelsController {
     summary: 'Receive one email',
     description:
       'Threads by In-Reply-To/References, then by the ticket reference in the subject; the same ' +
-      'Message-ID again answers 200 with the first result. Auto-replies are acknowledged (202) and dropped.',
+      'Message-ID again answers 200 with the first result (409 `message_id_conflict` from another sender). ' +
+      'Auto-replies are acknowledged (202) and dropped. ' +
+      'In-Reply-To/References join only a ticket of the same sender. A Message-ID over 998 bytes is a 400 ' +
+      '`message_id_too_long`; too many MIME parts, a too large header block, or an HTML-only message ' +
+      'with too much HTML is a 413 (`email_too_many_parts`, `email_header_too_large`, `email_html_too_large`).',
   })
   async email(
     @Tenant() tenant: string,
@@ -80,7 +85,7 @@ export class ChannelsController {
         body: body.text,
         subject: body.subject,
         threadRef: body.conversationId,
-        messageId: `chat:${body.conversationId}:${body.messageId}`,
+        messageId: chatMessageKey(body.conversationId, body.messageId),
       },
       response,
     );

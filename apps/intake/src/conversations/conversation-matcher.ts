@@ -24,9 +24,9 @@ export interface ConversationMatch {
 const SUBJECT_REFERENCE = /\bTCK-\d{6,}\b/;
 
 /**
- * Finds the ticket a message continues, trying the most specific hint first. A reference quoted in
- * a subject counts only for the customer who owns that ticket, so a stranger cannot write into
- * someone else's conversation by guessing a reference.
+ * Finds the ticket a message continues, trying the most specific hint first. A Message-ID in the
+ * thread headers or a reference quoted in a subject counts only for the customer who owns that
+ * ticket, so a stranger cannot write into someone else's conversation by copying one.
  */
 @Injectable()
 export class ConversationMatcher {
@@ -46,10 +46,13 @@ export class ConversationMatcher {
       if (ticket) return { ticketId: ticket.id, matchedBy: 'external_id' };
     }
     if (hints.replyTo && hints.replyTo.length > 0) {
+      // Like a subject reference, a quoted Message-ID counts only for the ticket's own customer:
+      // anyone can copy a Message-ID into In-Reply-To.
       const rows: Array<{ ticket_id: string }> = await manager.query(
-        `SELECT ticket_id FROM messages WHERE tenant = $1 AND external_message_id = ANY($2::text[])
-         ORDER BY created_at DESC LIMIT 1`,
-        [tenant, hints.replyTo],
+        `SELECT m.ticket_id FROM messages m JOIN tickets t ON t.id = m.ticket_id
+         WHERE m.tenant = $1 AND m.external_message_id = ANY($2::text[]) AND t.customer_id = $3
+         ORDER BY m.created_at DESC LIMIT 1`,
+        [tenant, hints.replyTo, customerId],
       );
       if (rows[0]) return { ticketId: rows[0].ticket_id, matchedBy: 'email_thread' };
     }

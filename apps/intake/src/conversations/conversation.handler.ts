@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { type Channel, type CustomerIdentity } from '@app/contracts';
 import { type ChangeCause } from '@app/messaging';
+import { conflict } from '@app/http';
 import { MetricsService } from '@app/observability';
 import { type Counter } from 'prom-client';
 import { type ConversationConfig } from '../config/intake.config';
@@ -113,6 +114,13 @@ export class ConversationHandler {
       const seen = await manager.findOneBy(Message, { tenant, externalMessageId: message.messageId });
       if (seen) {
         const ticket = await manager.findOneByOrFail(Ticket, { id: seen.ticketId });
+        // A redelivery comes from the same sender. Anyone else reusing the id learns nothing.
+        const sameSender =
+          knownCustomer?.id === ticket.customerId ||
+          (await this.customers.isKnownAs(manager, tenant, ticket.customerId, message.customer));
+        if (!sameSender) {
+          throw conflict('message_id_conflict', 'This message id belongs to a message of another sender');
+        }
         return { ticket, messageId: seen.id, outcome: 'duplicate', matchedBy: null };
       }
     }

@@ -48,6 +48,23 @@ export class CustomerResolver {
     return { ...customer, email: await primaryEmail(manager, customerId) };
   }
 
+  /** Whether any of these identities is one of the customer's; reads only, creates nothing. */
+  async isKnownAs(
+    manager: EntityManager,
+    tenant: string,
+    customerId: string,
+    input: IdentityInput,
+  ): Promise<boolean> {
+    const identities = normaliseIdentities(input);
+    const rows: unknown[] = await manager.query(
+      `SELECT 1 FROM customer_identities
+       WHERE tenant = $1 AND customer_id = $2 AND (kind, value) IN (SELECT * FROM unnest($3::text[], $4::text[]))
+       LIMIT 1`,
+      [tenant, customerId, identities.map((i) => i.kind), identities.map((i) => i.value)],
+    );
+    return rows.length > 0;
+  }
+
   async resolve(manager: EntityManager, tenant: string, input: IdentityInput): Promise<ResolvedCustomer> {
     const identities = normaliseIdentities(input);
     const lockKeys = identities.map((identity) => `${tenant}:${identity.kind}:${identity.value}`).sort();

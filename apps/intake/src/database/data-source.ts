@@ -9,6 +9,7 @@ import { TimelineEntry } from '../timeline/timeline-entry.entity';
 import { InitialIntakeSchema1764000000000 } from './migrations/1764000000000-initial-intake-schema';
 import { Conversations1764200000000 } from './migrations/1764200000000-conversations';
 import { TicketMetadata1764600000000 } from './migrations/1764600000000-ticket-metadata';
+import { ChatMessageKeys1764750000000 } from './migrations/1764750000000-chat-message-keys';
 import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
 
 export function intakeDatabase(config: Pick<IntakeConfig, 'database'>): TypeOrmOptionsInput {
@@ -20,6 +21,7 @@ export function intakeDatabase(config: Pick<IntakeConfig, 'database'>): TypeOrmO
       InitialIntakeSchema1764000000000,
       Conversations1764200000000,
       TicketMetadata1764600000000,
+      ChatMessageKeys1764750000000,
       InboxKeyedByTenant1765000000000,
     ],
   };

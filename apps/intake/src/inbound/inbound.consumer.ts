@@ -45,10 +45,11 @@ export class InboundConsumer {
         event.tenant,
         {
           ...message,
-          messageId: messageId ? normaliseMessageId(messageId) : undefined,
-          replyTo: [inReplyTo, ...[...(references ?? [])].reverse()]
-            .filter((id): id is string => Boolean(id))
-            .map(normaliseMessageId),
+          messageId: messageId ? normaliseMessageId(messageId, 'messageId') : undefined,
+          replyTo: [
+            ...(inReplyTo ? [normaliseMessageId(inReplyTo, 'inReplyTo')] : []),
+            ...[...(references ?? [])].reverse().map((id) => normaliseMessageId(id, 'references')),
+          ],
         },
         { kind: 'event', event },
       );

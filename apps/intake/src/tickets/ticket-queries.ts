@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { isUUID } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { ApiError, notFound } from '@app/http';
 import { TimelineEntry } from '../timeline/timeline-entry.entity';
@@ -13,12 +14,25 @@ interface Cursor {
   id: string;
 }
 
+/** Exactly what encodeCursor writes: Date#toISOString of a valid time. */
+const isIssuedTime = (value: string) => {
+  const time = new Date(value);
+  return !Number.isNaN(time.getTime()) && time.toISOString() === value;
+};
+
 const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
 
 function decodeCursor(raw: string): Cursor {
   try {
     const cursor = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Partial<Cursor>;
-    if (typeof cursor.createdAt === 'string' && typeof cursor.id === 'string') return cursor as Cursor;
+    // Both go into SQL as a timestamptz and a uuid: anything else would be a database error.
+    if (
+      typeof cursor.createdAt === 'string' &&
+      isIssuedTime(cursor.createdAt) &&
+      typeof cursor.id === 'string' &&
+      isUUID(cursor.id)
+    )
+      return cursor as Cursor;
   } catch {
     // Falls through to the 400 below: a cursor we did not issue.
   }

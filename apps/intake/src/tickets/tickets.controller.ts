@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Response } from 'express';
 import { DataSource } from 'typeorm';
-import { ApiError, Roles, Tenant, uuidParam } from '@app/http';
+import { ApiError, CurrentPrincipal, type Principal, Roles, Tenant, uuidParam } from '@app/http';
 import { AddMessageDto } from './dto/add-message.dto';
 import { CreateTicketDto } from './dto/create-ticket.dto';
 import { ListTicketsQuery } from './dto/list-tickets.query';
@@ -62,13 +62,21 @@ export class TicketsController {
     summary: 'Add a customer message, an agent reply or an internal note',
     description:
       'A customer message on a solved ticket reopens it within REOPEN_WINDOW; on a closed ticket, or ' +
-      'later, it opens a follow-up ticket, whose id is the `ticketId` of the answer.',
+      'later, it opens a follow-up ticket, whose id is the `ticketId` of the answer. The publisher ' +
+      'role may post customer messages only (403 `author_not_allowed` otherwise): an agent reply is ' +
+      'mailed to the customer and counts as the SLA response.',
   })
   async addMessage(
-    @Tenant() tenant: string,
+    @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam()) id: string,
     @Body() body: AddMessageDto,
   ) {
+    const { tenant } = principal;
+    if (body.author !== 'customer' && principal.role === 'publisher') {
+      throw new ApiError(HttpStatus.FORBIDDEN, 'author_not_allowed', 'The publisher role may not do this', [
+        { field: 'author', message: 'the publisher role may post customer messages only' },
+      ]);
+    }
     if (body.author === 'customer') {
       const { agentId, internal, ...message } = body;
       if (agentId !== undefined || internal !== undefined) {

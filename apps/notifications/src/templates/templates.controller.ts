@@ -1,7 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import {
+  IsIn,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
 import { DataSource } from 'typeorm';
 import { ApiError, notFound, Tenant } from '@app/http';
 import { placeholdersOf, renderTemplate, TemplateVariableMissingError } from './render-template';
@@ -52,8 +61,13 @@ export class PreviewDto {
   @MaxLength(20_000)
   body?: string;
 
-  @ApiPropertyOptional({ description: "Values to use instead of the sample ticket's" })
-  @IsOptional()
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "Values to use instead of the sample ticket's",
+  })
+  // Omitted means none; null is not an object of values (IsOptional would let it through).
+  @ValidateIf((_, value) => value !== undefined)
   @IsObject()
   values?: Record<string, unknown>;
 }

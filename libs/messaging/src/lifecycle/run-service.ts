@@ -42,7 +42,7 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
   process.on('uncaughtException', die('Uncaught exception'));
 
   try {
-    const app = await NestFactory.create(options.module, { bufferLogs: true });
+    const app = await NestFactory.create(options.module, { bufferLogs: true, bodyParser: false });
     app.useLogger(app.get(PinoLogger));
     configureHttpApp(app, {
       title: options.title,

@@ -4,7 +4,9 @@ import {
   ArrayMaxSize,
   IsArray,
   IsIn,
+  IsDefined,
   IsInt,
+  IsObject,
   IsOptional,
   IsUUID,
   Matches,
@@ -57,11 +59,15 @@ export class RoutingRuleDto {
   position?: number;
 
   @ApiProperty({ type: RuleMatchDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => RuleMatchDto)
   match: RuleMatchDto;
 
   @ApiProperty({ type: RuleAssignDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => RuleAssignDto)
   assign: RuleAssignDto;
