@@ -9,6 +9,7 @@ import { Team } from '../teams/team.entity';
 import { InitialRoutingSchema1764000000000 } from './migrations/1764000000000-initial-routing-schema';
 import { RoutingDecisions1764200000000 } from './migrations/1764200000000-routing-decisions';
 import { RoutingTicketMetadata1764700000000 } from './migrations/1764700000000-routing-ticket-metadata';
+import { BoundedOverflow1765100000000 } from './migrations/1765100000000-bounded-overflow';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { RoutingTicket } from '../tickets/routing-ticket.entity';
 
@@ -31,6 +32,7 @@ export function routingDatabase(config: Pick<RoutingConfig, 'database'>): TypeOr
       InitialRoutingSchema1764000000000,
       RoutingDecisions1764200000000,
       RoutingTicketMetadata1764700000000,
+      BoundedOverflow1765100000000,
     ],
   };
 }
