@@ -259,6 +259,13 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
     );
     await publish(Topic.AssignmentEvents, reassigned);
     await publish(Topic.AssignmentEvents, { ...reassigned, id: randomUUID() });
+    // Passed on again in a later window: the same slip, not a new thing to tell the lead.
+    const third = randomUUID();
+    await publish(Topic.AssignmentEvents, {
+      ...reassigned,
+      id: randomUUID(),
+      data: { ...reassigned.data, epoch: 3, fromAgentId: second, agentId: third },
+    });
     const [mail] = await waitFor(() => {
       const mails = sink.to('lena@agents.example');
       return mails.length > 0 && mails;
@@ -267,8 +274,16 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
       `[${created.data.reference}] Reassigned to Quick Quinn: no first response in time`,
     );
     expect((await simpleParser(mail.raw)).text).toContain('no first response from Slow Sam');
-    await waitFor(async () => (await deliveries(ticketId)).every((row) => row.state === 'sent'));
+    await waitFor(async () => {
+      const rows = await deliveries(ticketId);
+      return (
+        rows.some((row) => row.reason === `ticket.assigned.${third}`) &&
+        rows.every((row) => row.state === 'sent')
+      );
+    });
     expect(sink.to('lena@agents.example')).toHaveLength(1);
+    const toLead = (await deliveries(ticketId)).filter((row) => row.recipient === 'team_lead');
+    expect(toLead.map((row) => row.reason)).toEqual(['ticket.reassigned']);
   });
 
   it('sends a pending delivery whose job Redis lost, once', async () => {

@@ -205,6 +205,71 @@ describe('assignment decisions', () => {
     expect((await routing.assignment(answered)).body).toMatchObject({ agentId: owner, overflowDueAt: null });
   });
 
+  const reassignmentsOf = (ticketId: string) =>
+    routing
+      .eventsOf(ticketId)
+      .filter((e): e is EventEnvelope<'ticket.reassigned'> => e.type === 'ticket.reassigned');
+
+  it('passes an unanswered ticket on once between two agents, never back, however many windows go by', async () => {
+    const lead = await routing.agent({ name: 'Lead', status: 'away' });
+    const team = await routing.team({ leadAgentId: lead });
+    const first = await routing.agent({ name: 'First', teamId: team });
+    const second = await routing.agent({ name: 'Second', teamId: team });
+    await routing.rule({ match: {}, assign: { teamId: team, overflowAfter: 'PT1S' } });
+
+    const ticketId = await routing.ticket();
+    const firstOwner = ((await decided(ticketId)) as EventEnvelope<'ticket.assigned'>).data.agentId;
+    const other = firstOwner === first ? second : first;
+    await waitFor(async () => (await routing.assignment(ticketId)).body.overflowStoppedAt !== null, {
+      description: 'overflow to stop',
+      timeoutMs: 15_000,
+    });
+    // Six more windows: a ping-pong would have passed it back and forth several times by now.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    const passes = reassignmentsOf(ticketId);
+    expect(passes.map((e) => [e.data.fromAgentId, e.data.agentId])).toEqual([[firstOwner, other]]);
+    expect((await routing.assignment(ticketId)).body).toMatchObject({
+      state: 'active',
+      agentId: other,
+      epoch: 2,
+      overflowCount: 1,
+      overflowedFrom: [firstOwner],
+      overflowDueAt: null,
+    });
+    expect(await routing.app.get(OverflowTimers).isArmed(ticketId, 2)).toBe(false);
+  });
+
+  it('stops at the rule’s maxOverflows with more agents free, and rejects a bad bound by name', async () => {
+    const agents = await Promise.all(['A', 'B', 'C', 'D'].map((name) => routing.agent({ name })));
+    await routing.rule({ match: {}, assign: { overflowAfter: 'PT1S', maxOverflows: 2 } });
+    const ticketId = await routing.ticket();
+    await decided(ticketId);
+    await waitFor(async () => (await routing.assignment(ticketId)).body.overflowStoppedAt !== null, {
+      description: 'overflow to stop at the bound',
+      timeoutMs: 20_000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    const holders = [
+      routing.eventsOf(ticketId)[0].data as { agentId: string },
+      ...reassignmentsOf(ticketId).map((e) => e.data),
+    ].map((data) => data.agentId);
+    expect(holders).toHaveLength(3);
+    expect(new Set(holders).size).toBe(3);
+    expect(agents).toEqual(expect.arrayContaining(holders));
+    const shown = (await routing.assignment(ticketId)).body;
+    expect(shown).toMatchObject({ epoch: 3, overflowCount: 2, agentId: holders[2], overflowDueAt: null });
+
+    for (const maxOverflows of [-1, 21, 1.5, 'two']) {
+      const bad = await routing.http
+        .post('/v1/routing-rules')
+        .set('authorization', bearer('admin'))
+        .send({ match: {}, assign: { overflowAfter: 'PT1S', maxOverflows } })
+        .expect(400);
+      expect(bad.body.code).toBe('validation_failed');
+      expect(bad.body.details.map((d: { field: string }) => d.field)).toContain('assign.maxOverflows');
+    }
+  });
+
   it('still overflows on time when Redis lost the timer', async () => {
     await routing.agent({ name: 'One' });
     await routing.agent({ name: 'Two' });

@@ -18,6 +18,10 @@ const deliveryBlock = z
     NOTIFICATIONS_RECONCILE_INTERVAL_MS: envInt(10_000, 200, 3_600_000),
     /** Attempts per delivery before it is marked failed and shown as such in the ledger. */
     NOTIFICATIONS_SEND_ATTEMPTS: envInt(8, 1, 50),
+    /** An email's first retry waits this long; each further one twice as long, up to the cap. */
+    NOTIFICATIONS_SEND_BACKOFF_MS: envInt(500, 10, 3_600_000),
+    /** The longest any delivery (email, webhook, Slack) waits between two attempts. */
+    NOTIFICATIONS_SEND_BACKOFF_MAX_MS: envInt(300_000, 10, 86_400_000),
     /**
      * Delivery jobs one process runs at once. Emails among them also wait for one of the
      * NOTIFICATIONS_SMTP_MAX_CONNECTIONS connections before they are marked `sending`.
@@ -27,6 +31,8 @@ const deliveryBlock = z
   .transform((env) => ({
     reconcileIntervalMs: env.NOTIFICATIONS_RECONCILE_INTERVAL_MS,
     sendAttempts: env.NOTIFICATIONS_SEND_ATTEMPTS,
+    backoffMs: env.NOTIFICATIONS_SEND_BACKOFF_MS,
+    backoffMaxMs: env.NOTIFICATIONS_SEND_BACKOFF_MAX_MS,
     concurrency: env.NOTIFICATIONS_DELIVERY_CONCURRENCY,
   }));
 

@@ -6,7 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { type Counter } from 'prom-client';
 import { DataSource, In } from 'typeorm';
 import { buildEvent } from '@app/contracts';
@@ -23,6 +23,8 @@ import {
 import { NOTIFICATIONS_CONFIG, NOTIFICATIONS_SOURCE } from '../notifications.tokens';
 import { Delivery } from './delivery.entity';
 import { DeliveryJobName, DeliveryQueueName, type SendJobData } from './delivery-jobs';
+import { DeliveryQueue } from './delivery-queue';
+import { retryPolicyFor, type SettledRow, settleFailedSend } from './delivery-retries';
 import { SendPermits } from './send-permits';
 
 export type SendOutcome = 'sent' | 'already_done' | 'unconfirmed';
@@ -65,6 +67,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(CHANNEL_ADAPTERS) private readonly adapters: ChannelAdapter[],
     private readonly outbox: OutboxWriter,
+    private readonly queue: DeliveryQueue,
     metrics: MetricsService,
   ) {
     this.outcomes = metrics.counter('notification_deliveries_total', 'Delivery attempts by outcome', [
@@ -79,7 +82,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.worker = new JobWorker<SendJobData>(
       DeliveryQueueName.Outbound,
       this.config.redis,
-      (job) => this.process(job),
+      (job, token) => this.process(job, token),
       {
         concurrency: this.config.delivery.concurrency,
         logger: this.logger,
@@ -92,16 +95,25 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     await this.worker?.close();
   }
 
-  async process(job: Job<SendJobData>): Promise<SendOutcome> {
+  /**
+   * A failed send is retried by its row's `attempts` in Postgres: the job waits out the backoff the
+   * ledger set (moved to delayed, which BullMQ does not count), and stops once the row has failed.
+   * Errors before anything was claimed keep BullMQ's own bounded retries.
+   */
+  async process(job: Job<SendJobData>, token?: string): Promise<SendOutcome> {
     if (job.name !== (DeliveryJobName.Send as string)) throw new Error(`Unknown delivery job ${job.name}`);
-    const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     try {
       return await this.send(job.data.deliveryId, job.data.channel);
     } catch (error) {
-      // Refused by policy, it would be refused again: failed now rather than retried.
+      // Refused by policy (an internal destination), it would be refused again: failed at once.
       const permanent = error instanceof PermanentDeliveryError;
-      await this.recordFailure(job.data.deliveryId, error as Error, final || permanent, job.data.channel);
-      throw permanent ? new UnrecoverableError(error.message) : error;
+      const own = await this.recordFailure(job.data.deliveryId, error as Error, job.data.channel, permanent);
+      if (permanent || own?.state === 'failed') throw new UnrecoverableError((error as Error).message);
+      if (own?.holdUntil && token) {
+        await job.moveToDelayed(own.holdUntil.getTime(), token);
+        throw new DelayedError();
+      }
+      throw error;
     }
   }
 
@@ -296,41 +308,51 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return 'unconfirmed';
   }
 
+  /** Settles the failed email's rows by their counted attempts; returns what became of its own row. */
   private async recordFailure(
     deliveryId: string,
     error: Error,
-    final: boolean,
     known?: DeliveryChannel,
-  ): Promise<void> {
+    permanent = false,
+  ): Promise<SettledRow | undefined> {
     const channel =
       known ?? (await this.dataSource.getRepository(Delivery).findOneBy({ id: deliveryId }))?.channel;
-    this.outcomes.inc({ outcome: final ? 'failed' : 'retried', channel: channel ?? 'unknown' });
     // SMTP replies can quote the address: the ledger keeps the text, the log only the kind (S4).
     const { code, responseCode, status } = error as Error & {
       code?: string;
       responseCode?: number;
       status?: number;
     };
+    const settled =
+      error instanceof DeliveryNotVisibleError || !channel
+        ? []
+        : await settleFailedSend(
+            this.dataSource,
+            deliveryId,
+            error.message.slice(0, 1000),
+            permanent
+              ? { ...retryPolicyFor(this.config, channel), attempts: 0 }
+              : retryPolicyFor(this.config, channel),
+          );
+    const own = settled.find((row) => row.id === deliveryId);
+    const final = own?.state === 'failed';
+    this.outcomes.inc({ outcome: final ? 'failed' : 'retried', channel: channel ?? 'unknown' });
     this.logger[final ? 'error' : 'warn']({
       msg: final ? 'Delivery failed for good' : 'Delivery failed; retrying',
       deliveryId,
       channel,
       error: error.name,
       code: responseCode ?? status ?? code,
+      ...(settled.length > 1 ? { batched: settled.length } : {}),
     });
-    if (error instanceof DeliveryNotVisibleError) return;
-    // The adapter threw, so nothing was delivered: the row goes back to pending for the next attempt.
-    const ledger = this.dataSource.getRepository(Delivery);
-    const lastError = error.message.slice(0, 1000);
-    await ledger.update(
-      { id: deliveryId, state: 'sending' },
-      { lastError, state: final ? 'failed' : 'pending' },
-    );
-    // What this email was carrying waits for the next attempt, or goes out with someone else's.
-    await ledger.update(
-      { sentWith: deliveryId, state: 'sending' },
-      { state: 'pending', sentWith: null, lastError },
-    );
+    // What this email was carrying had its own job finish when it was taken along: each row still
+    // to be tried gets a job again, due when its backoff ends.
+    for (const row of settled) {
+      if (row.id !== deliveryId && row.state === 'pending') {
+        await this.queue.enqueue(row.id, row.channel, row.holdUntil);
+      }
+    }
+    return own;
   }
 }
 

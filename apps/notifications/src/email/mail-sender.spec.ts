@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createTransport } from 'nodemailer';
 import { connectWithoutDelay, mailPoolOptions } from './mail-sender';
 
 const pool = { maxConnections: 3, maxMessages: 50 };
@@ -51,35 +52,42 @@ describe('connections without Nagle delay', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it('hands nodemailer a connected socket and leaves its error handling to it', async () => {
+  it('hands nodemailer the socket at once, Nagle off, and leaves its error handling to it', async () => {
     const result = await new Promise<{ error: Error | null; socket: { connection: Socket } | false }>(
       (resolve) =>
         connectWithoutDelay({ host: '127.0.0.1', port }, (error, socket) => resolve({ error, socket })),
     );
     expect(result.error).toBeNull();
-    expect(result.socket).not.toBe(false);
     const { connection } = result.socket as { connection: Socket };
-    expect(connection.remotePort).toBe(port);
     expect(connection.listenerCount('error')).toBe(0);
-    expect(connection.listenerCount('connect')).toBe(0);
+    await new Promise((resolve) => connection.once('connect', resolve));
+    expect(connection.remotePort).toBe(port);
     connection.destroy();
   });
 
-  it('reports a refused connection once, as the error nodemailer would see', async () => {
+  it('keeps sending, and failing fast, after more refused connections than the pool has slots', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const closedPort = (closed.address() as { port: number }).port;
     await new Promise((resolve) => closed.close(resolve));
-    const calls: Array<Error | null> = [];
-    await new Promise<void>((resolve) =>
-      connectWithoutDelay({ host: '127.0.0.1', port: closedPort }, (error, socket) => {
-        calls.push(error);
-        expect(socket).toBe(false);
-        resolve();
+    const transport = createTransport(
+      mailPoolOptions({
+        smtp: { url: `smtp://127.0.0.1:${closedPort}`, from: 'x' },
+        mailPool: { maxConnections: 2, maxMessages: 10 },
       }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(calls).toHaveLength(1);
-    expect(calls[0]?.message).toMatch(/ECONNREFUSED/);
-  });
+    try {
+      // Each refusal used to keep its slot: the third message then waited forever.
+      for (let attempt = 1; attempt <= 6; attempt++) {
+        await expect(
+          transport.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 's', text: 't' }),
+        ).rejects.toMatchObject({
+          code: 'ESOCKET',
+          message: expect.stringMatching(/ECONNREFUSED/) as string,
+        });
+      }
+    } finally {
+      transport.close();
+    }
+  }, 20_000);
 });

@@ -37,6 +37,11 @@ export function mailPoolOptions(config: Pick<NotificationsConfig, 'smtp' | 'mail
  * nodemailer writes a message in several small segments. With Nagle's algorithm on, the last one
  * waits for the server's delayed ACK, about 40 ms on Linux, so every message took that long. The
  * pool gets plain TCP connections without it; nodemailer still runs TLS (smtps, STARTTLS) over them.
+ *
+ * The socket is handed over before it has connected, so nodemailer owns every failure of it (its
+ * connection timeout included). A refused connection reported through the callback instead would
+ * never free its pool slot (nodemailer's pool drops a resource only on the connection's own
+ * 'error'): after `maxConnections` refusals the pool would hold every message forever.
  */
 export function connectWithoutDelay(
   options: SMTPConnection.Options,
@@ -50,20 +55,7 @@ export function connectWithoutDelay(
     noDelay: true,
     keepAlive: true,
   });
-  const timer = setTimeout(
-    () => socket.destroy(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' })),
-    options.connectionTimeout ?? 120_000,
-  );
-  const settle = (error: Error | null) => {
-    clearTimeout(timer);
-    socket.off('error', failed);
-    socket.off('connect', connected);
-    callback(error, error ? false : { connection: socket });
-  };
-  const failed = (error: Error) => settle(error);
-  const connected = () => settle(null);
-  socket.once('error', failed);
-  socket.once('connect', connected);
+  callback(null, { connection: socket });
 }
 
 /** SMTP through nodemailer, configured by `SMTP_URL`, over a pool of kept-open connections. */

@@ -223,7 +223,11 @@ export class Notices {
     }
   }
 
-  /** The assignee did not answer in time: the team lead hears who had it and who has it now. */
+  /**
+   * The assignee did not answer in time: the team lead hears who had it and who has it now. Once
+   * per ticket, whatever the epoch: a ticket passed on again is the same slip, and a lead told
+   * every round would get one email per overflow window.
+   */
   private async tellLeadOfReassignment(
     manager: EntityManager,
     event: EventEnvelope<'ticket.reassigned'>,
@@ -231,7 +235,7 @@ export class Notices {
     before: TicketContact | null,
   ): Promise<void> {
     const { data } = event;
-    const claim = this.claimFor(contact, 'ticket.reassigned', data.epoch, 'team_lead');
+    const claim = this.claimFor(contact, 'ticket.reassigned', 0, 'team_lead');
     if (!data.teamLead) {
       await this.ledger.recordSkipped(manager, claim, 'the new assignee’s team has no lead');
       return;

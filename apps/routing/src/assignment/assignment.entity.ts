@@ -50,6 +50,18 @@ export class Assignment {
   @Column({ type: 'timestamptz', nullable: true })
   overflowDueAt: Date | null;
 
+  /** How many times this ticket has been passed on since routing last placed it afresh. */
+  @Column({ type: 'int', default: 0 })
+  overflowCount: number;
+
+  /** The agents it was passed on from: none of them gets it again while anyone else qualifies. */
+  @Column({ type: 'uuid', array: true, default: () => "'{}'" })
+  overflowedFrom: string[];
+
+  /** Passing on stopped for good (the rule's bound, or nobody new to take it): it stays here. */
+  @Column({ type: 'timestamptz', nullable: true })
+  overflowStoppedAt: Date | null;
+
   @Column({ type: 'jsonb', nullable: true })
   decision: RoutingDecision | null;
 }

@@ -14,7 +14,13 @@ import { Assignment } from './assignment.entity';
 import { QueuedTicket } from './queued-ticket.entity';
 import { PRIORITY_RANK, type RoutingPlan, RoutingPlanner } from './routing-plan';
 
-export type OverflowOutcome = 'reassigned' | 'kept' | 'stale' | 'not_due';
+export type OverflowOutcome = 'reassigned' | 'kept' | 'stopped' | 'stale' | 'not_due';
+
+/** How often a ticket was passed on, and from whom, carried to its next assignee. */
+interface PassedOn {
+  count: number;
+  from: string[];
+}
 
 interface RouteOptions {
   /** Agents who must not get it (the one who just gave it back). */
@@ -137,8 +143,9 @@ export class AssignmentService {
 
   /**
    * The overflow timer fired. If the assignee still has not answered, the next qualified agent gets
-   * the ticket and the team lead is named in the event; with nobody else free, the assignee keeps it
-   * and the timer is armed for another window.
+   * the ticket and the team lead is named in the event. Passing on is bounded: never back to an
+   * agent it was already passed on from, and at most the rule's `maxOverflows` times. When it may
+   * not go on, or nobody new can take it, it stays with the assignee and its timer stops for good.
    */
   async overflow(
     manager: EntityManager,
@@ -153,19 +160,20 @@ export class AssignmentService {
     if (assignment.overflowDueAt.getTime() > Date.now()) return 'not_due';
     const ticket = await manager.findOneByOrFail(RoutingTicket, { tenant, ticketId });
     const plan = await this.planner.plan(manager, ticket);
-    const exclude = [assignment.agentId];
+    if (assignment.overflowCount >= plan.maxOverflows) {
+      return this.stopOverflow(manager, assignment, 'stopped', 'the rule’s maxOverflows was reached');
+    }
+    const exclude = [...new Set([...assignment.overflowedFrom, assignment.agentId])];
     const next = await this.selector.pick(manager, tenant, plan, { exclude });
     if (!next) {
-      const window = assignment.overflowAfterMs ?? 0;
-      const dueAt = new Date(Date.now() + Math.max(window, 1_000));
-      await manager.update(Assignment, { tenant, ticketId }, { overflowDueAt: dueAt });
-      await this.timers.arm({ tenant, ticketId, epoch }, dueAt);
-      this.outcomes.inc({ outcome: 'overflow_kept' });
-      return 'kept';
+      return this.stopOverflow(manager, assignment, 'kept', 'no qualified agent it was not passed on from');
     }
     const decision = await this.selector.explain(manager, tenant, plan, next, exclude);
     await this.endAssignment(manager, assignment);
-    const now = await this.assign(manager, ticket, plan, next, decision, { kind: 'job' }, assignment);
+    const now = await this.assign(manager, ticket, plan, next, decision, { kind: 'job' }, assignment, {
+      count: assignment.overflowCount + 1,
+      from: exclude,
+    });
     await this.outbox.append(
       manager,
       buildEvent(
@@ -270,6 +278,7 @@ export class AssignmentService {
     decision: RoutingDecision,
     cause: ChangeCause,
     previous?: Assignment,
+    passedOn: PassedOn = { count: 0, from: [] },
   ): Promise<Date> {
     const now = new Date();
     const existing =
@@ -299,6 +308,9 @@ export class AssignmentService {
         respondedAt: ticket.firstResponseAt,
         overflowAfterMs,
         overflowDueAt,
+        overflowCount: passedOn.count,
+        overflowedFrom: passedOn.from,
+        overflowStoppedAt: null,
         decision,
       },
       ['tenant', 'ticketId'],
@@ -329,6 +341,32 @@ export class AssignmentService {
     }
     this.logger.log({ msg: 'Ticket assigned', ticketId: ticket.ticketId, agentId: agent.id, epoch });
     return now;
+  }
+
+  /**
+   * The ticket stays with its assignee: no timer is armed again, so nothing repeats. The team lead
+   * heard of this ticket's overflow with its first reassignment (notifications tells them once).
+   */
+  private async stopOverflow(
+    manager: EntityManager,
+    assignment: Assignment,
+    outcome: 'kept' | 'stopped',
+    why: string,
+  ): Promise<OverflowOutcome> {
+    await manager.update(
+      Assignment,
+      { tenant: assignment.tenant, ticketId: assignment.ticketId },
+      { overflowDueAt: null, overflowStoppedAt: new Date() },
+    );
+    this.outcomes.inc({ outcome: `overflow_${outcome}` });
+    this.logger.warn({
+      msg: 'Overflow stopped; the ticket stays with its assignee',
+      ticketId: assignment.ticketId,
+      agentId: assignment.agentId,
+      overflowCount: assignment.overflowCount,
+      why,
+    });
+    return outcome;
   }
 
   private async teamLeadOf(manager: EntityManager, agent: Pick<Agent, 'teamId'>) {

@@ -33,6 +33,9 @@ export class AssignmentsController {
         epoch,
         respondedAt,
         overflowDueAt,
+        overflowCount,
+        overflowedFrom,
+        overflowStoppedAt,
         decision,
       } = assignment;
       return {
@@ -48,6 +51,9 @@ export class AssignmentsController {
         epoch,
         respondedAt,
         overflowDueAt,
+        overflowCount,
+        overflowedFrom,
+        overflowStoppedAt,
       };
     }
     const queued = await this.dataSource.getRepository(QueuedTicket).findOneBy({ tenant, ticketId });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { parseIsoDuration, type Priority } from '@app/contracts';
-import { RoutingRule } from '../rules/routing-rule.entity';
+import { DEFAULT_MAX_OVERFLOWS, RoutingRule } from '../rules/routing-rule.entity';
 import { type RoutingTicket } from '../tickets/routing-ticket.entity';
 import { ruleMatches } from './rule-matcher';
 
@@ -15,6 +15,8 @@ export interface RoutingPlan {
   /** The ticket's priority, or the rule's override: its place in the queue. */
   priority: Priority;
   overflowAfterMs: number | null;
+  /** How many times a ticket may be passed on under this plan. */
+  maxOverflows: number;
 }
 
 export const PRIORITY_RANK: Record<Priority, number> = { urgent: 0, high: 1, normal: 2, low: 3 };
@@ -51,6 +53,7 @@ export class RoutingPlanner {
       languageRequired,
       priority: rule?.assign.priority ?? ticket.priority,
       overflowAfterMs: rule?.assign.overflowAfter ? parseIsoDuration(rule.assign.overflowAfter) : null,
+      maxOverflows: rule?.assign.maxOverflows ?? DEFAULT_MAX_OVERFLOWS,
     };
   }
 }

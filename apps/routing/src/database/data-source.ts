@@ -10,6 +10,7 @@ import { InitialRoutingSchema1764000000000 } from './migrations/1764000000000-in
 import { RoutingDecisions1764200000000 } from './migrations/1764200000000-routing-decisions';
 import { RoutingTicketMetadata1764700000000 } from './migrations/1764700000000-routing-ticket-metadata';
 import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
+import { BoundedOverflow1765100000000 } from './migrations/1765100000000-bounded-overflow';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { RoutingTicket } from '../tickets/routing-ticket.entity';
 
@@ -33,6 +34,7 @@ export function routingDatabase(config: Pick<RoutingConfig, 'database'>): TypeOr
       RoutingDecisions1764200000000,
       RoutingTicketMetadata1764700000000,
       InboxKeyedByTenant1765000000000,
+      BoundedOverflow1765100000000,
     ],
   };
 }

@@ -12,7 +12,13 @@ export interface RuleAssign {
   priority?: Priority;
   /** ISO 8601: reassign when the assignee has not answered within this time. */
   overflowAfter?: string;
+  /** How many times one ticket may be passed on; then it stays with its last assignee. */
+  maxOverflows?: number;
 }
+
+/** A rule that does not say: pass a ticket on twice at most, never round and round. */
+export const DEFAULT_MAX_OVERFLOWS = 2;
+export const MAX_OVERFLOWS_LIMIT = 20;
 
 @Entity({ name: 'routing_rules' })
 export class RoutingRule {

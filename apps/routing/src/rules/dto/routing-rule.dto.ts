@@ -17,6 +17,7 @@ import {
 import { ISO_DURATION_PATTERN, type Priority, PRIORITIES } from '@app/contracts';
 import { TicketMatchDto } from '@app/http';
 import { SKILL } from '../../agents/dto/agent.dto';
+import { DEFAULT_MAX_OVERFLOWS, MAX_OVERFLOWS_LIMIT } from '../routing-rule.entity';
 
 /** A ticket condition plus the ticket's detected language. */
 export class RuleMatchDto extends TicketMatchDto {
@@ -46,6 +47,20 @@ export class RuleAssignDto {
   @IsOptional()
   @Matches(ISO_DURATION_PATTERN, { message: 'overflowAfter must be an ISO 8601 duration such as PT30M' })
   overflowAfter?: string;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: MAX_OVERFLOWS_LIMIT,
+    default: DEFAULT_MAX_OVERFLOWS,
+    description:
+      'How many times one ticket may be passed on for want of a first response. Then it stays with its last ' +
+      'assignee and the team lead has been told; an agent it was passed on from is never chosen again for it.',
+  })
+  @IsOptional()
+  @IsInt({ message: 'maxOverflows must be a whole number' })
+  @Min(0, { message: 'maxOverflows must be at least 0' })
+  @Max(MAX_OVERFLOWS_LIMIT, { message: `maxOverflows must be at most ${MAX_OVERFLOWS_LIMIT}` })
+  maxOverflows?: number;
 }
 
 export class RoutingRuleDto {

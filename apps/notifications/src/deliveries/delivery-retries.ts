@@ -1,0 +1,53 @@
+import { type DataSource } from 'typeorm';
+import { type NotificationsConfig } from '../config/notifications.config';
+import { type DeliveryChannel } from '../channels/channel';
+
+/** How often a delivery may be tried, and how long it waits between tries. */
+export interface RetryPolicy {
+  attempts: number;
+  baseMs: number;
+  capMs: number;
+}
+
+export function retryPolicyFor(config: NotificationsConfig, channel: DeliveryChannel): RetryPolicy {
+  const email = channel === 'email';
+  return {
+    attempts: email ? config.delivery.sendAttempts : config.webhooks.attempts,
+    baseMs: email ? config.delivery.backoffMs : config.webhooks.backoffMs,
+    capMs: config.delivery.backoffMaxMs,
+  };
+}
+
+export interface SettledRow {
+  id: string;
+  channel: DeliveryChannel;
+  state: 'pending' | 'failed';
+  holdUntil: Date | null;
+}
+
+/**
+ * A send failed, so nothing was delivered: the email's own row and every row it was carrying are
+ * settled here, each by its own `attempts` as counted in Postgres — not by the BullMQ job that
+ * happened to run, which a batch, a re-queue or a restart starts afresh. A row at the bound fails
+ * for good; any other goes back to `pending`, held until its backoff has passed.
+ */
+export async function settleFailedSend(
+  dataSource: DataSource,
+  carrierId: string,
+  lastError: string,
+  policy: RetryPolicy,
+): Promise<SettledRow[]> {
+  const [rows] = await dataSource.query<[SettledRow[], number]>(
+    `UPDATE deliveries SET
+       state = CASE WHEN attempts >= $3 THEN 'failed' ELSE 'pending' END,
+       hold_until = CASE WHEN attempts >= $3 THEN hold_until
+         ELSE now() + least($5::float8, $4::float8 * power(2, least(greatest(attempts - 1, 0), 40)))
+                      * interval '1 millisecond' END,
+       sent_with = NULL,
+       last_error = $2
+     WHERE (id = $1 OR sent_with = $1) AND state = 'sending'
+     RETURNING id, channel, state, hold_until AS "holdUntil"`,
+    [carrierId, lastError, policy.attempts, policy.baseMs, policy.capMs],
+  );
+  return rows;
+}
