@@ -35,7 +35,10 @@ export class IntakeModule implements NestModule {
         LoggingModule.forRoot({ service: 'intake', level: config.http.logLevel }),
         MetricsModule.forRoot({ service: 'intake' }),
         HealthModule.forRoot(),
-        HttpPlatformModule.forRoot({ apiKeys: config.auth.apiKeys }),
+        HttpPlatformModule.forRoot({
+          apiKeys: config.auth.apiKeys,
+          rateLimit: config.rateLimit && { ...config.rateLimit, redis: config.redis },
+        }),
         DatabaseModule.forRoot(intakeDatabase(config)),
         MessagingModule.forRoot({
           kafka: config.kafka,

@@ -48,7 +48,10 @@ export class NotificationsModule {
         }),
         MetricsModule.forRoot({ service: 'notifications' }),
         HealthModule.forRoot(),
-        HttpPlatformModule.forRoot({ apiKeys: config.auth.apiKeys }),
+        HttpPlatformModule.forRoot({
+          apiKeys: config.auth.apiKeys,
+          rateLimit: config.rateLimit && { ...config.rateLimit, redis: config.redis },
+        }),
         DatabaseModule.forRoot(notificationsDatabase(config)),
         MessagingModule.forRoot({
           kafka: config.kafka,

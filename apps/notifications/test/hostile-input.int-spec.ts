@@ -47,6 +47,33 @@ describe('notifications refuses hostile input', () => {
     expect([invalid.status, invalid.body.code]).toEqual([400, 'validation_failed']);
   });
 
+  it('limits the public survey routes per client address, with Retry-After', async () => {
+    const limited = await startServiceApp(
+      NotificationsModule.forRoot(
+        loadNotificationsConfig({
+          ...sandbox.env,
+          // Counters of its own: the requests of the tests above are not in its window.
+          REDIS_KEY_PREFIX: `${sandbox.id}-limited`,
+          RATE_LIMIT_PER_ADDRESS: '3',
+          RATE_LIMIT_WINDOW_SECONDS: '30',
+        }),
+      ),
+    );
+    try {
+      const seen: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const response = await request(limited.getHttpServer() as Server)
+          .post('/v1/surveys/not-a-real-token')
+          .send({ score: 3 });
+        seen.push(response.status);
+        if (response.status === 429) expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+      }
+      expect(seen).toEqual([404, 404, 404, 429, 429, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('refuses a preview with values: null as a validation error naming values', async () => {
     const preview = (values: unknown) =>
       http()

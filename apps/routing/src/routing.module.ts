@@ -31,7 +31,10 @@ export class RoutingModule {
         LoggingModule.forRoot({ service: 'routing', level: config.http.logLevel }),
         MetricsModule.forRoot({ service: 'routing' }),
         HealthModule.forRoot(),
-        HttpPlatformModule.forRoot({ apiKeys: config.auth.apiKeys }),
+        HttpPlatformModule.forRoot({
+          apiKeys: config.auth.apiKeys,
+          rateLimit: config.rateLimit && { ...config.rateLimit, redis: config.redis },
+        }),
         DatabaseModule.forRoot(routingDatabase(config)),
         MessagingModule.forRoot({
           kafka: config.kafka,

@@ -31,7 +31,10 @@ export class SlaModule implements NestModule {
         LoggingModule.forRoot({ service: 'sla', level: config.http.logLevel }),
         MetricsModule.forRoot({ service: 'sla' }),
         HealthModule.forRoot(),
-        HttpPlatformModule.forRoot({ apiKeys: config.auth.apiKeys }),
+        HttpPlatformModule.forRoot({
+          apiKeys: config.auth.apiKeys,
+          rateLimit: config.rateLimit && { ...config.rateLimit, redis: config.redis },
+        }),
         DatabaseModule.forRoot(slaDatabase(config)),
         MessagingModule.forRoot({
           kafka: config.kafka,

@@ -20,6 +20,13 @@ export const httpBlock = (service: ServiceName, defaultPort: number) => {
         .regex(/^\d+(kb|mb)$/)
         .default('256kb'),
       SHUTDOWN_TIMEOUT_MS: envInt(20_000, 1_000, 300_000),
+      /** `false`, a hop count, or addresses/CIDRs of the proxies whose X-Forwarded-For to believe. */
+      HTTP_TRUST_PROXY: z
+        .string()
+        .regex(/^(true|false|\d{1,2}|[0-9a-fA-F.:/,\s]+|loopback|linklocal|uniquelocal)$/, {
+          message: 'must be true, false, a hop count, or comma-separated proxy addresses or CIDRs',
+        })
+        .default('false'),
     })
     .transform((env) => ({
       service,
@@ -28,9 +35,39 @@ export const httpBlock = (service: ServiceName, defaultPort: number) => {
       logLevel: env.LOG_LEVEL as LogLevel,
       bodyLimit: env.HTTP_BODY_LIMIT as string,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS as number,
+      trustProxy: trustProxy(env.HTTP_TRUST_PROXY as string),
     }));
 };
 export type HttpConfig = z.output<ReturnType<typeof httpBlock>>;
+
+function trustProxy(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/**
+ * Requests per window, per API key and, for callers without a valid key, per client address;
+ * counted in Redis so all replicas share them. `undefined` when switched off.
+ */
+export const rateLimitBlock = z
+  .object({
+    RATE_LIMIT_DISABLED: envBoolean(false),
+    RATE_LIMIT_WINDOW_SECONDS: envInt(60, 1, 3_600),
+    RATE_LIMIT_PER_KEY: envInt(6_000, 1, 10_000_000),
+    RATE_LIMIT_PER_ADDRESS: envInt(600, 1, 10_000_000),
+    RATE_LIMIT_AUTH_FAILURES: envInt(20, 1, 1_000_000),
+  })
+  .transform((env) =>
+    env.RATE_LIMIT_DISABLED
+      ? undefined
+      : {
+          windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+          perKey: env.RATE_LIMIT_PER_KEY,
+          perAddress: env.RATE_LIMIT_PER_ADDRESS,
+          authFailuresPerAddress: env.RATE_LIMIT_AUTH_FAILURES,
+        },
+  );
+export type RateLimitConfig = z.output<typeof rateLimitBlock>;
 
 export const databaseBlock = (service: ServiceName) =>
   z

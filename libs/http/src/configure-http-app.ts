@@ -4,6 +4,7 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import { json, urlencoded } from 'express';
 import { ApiKeyRing } from './api-key-ring';
 import { OPENAPI_PUBLIC_EXTENSION } from './auth.decorators';
+import { RATE_LIMIT_EXEMPT, RateLimiter } from './rate-limit';
 import { afterAuthentication, authenticateBeforeBody, limitJsonDepth, MAX_JSON_DEPTH } from './request-body';
 
 export interface HttpAppOptions {
@@ -13,10 +14,12 @@ export interface HttpAppOptions {
   bodyLimit?: string;
   /** Deepest JSON nesting a body may have; MAX_JSON_DEPTH by default. */
   maxJsonDepth?: number;
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client address. */
+  trustProxy?: boolean | number | string;
 }
 
 /**
- * Authentication before body parsing, body limits and the OpenAPI document (`/docs`, `/docs-json`)
+ * Rate limits and authentication before body parsing, body limits and the OpenAPI document (`/docs`, `/docs-json`)
  * shared by every service. The application must be created with `bodyParser: false`: Nest's own
  * parsers would read every body before anyone checked the caller's key.
  */
@@ -24,7 +27,10 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
   const express = app as NestExpressApplication;
   // Nothing tells a caller which framework answers.
   express.disable('x-powered-by');
+  express.set('trust proxy', options.trustProxy ?? false);
   const limit = options.bodyLimit ?? '256kb';
+  // First in line: a caller over its limit is answered before anything else is done for it.
+  express.use(app.get(RateLimiter, { strict: false }).middleware());
   express.use(authenticateBeforeBody(app.get(ApiKeyRing, { strict: false })));
   express.use(
     afterAuthentication(json({ limit, verify: limitJsonDepth(options.maxJsonDepth ?? MAX_JSON_DEPTH) })),
@@ -42,6 +48,7 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
       .build(),
   );
   openPublicOperations(document);
+  documentRateLimits(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }
 
@@ -53,6 +60,34 @@ function openPublicOperations(document: OpenAPIObject): void {
         continue;
       delete operation[OPENAPI_PUBLIC_EXTENSION];
       operation.security = [];
+    }
+  }
+}
+
+/** Every route but the probes may answer 429 (RateLimiter), which the operations do not declare. */
+function documentRateLimits(document: OpenAPIObject): void {
+  document.components ??= {};
+  document.components.responses = {
+    ...document.components.responses,
+    RateLimited: {
+      description: 'Too many requests from this API key or client address; retry after Retry-After seconds',
+      headers: { 'Retry-After': { schema: { type: 'integer', minimum: 1 } } },
+      content: {
+        'application/json': {
+          schema: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: { code: { type: 'string', enum: ['rate_limited'] }, message: { type: 'string' } },
+          },
+        },
+      },
+    },
+  };
+  for (const [path, item] of Object.entries(document.paths)) {
+    if (RATE_LIMIT_EXEMPT.test(path)) continue;
+    for (const operation of Object.values(item) as Array<{ responses?: Record<string, unknown> }>) {
+      if (typeof operation !== 'object' || operation === null || !operation.responses) continue;
+      operation.responses['429'] ??= { $ref: '#/components/responses/RateLimited' };
     }
   }
 }

@@ -4,17 +4,22 @@ import { type ApiKey } from './api-keys';
 import { ApiKeyRing } from './api-key-ring';
 import { ApiKeyGuard } from './api-key.guard';
 import { HttpExceptionFilter } from './http-exception.filter';
+import { RateLimiter, type RateLimitOptions } from './rate-limit';
 import { createValidationPipe } from './validation.pipe';
 
-/** Authentication, JSON errors and validation for every route, also in apps built by tests. */
+/** Rate limits, authentication, JSON errors and validation for every route, also in apps built by tests. */
 @Module({})
 export class HttpPlatformModule {
-  static forRoot(options: { apiKeys: ApiKey[] }): DynamicModule {
+  static forRoot(options: { apiKeys: ApiKey[]; rateLimit?: RateLimitOptions }): DynamicModule {
+    const keys = new ApiKeyRing(options.apiKeys);
     return {
       module: HttpPlatformModule,
       global: true,
       providers: [
-        { provide: ApiKeyRing, useValue: new ApiKeyRing(options.apiKeys) },
+        { provide: ApiKeyRing, useValue: keys },
+        ...(options.rateLimit
+          ? [{ provide: RateLimiter, useValue: new RateLimiter(options.rateLimit, keys) }]
+          : []),
         {
           provide: APP_GUARD,
           inject: [Reflector, ApiKeyRing],
@@ -23,7 +28,7 @@ export class HttpPlatformModule {
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
-      exports: [ApiKeyRing],
+      exports: [ApiKeyRing, RateLimiter],
     };
   }
 }

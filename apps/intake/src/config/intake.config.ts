@@ -8,6 +8,8 @@ import {
   httpBlock,
   kafkaBlock,
   loadConfig,
+  rateLimitBlock,
+  redisBlock,
 } from '@app/config';
 import { type InboundPublisher, parseInboundPublishers } from '@app/messaging';
 import { DEFAULT_LANGUAGE_CANDIDATES, isSupportedLanguage } from '../language/language-detector';
@@ -67,7 +69,9 @@ export function loadIntakeConfig(env: Record<string, string | undefined> = proce
       http: httpBlock('intake', 3001),
       database: databaseBlock('intake'),
       kafka: kafkaBlock('intake'),
+      redis: redisBlock,
       auth: authBlock,
+      rateLimit: rateLimitBlock,
       conversations: conversationBlock,
       publishers: inboundPublishersBlock,
     },

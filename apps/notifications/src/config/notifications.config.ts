@@ -7,6 +7,7 @@ import {
   httpBlock,
   kafkaBlock,
   loadConfig,
+  rateLimitBlock,
   redisBlock,
   smtpBlock,
 } from '@app/config';
@@ -180,6 +181,7 @@ export function loadNotificationsConfig(env: Record<string, string | undefined> 
       database: databaseBlock('notifications'),
       kafka: kafkaBlock('notifications'),
       auth: authBlock,
+      rateLimit: rateLimitBlock,
       redis: redisBlock,
       smtp: smtpBlock,
       mailPool: mailPoolBlock,

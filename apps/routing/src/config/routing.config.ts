@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { authBlock, databaseBlock, envInt, httpBlock, kafkaBlock, loadConfig, redisBlock } from '@app/config';
+import {
+  authBlock,
+  databaseBlock,
+  envInt,
+  httpBlock,
+  kafkaBlock,
+  loadConfig,
+  rateLimitBlock,
+  redisBlock,
+} from '@app/config';
 
 const routingBlock = z
   .object({
@@ -15,6 +24,7 @@ export function loadRoutingConfig(env: Record<string, string | undefined> = proc
       database: databaseBlock('routing'),
       kafka: kafkaBlock('routing'),
       auth: authBlock,
+      rateLimit: rateLimitBlock,
       redis: redisBlock,
       routing: routingBlock,
     },

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { authBlock, databaseBlock, envInt, httpBlock, kafkaBlock, loadConfig, redisBlock } from '@app/config';
+import {
+  authBlock,
+  databaseBlock,
+  envInt,
+  httpBlock,
+  kafkaBlock,
+  loadConfig,
+  rateLimitBlock,
+  redisBlock,
+} from '@app/config';
 
 const timersBlock = z
   .object({
@@ -15,6 +24,7 @@ export function loadSlaConfig(env: Record<string, string | undefined> = process.
       database: databaseBlock('sla'),
       kafka: kafkaBlock('sla'),
       auth: authBlock,
+      rateLimit: rateLimitBlock,
       redis: redisBlock,
       timers: timersBlock,
     },

@@ -49,6 +49,7 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
       description: options.description,
       version: '1.0',
       bodyLimit: options.http.bodyLimit,
+      trustProxy: options.http.trustProxy,
     });
     // Bootstrap hooks first: topics must exist and the producer (for DLQ writes) be connected
     // before the first message is consumed.
