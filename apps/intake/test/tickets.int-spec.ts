@@ -366,6 +366,21 @@ describe('intake over real Postgres and Kafka', () => {
       { source: 'ticketflow/routing', subject: first.body.id },
     );
     await probe.publish(topic(Topic.AssignmentEvents), serializeEvent(reassigned), first.body.id);
+    const stopped = buildEvent(
+      'ticket.overflow.stopped',
+      {
+        ticketId: first.body.id,
+        agentId: nextAgent,
+        teamId: null,
+        teamLead: { agentId: randomUUID(), name: 'Lena', email: 'lena@example.com' },
+        overflows: 1,
+        reason: 'no_other_agent',
+        epoch: 2,
+        stoppedAt: new Date().toISOString(),
+      },
+      { source: 'ticketflow/routing', subject: first.body.id },
+    );
+    await probe.publish(topic(Topic.AssignmentEvents), serializeEvent(stopped), first.body.id);
     const unassigned = buildEvent(
       'ticket.unassigned',
       {
@@ -381,15 +396,24 @@ describe('intake over real Postgres and Kafka', () => {
       const res = await request(server)
         .get(`/v1/tickets/${first.body.id}`)
         .set('authorization', bearer('agent'));
-      return res.body.timeline.length === 4 && res.body;
+      return res.body.timeline.length === 5 && res.body;
     });
     expect(released.assigneeId).toBeNull();
     expect(released.timeline.map((e: { eventType: string }) => e.eventType)).toEqual([
       'ticket.created',
       'ticket.assigned',
       'ticket.reassigned',
+      'ticket.overflow.stopped',
       'ticket.unassigned',
     ]);
+    expect(released.timeline[3].details).toEqual({
+      agentId: nextAgent,
+      teamId: null,
+      overflows: 1,
+      reason: 'no_other_agent',
+      epoch: 2,
+    });
+    expect(JSON.stringify(released.timeline)).not.toContain('lena@example.com');
     expect(detail.messages).toEqual([expect.objectContaining({ author: 'customer', body: 'Merhaba' })]);
   });
 

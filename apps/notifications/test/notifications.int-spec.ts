@@ -286,6 +286,85 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
     expect(toLead.map((row) => row.reason)).toEqual(['ticket.reassigned']);
   });
 
+  it('escalates to the team lead once, in the ticket’s language, when overflow stops for an unanswered ticket', async () => {
+    const created = ticketCreated({ email: 'stopped-customer@example.com' }, 'tr');
+    const { ticketId } = created.data;
+    const agentId = randomUUID();
+    await publish(Topic.TicketEvents, created);
+    await publish(
+      Topic.AssignmentEvents,
+      buildEvent(
+        'ticket.assigned',
+        {
+          ticketId,
+          agentId,
+          teamId: null,
+          agent: { name: 'Slow Sam', email: 'stopped-sam@agents.example' },
+          reason: 'least loaded',
+          assignedAt: new Date().toISOString(),
+        },
+        { source: 'ticketflow/routing', subject: ticketId },
+      ),
+    );
+    await waitFor(() => sink.to('stopped-customer@example.com').length === 1);
+    const stopped = buildEvent(
+      'ticket.overflow.stopped',
+      {
+        ticketId,
+        agentId,
+        teamId: randomUUID(),
+        teamLead: { agentId: randomUUID(), name: 'Leyla Lead', email: 'leyla@agents.example' },
+        overflows: 2,
+        reason: 'limit_reached',
+        epoch: 3,
+        stoppedAt: new Date().toISOString(),
+      },
+      { source: 'ticketflow/routing', subject: ticketId },
+    );
+    // Delivered twice as it is, once more under another id, and a later series' stop: one email.
+    await publish(Topic.AssignmentEvents, stopped);
+    await publish(Topic.AssignmentEvents, stopped);
+    await publish(Topic.AssignmentEvents, { ...stopped, id: randomUUID() });
+    const later = { ...stopped, id: randomUUID(), data: { ...stopped.data, epoch: 5, overflows: 0 } };
+    await publish(Topic.AssignmentEvents, later);
+
+    const [mail] = await waitFor(() => {
+      const mails = sink.to('leyla@agents.example');
+      return mails.length > 0 && mails;
+    });
+    expect(mail.subject).toBe(`[${created.data.reference}] Sizi bekliyor: Slow Sam üzerinde hâlâ yanıtsız`);
+    const text = (await simpleParser(mail.raw)).text;
+    expect(text).toContain('Merhaba Leyla Lead');
+    expect(text).toContain('2 devirden sonra Slow Sam üzerinde yanıtsız kaldı');
+    expect(text).toContain('yönlendirme kuralının izin verdiği kadar devredildi');
+    // The last copy is processed once a later event behind it on the same ticket is.
+    await publish(
+      Topic.AssignmentEvents,
+      buildEvent(
+        'ticket.unassigned',
+        { ticketId, agentId, reason: 'agent_offline', unassignedAt: new Date().toISOString() },
+        { source: 'ticketflow/routing', subject: ticketId },
+      ),
+    );
+    await waitFor(async () => {
+      const [row] = await app
+        .get(DataSource)
+        .query<Array<{ done: boolean }>>(
+          `SELECT assignee_id IS NULL AS done FROM ticket_contacts WHERE tenant = 'default' AND ticket_id = $1`,
+          [ticketId],
+        );
+      return row?.done === true;
+    });
+    const toLead = await waitFor(async () => {
+      const rows = (await deliveries(ticketId)).filter((row) => row.recipient === 'team_lead');
+      return rows.every((row) => row.state === 'sent') && rows;
+    });
+    expect(toLead).toEqual([
+      expect.objectContaining({ reason: 'ticket.overflow.stopped', state: 'sent', locale: 'tr' }),
+    ]);
+    expect(sink.to('leyla@agents.example')).toHaveLength(1);
+  });
+
   it('sends a pending delivery whose job Redis lost, once', async () => {
     // The state a Redis flush leaves behind: a claimed row and no job for it.
     const rows = await app.get(DataSource).query<Array<{ id: string }>>(

@@ -209,6 +209,10 @@ describe('assignment decisions', () => {
     routing
       .eventsOf(ticketId)
       .filter((e): e is EventEnvelope<'ticket.reassigned'> => e.type === 'ticket.reassigned');
+  const stopsOf = (ticketId: string) =>
+    routing
+      .eventsOf(ticketId)
+      .filter((e): e is EventEnvelope<'ticket.overflow.stopped'> => e.type === 'ticket.overflow.stopped');
 
   it('passes an unanswered ticket on once between two agents, never back, however many windows go by', async () => {
     const lead = await routing.agent({ name: 'Lead', status: 'away' });
@@ -237,6 +241,24 @@ describe('assignment decisions', () => {
       overflowDueAt: null,
     });
     expect(await routing.app.get(OverflowTimers).isArmed(ticketId, 2)).toBe(false);
+    // Nobody it was not passed on from qualifies: announced once, naming the lead, however many windows.
+    expect(stopsOf(ticketId).map((e) => e.data)).toEqual([
+      {
+        ticketId,
+        agentId: other,
+        teamId: team,
+        teamLead: { agentId: lead, name: 'Lead', email: expect.stringContaining('@agents.example.com') },
+        overflows: 1,
+        reason: 'no_other_agent',
+        epoch: 2,
+        stoppedAt: (await routing.assignment(ticketId)).body.overflowStoppedAt,
+      },
+    ]);
+    expect(routing.eventsOf(ticketId).map((e) => e.type)).toEqual([
+      'ticket.assigned',
+      'ticket.reassigned',
+      'ticket.overflow.stopped',
+    ]);
   });
 
   it('stops at the rule’s maxOverflows with more agents free, and rejects a bad bound by name', async () => {
@@ -258,6 +280,18 @@ describe('assignment decisions', () => {
     expect(agents).toEqual(expect.arrayContaining(holders));
     const shown = (await routing.assignment(ticketId)).body;
     expect(shown).toMatchObject({ epoch: 3, overflowCount: 2, agentId: holders[2], overflowDueAt: null });
+    // The bound, with a fourth agent still free: announced once, after the second hand-over.
+    expect(stopsOf(ticketId).map((e) => e.data)).toEqual([
+      expect.objectContaining({
+        agentId: holders[2],
+        teamId: null,
+        teamLead: null,
+        overflows: 2,
+        reason: 'limit_reached',
+        epoch: 3,
+      }),
+    ]);
+    expect(routing.eventsOf(ticketId).at(-1)?.type).toBe('ticket.overflow.stopped');
 
     for (const maxOverflows of [-1, 21, 1.5, 'two']) {
       const bad = await routing.http
@@ -267,6 +301,68 @@ describe('assignment decisions', () => {
         .expect(400);
       expect(bad.body.code).toBe('validation_failed');
       expect(bad.body.details.map((d: { field: string }) => d.field)).toContain('assign.maxOverflows');
+    }
+  });
+
+  it('announces the stop once for a ticket never passed on: maxOverflows 0, or nobody else at the first timer', async () => {
+    const lead = await routing.agent({ name: 'Lead', status: 'away' });
+    const team = await routing.team({ leadAgentId: lead });
+    const pair = [
+      await routing.agent({ name: 'One', teamId: team }),
+      await routing.agent({ name: 'Two', teamId: team }),
+    ];
+    const soloLead = await routing.agent({ name: 'Solo Lead', status: 'away' });
+    const soloTeam = await routing.team({ leadAgentId: soloLead });
+    const loner = await routing.agent({ name: 'Loner', teamId: soloTeam });
+    await routing.rule({
+      position: 1,
+      match: { tags: ['never'] },
+      assign: { teamId: team, overflowAfter: 'PT1S', maxOverflows: 0 },
+    });
+    await routing.rule({
+      position: 2,
+      match: { tags: ['alone'] },
+      assign: { teamId: soloTeam, overflowAfter: 'PT1S' },
+    });
+
+    // The other agent of the pair is free, but the rule allows no hand-over at all.
+    const bounded = await routing.ticket({ tags: ['never'] });
+    // The team has nobody else: the first timer finds no one to pass it to.
+    const alone = await routing.ticket({ tags: ['alone'] });
+    await waitFor(() => stopsOf(bounded).length > 0 && stopsOf(alone).length > 0, {
+      description: 'both stops announced',
+      timeoutMs: 15_000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+
+    const boundedOwner = routing.ownerOf(bounded);
+    expect(pair).toContain(boundedOwner);
+    expect(stopsOf(bounded).map((e) => e.data)).toEqual([
+      expect.objectContaining({
+        agentId: boundedOwner,
+        teamId: team,
+        teamLead: { agentId: lead, name: 'Lead', email: expect.any(String) },
+        overflows: 0,
+        reason: 'limit_reached',
+        epoch: 1,
+      }),
+    ]);
+    expect(stopsOf(alone).map((e) => e.data)).toEqual([
+      expect.objectContaining({
+        agentId: loner,
+        teamId: soloTeam,
+        teamLead: { agentId: soloLead, name: 'Solo Lead', email: expect.any(String) },
+        overflows: 0,
+        reason: 'no_other_agent',
+        epoch: 1,
+      }),
+    ]);
+    for (const ticketId of [bounded, alone]) {
+      expect(routing.eventsOf(ticketId).map((e) => e.type)).toEqual([
+        'ticket.assigned',
+        'ticket.overflow.stopped',
+      ]);
+      expect((await routing.assignment(ticketId)).body).toMatchObject({ epoch: 1, overflowDueAt: null });
     }
   });
 

@@ -141,6 +141,7 @@ describe('topics', () => {
       'ticket.queued',
       'ticket.unassigned',
       'ticket.reassigned',
+      'ticket.overflow.stopped',
     ]);
     expect(deadLetterTopic(Topic.TicketsInbound)).toBe('tickets.inbound.v1.dlq');
   });

@@ -31,6 +31,7 @@ export { TicketAssigned } from './events/ticket-assigned';
 export { TicketQueued } from './events/ticket-queued';
 export { TicketUnassigned } from './events/ticket-unassigned';
 export { TicketReassigned } from './events/ticket-reassigned';
+export { TicketOverflowStopped } from './events/ticket-overflow-stopped';
 export * from './routing-decision';
 export { SlaStarted } from './events/sla-started';
 export { SlaPaused } from './events/sla-paused';

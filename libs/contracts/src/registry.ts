@@ -18,6 +18,7 @@ import { TicketCreated } from './events/ticket-created';
 import { TicketMessageAdded } from './events/ticket-message-added';
 import { TicketQueued } from './events/ticket-queued';
 import { TicketReassigned } from './events/ticket-reassigned';
+import { TicketOverflowStopped } from './events/ticket-overflow-stopped';
 import { TicketUnassigned } from './events/ticket-unassigned';
 import { TicketMessageReceived } from './events/ticket-message-received';
 import { TicketRequested } from './events/ticket-requested';
@@ -40,6 +41,7 @@ export const EVENTS = {
   [TicketQueued.type]: TicketQueued,
   [TicketUnassigned.type]: TicketUnassigned,
   [TicketReassigned.type]: TicketReassigned,
+  [TicketOverflowStopped.type]: TicketOverflowStopped,
   [AgentChanged.type]: AgentChanged,
   [SlaStarted.type]: SlaStarted,
   [SlaPaused.type]: SlaPaused,

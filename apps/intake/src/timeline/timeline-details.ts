@@ -64,6 +64,14 @@ export function timelineDetails(event: AnyEvent): Record<string, unknown> {
         teamId: event.data.teamId,
         reason: event.data.reason,
       };
+    case 'ticket.overflow.stopped':
+      return {
+        agentId: event.data.agentId,
+        teamId: event.data.teamId,
+        overflows: event.data.overflows,
+        reason: event.data.reason,
+        epoch: event.data.epoch,
+      };
     case 'sla.started':
       return {
         metric: event.data.metric,

@@ -8,6 +8,7 @@ import { TimelineWriter } from './timeline.writer';
 
 const TIMELINE_ONLY = [
   'ticket.queued',
+  'ticket.overflow.stopped',
   'sla.started',
   'sla.paused',
   'sla.resumed',

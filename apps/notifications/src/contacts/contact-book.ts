@@ -110,6 +110,7 @@ export class ContactBook {
       case 'ticket.updated':
       case 'customer.merged':
       case 'ticket.queued':
+      case 'ticket.overflow.stopped':
       case 'sla.paused':
       case 'sla.resumed':
       case 'sla.warning':

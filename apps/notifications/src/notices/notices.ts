@@ -10,7 +10,7 @@ import { type DeliveryRecipient } from '../deliveries/delivery.entity';
 import { FollowUpScheduler } from '../follow-ups/follow-up-scheduler';
 import { STATUS_FOLLOW_UPS } from '../follow-ups/follow-up.entity';
 import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
-import { renderTemplate, responseTimePhrase } from '../templates/render-template';
+import { overflowStopPhrase, renderTemplate, responseTimePhrase } from '../templates/render-template';
 import { type TemplateKind } from '../templates/template-catalog';
 import { TemplateStore } from '../templates/template-store';
 import { claimEscalationWebhook, escalationWebhookReason } from '../webhooks/escalation-webhooks';
@@ -79,6 +79,8 @@ export class Notices {
           {},
         );
         return this.tellLeadOfReassignment(manager, event, contact, before);
+      case 'ticket.overflow.stopped':
+        return this.escalateStoppedOverflow(manager, event, contact);
       case 'ticket.status.changed':
         return this.statusChanged(manager, event, contact);
       case 'sla.warning':
@@ -247,6 +249,41 @@ export class Notices {
       leadName: data.teamLead.name,
       previousAgent,
       agentName: data.agent.name,
+    });
+    await this.ledger.claim(manager, claim, { channel: 'email', to: data.teamLead.email, message });
+  }
+
+  /**
+   * Overflow gave up on an unanswered ticket: the team lead hears that it stays with its assignee
+   * and needs them. Once per ticket, whatever the epoch: however often routing announces a stop
+   * (redelivery, a later series after a reopen), it is one ticket left unanswered. In the ticket's
+   * language when shipped, as routing picks the team by it; agents' own locales are not known here.
+   */
+  private async escalateStoppedOverflow(
+    manager: EntityManager,
+    event: EventEnvelope<'ticket.overflow.stopped'>,
+    contact: TicketContact,
+  ): Promise<void> {
+    const { data } = event;
+    const claim = this.claimFor(contact, 'ticket.overflow.stopped', 0, 'team_lead');
+    if (!data.teamLead) {
+      await this.ledger.recordSkipped(manager, claim, 'the assignee’s team has no lead');
+      return;
+    }
+    const { template, locale } = await this.templates.resolve(
+      manager,
+      contact.tenant,
+      'ticket.overflow_stopped',
+      [contact.language],
+    );
+    const agentName =
+      contact.assigneeId === data.agentId ? (contact.assigneeName ?? 'the assignee') : 'the assignee';
+    const message = renderTemplate(template, locale, {
+      ...this.ticketValues(contact),
+      leadName: data.teamLead.name,
+      agentName,
+      overflows: String(data.overflows),
+      stopReason: overflowStopPhrase(data.reason, locale),
     });
     await this.ledger.claim(manager, claim, { channel: 'email', to: data.teamLead.email, message });
   }

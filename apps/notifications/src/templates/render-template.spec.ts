@@ -18,6 +18,8 @@ const values = {
   breachedAt: '2026-01-01T10:00:00.000Z',
   leadName: 'Lena',
   previousAgent: 'Sam',
+  overflows: '2',
+  stopReason: 'no other qualified agent can take it',
   responseTime: 'by Monday',
   message: 'Please restart it.',
   surveyUrl: 'https://support.example.com/v1/surveys/abc',

@@ -1,4 +1,9 @@
-import { DEFAULT_LOCALE, type MessageTemplate, RESPONSE_TIME_PHRASES } from './template-catalog';
+import {
+  DEFAULT_LOCALE,
+  type MessageTemplate,
+  OVERFLOW_STOP_PHRASES,
+  RESPONSE_TIME_PHRASES,
+} from './template-catalog';
 
 export class TemplateVariableMissingError extends Error {
   constructor(readonly variable: string) {
@@ -79,6 +84,11 @@ export function responseTimePhrase(dueAt: Date | null, locale: string, timeZone:
   const time = dateTimeFormat(locale, timeZone ?? 'UTC').format(dueAt);
   const zone = timeZone ? ` (${timeZone})` : ' (UTC)';
   return phrases.by.replace('{{time}}', `${time}${zone}`);
+}
+
+/** Why overflow stopped, in the locale the escalation is rendered in (English when not shipped). */
+export function overflowStopPhrase(reason: 'limit_reached' | 'no_other_agent', locale: string): string {
+  return (OVERFLOW_STOP_PHRASES[locale] ?? OVERFLOW_STOP_PHRASES[DEFAULT_LOCALE])[reason];
 }
 
 /** IANA zones only; anything else is ignored rather than trusted. */

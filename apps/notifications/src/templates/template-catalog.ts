@@ -159,6 +159,36 @@ export const TEMPLATE_CATALOG = {
       },
     },
   },
+  'ticket.overflow_stopped': {
+    audience: 'agent',
+    variables: [...TICKET, 'leadName', 'agentName', 'overflows', 'stopReason'],
+    locales: {
+      en: {
+        subject: '[{{reference}}] Needs you: still unanswered with {{agentName}}',
+        body:
+          'Hello {{leadName}},\n\n' +
+          'Ticket {{reference}} ("{{subject}}") stayed unanswered with {{agentName}} after {{overflows}} hand-over(s), ' +
+          'and routing will not pass it on again: {{stopReason}}.\n' +
+          'It needs you: answer it, or give it to someone who can.\n',
+      },
+      tr: {
+        subject: '[{{reference}}] Sizi bekliyor: {{agentName}} üzerinde hâlâ yanıtsız',
+        body:
+          'Merhaba {{leadName}},\n\n' +
+          '{{reference}} numaralı talep ("{{subject}}") {{overflows}} devirden sonra {{agentName}} üzerinde yanıtsız kaldı ' +
+          've yönlendirme onu artık başkasına aktarmayacak: {{stopReason}}.\n' +
+          'Sizin ilgilenmeniz gerekiyor: yanıtlayın ya da yanıtlayabilecek birine verin.\n',
+      },
+      el: {
+        subject: '[{{reference}}] Σας χρειάζεται: ακόμη αναπάντητο στον/στην {{agentName}}',
+        body:
+          'Γεια σας {{leadName}},\n\n' +
+          'Το αίτημα {{reference}} («{{subject}}») έμεινε αναπάντητο στον/στην {{agentName}} μετά από {{overflows}} μεταβιβάσεις, ' +
+          'και η δρομολόγηση δεν θα το μεταβιβάσει ξανά: {{stopReason}}.\n' +
+          'Σας χρειάζεται: απαντήστε το ή αναθέστε το σε κάποιον που μπορεί.\n',
+      },
+    },
+  },
   'sla.warning': {
     audience: 'agent',
     variables: [...TICKET, 'agentName', 'metric', 'dueAt', 'percent'],
@@ -215,6 +245,22 @@ export type TemplateKind = keyof typeof TEMPLATE_CATALOG;
 export function isTemplateKind(kind: string): kind is TemplateKind {
   return Object.hasOwn(TEMPLATE_CATALOG, kind);
 }
+
+/** Why overflow stopped, per locale, as the team lead's escalation says it. */
+export const OVERFLOW_STOP_PHRASES: Record<string, Record<'limit_reached' | 'no_other_agent', string>> = {
+  en: {
+    limit_reached: 'it has been passed on as often as its routing rule allows',
+    no_other_agent: 'no other qualified agent can take it',
+  },
+  tr: {
+    limit_reached: 'yönlendirme kuralının izin verdiği kadar devredildi',
+    no_other_agent: 'onu alabilecek başka uygun temsilci yok',
+  },
+  el: {
+    limit_reached: 'μεταβιβάστηκε όσες φορές επιτρέπει ο κανόνας δρομολόγησής του',
+    no_other_agent: 'κανένας άλλος κατάλληλος εκπρόσωπος δεν μπορεί να το αναλάβει',
+  },
+};
 
 /** How the acknowledgment says when an answer will come, per locale. */
 export const RESPONSE_TIME_PHRASES: Record<string, { by: string; asap: string }> = {

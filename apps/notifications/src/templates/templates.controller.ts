@@ -89,6 +89,8 @@ const SAMPLE: Record<string, string> = {
   recipientName: 'Lena Lead',
   leadName: 'Lena Lead',
   previousAgent: 'Sam Agent',
+  overflows: '2',
+  stopReason: 'no other qualified agent can take it',
   score: '2',
   comment: 'It took too long.',
 };

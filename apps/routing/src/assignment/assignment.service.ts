@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type EntityManager, IsNull } from 'typeorm';
-import { buildEvent, type RoutingDecision } from '@app/contracts';
+import { buildEvent, type EventData, type RoutingDecision } from '@app/contracts';
 import { type ChangeCause, eventMeta, OutboxWriter } from '@app/messaging';
 import { MetricsService } from '@app/observability';
 import { type Counter, type Histogram } from 'prom-client';
@@ -15,6 +15,14 @@ import { QueuedTicket } from './queued-ticket.entity';
 import { PRIORITY_RANK, type RoutingPlan, RoutingPlanner } from './routing-plan';
 
 export type OverflowOutcome = 'reassigned' | 'kept' | 'stopped' | 'stale' | 'not_due';
+
+type OverflowStopReason = EventData<'ticket.overflow.stopped'>['reason'];
+
+/** The bound reached stops it; nobody new to take it keeps it where it is. */
+const STOP_OUTCOMES: Record<OverflowStopReason, 'stopped' | 'kept'> = {
+  limit_reached: 'stopped',
+  no_other_agent: 'kept',
+};
 
 /** How often a ticket was passed on, and from whom, carried to its next assignee. */
 interface PassedOn {
@@ -161,12 +169,12 @@ export class AssignmentService {
     const ticket = await manager.findOneByOrFail(RoutingTicket, { tenant, ticketId });
     const plan = await this.planner.plan(manager, ticket);
     if (assignment.overflowCount >= plan.maxOverflows) {
-      return this.stopOverflow(manager, assignment, 'stopped', 'the rule’s maxOverflows was reached');
+      return this.stopOverflow(manager, assignment, 'limit_reached');
     }
     const exclude = [...new Set([...assignment.overflowedFrom, assignment.agentId])];
     const next = await this.selector.pick(manager, tenant, plan, { exclude });
     if (!next) {
-      return this.stopOverflow(manager, assignment, 'kept', 'no qualified agent it was not passed on from');
+      return this.stopOverflow(manager, assignment, 'no_other_agent');
     }
     const decision = await this.selector.explain(manager, tenant, plan, next, exclude);
     await this.endAssignment(manager, assignment);
@@ -344,27 +352,47 @@ export class AssignmentService {
   }
 
   /**
-   * The ticket stays with its assignee: no timer is armed again, so nothing repeats. The team lead
-   * heard of this ticket's overflow with its first reassignment (notifications tells them once).
+   * The ticket stays with its assignee: no timer is armed again, so nothing repeats, and
+   * `ticket.overflow.stopped` tells the team lead in the same transaction. A second firing of the
+   * same timer finds no due time and is stale, so this runs once per assignment.
    */
   private async stopOverflow(
     manager: EntityManager,
     assignment: Assignment,
-    outcome: 'kept' | 'stopped',
-    why: string,
+    reason: OverflowStopReason,
   ): Promise<OverflowOutcome> {
+    const { tenant, ticketId } = assignment;
+    const stoppedAt = new Date();
     await manager.update(
       Assignment,
-      { tenant: assignment.tenant, ticketId: assignment.ticketId },
-      { overflowDueAt: null, overflowStoppedAt: new Date() },
+      { tenant, ticketId },
+      { overflowDueAt: null, overflowStoppedAt: stoppedAt },
     );
+    await this.outbox.append(
+      manager,
+      buildEvent(
+        'ticket.overflow.stopped',
+        {
+          ticketId,
+          agentId: assignment.agentId,
+          teamId: assignment.teamId,
+          teamLead: await this.teamLeadOf(manager, assignment),
+          overflows: assignment.overflowCount,
+          reason,
+          epoch: assignment.epoch,
+          stoppedAt: stoppedAt.toISOString(),
+        },
+        eventMeta(ROUTING_SOURCE, ticketId, tenant, { kind: 'job' }),
+      ),
+    );
+    const outcome = STOP_OUTCOMES[reason];
     this.outcomes.inc({ outcome: `overflow_${outcome}` });
     this.logger.warn({
       msg: 'Overflow stopped; the ticket stays with its assignee',
-      ticketId: assignment.ticketId,
+      ticketId,
       agentId: assignment.agentId,
       overflowCount: assignment.overflowCount,
-      why,
+      reason,
     });
     return outcome;
   }
