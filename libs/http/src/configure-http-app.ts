@@ -4,6 +4,7 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import { json, urlencoded } from 'express';
 import { ApiKeyRing } from './api-key-ring';
 import { OPENAPI_PUBLIC_EXTENSION } from './auth.decorators';
+import { documentPlatformErrors } from './openapi-errors';
 import { afterAuthentication, authenticateBeforeBody, limitJsonDepth, MAX_JSON_DEPTH } from './request-body';
 
 export interface HttpAppOptions {
@@ -42,6 +43,7 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
       .build(),
   );
   openPublicOperations(document);
+  documentPlatformErrors(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }
 

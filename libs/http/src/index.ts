@@ -12,3 +12,4 @@ export * from './uuid-param.pipe';
 export * from './ticket-fields';
 export * from './transient-failure';
 export * from './webhook-destination';
+export * from './openapi-errors';

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Response } from 'express';
 import { DataSource } from 'typeorm';
@@ -51,6 +51,7 @@ export class TicketsController {
   @Get(':id')
   @Roles('agent')
   @ApiOperation({ summary: 'A ticket with its messages and full timeline' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   detail(@Tenant() tenant: string, @Param('id', uuidParam()) id: string) {
     return this.queries.detail(tenant, id);
   }
@@ -66,6 +67,7 @@ export class TicketsController {
       'role may post customer messages only (403 `author_not_allowed` otherwise): an agent reply is ' +
       'mailed to the customer and counts as the SLA response.',
   })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async addMessage(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam()) id: string,
@@ -102,6 +104,7 @@ export class TicketsController {
   @Patch(':id')
   @Roles('agent')
   @ApiOperation({ summary: 'Change status, priority, tags, category or metadata' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async update(
     @Tenant() tenant: string,
     @Param('id', uuidParam()) id: string,
