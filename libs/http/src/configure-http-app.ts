@@ -5,6 +5,7 @@ import { json, urlencoded } from 'express';
 import { ApiKeyRing } from './api-key-ring';
 import { OPENAPI_PUBLIC_EXTENSION } from './auth.decorators';
 import { documentPlatformErrors } from './openapi-errors';
+import { documentValidationRules } from './openapi-validation';
 import { afterAuthentication, authenticateBeforeBody, limitJsonDepth, MAX_JSON_DEPTH } from './request-body';
 
 export interface HttpAppOptions {
@@ -44,6 +45,7 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
   );
   openPublicOperations(document);
   documentPlatformErrors(document);
+  documentValidationRules(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }
 

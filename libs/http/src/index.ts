@@ -13,3 +13,4 @@ export * from './ticket-fields';
 export * from './transient-failure';
 export * from './webhook-destination';
 export * from './openapi-errors';
+export * from './openapi-validation';

@@ -94,6 +94,7 @@ export class ChannelsController {
   })
   @ApiCreatedResponse({ description: 'A new ticket, or a message on the conversation’s ticket' })
   @ApiOkResponse({ description: 'The same messageId again: the first result' })
+  @ApiConflictResponse({ description: '`message_id_conflict`: the messageId is taken by another sender' })
   chat(
     @Tenant() tenant: string,
     @Body() body: ChatMessageDto,

@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Response } from 'express';
 import { DataSource } from 'typeorm';
@@ -29,6 +36,8 @@ export class TicketsController {
   @Post()
   @Roles('publisher', 'agent')
   @ApiOperation({ summary: 'Create a ticket (201), or return the one with the same externalId (200)' })
+  @ApiCreatedResponse({ description: 'The new ticket' })
+  @ApiOkResponse({ description: 'The ticket created earlier with this externalId' })
   async create(
     @Tenant() tenant: string,
     @Body() body: CreateTicketDto,
