@@ -7,9 +7,9 @@
  *   npm run fuzz                      # builds, installs Schemathesis if needed, then runs
  *
  *   SCHEMATHESIS=<path>               the schemathesis executable (deploy/local/fuzz.sh sets it)
- *   FUZZ_MAX_EXAMPLES=25              generated cases per operation and phase
+ *   FUZZ_MAX_EXAMPLES=40              generated cases per operation and phase
  *   FUZZ_SEED=20260101                the seed: the same build generates the same cases
- *   FUZZ_BUDGET_SECONDS=150           the whole run, all four services, is stopped after this
+ *   FUZZ_BUDGET_SECONDS=180           the whole run, all four services, is stopped after this
  *   FUZZ_SERVICES=intake,routing,...  a subset, to iterate on one service
  *   FUZZ_REPORT_DIR=.fuzz             where each service's JUnit report and output go
  *   FUZZ_CONTINUE=1                   keep testing an operation after its first failure
@@ -44,9 +44,9 @@ const int = (name: string, fallback: number) => {
 };
 
 const SCHEMATHESIS = process.env.SCHEMATHESIS ?? 'schemathesis';
-const MAX_EXAMPLES = int('FUZZ_MAX_EXAMPLES', 25);
+const MAX_EXAMPLES = int('FUZZ_MAX_EXAMPLES', 40);
 const SEED = int('FUZZ_SEED', 20_260_101);
-const BUDGET_SECONDS = int('FUZZ_BUDGET_SECONDS', 150);
+const BUDGET_SECONDS = int('FUZZ_BUDGET_SECONDS', 180);
 const REPORT_DIR = resolve(REPO_ROOT, process.env.FUZZ_REPORT_DIR ?? '.fuzz');
 const SERVICES = (process.env.FUZZ_SERVICES?.split(',') ?? SERVICE_NAMES).map((name) => {
   if (!SERVICE_NAMES.includes(name as ServiceName)) throw new Error(`FUZZ_SERVICES: unknown service ${name}`);
