@@ -9,6 +9,7 @@ import {
   IS_INT,
   IS_ISO8601,
   IS_NOT_EMPTY,
+  IS_OPTIONAL,
   IS_URL,
   IS_UUID,
   MATCHES,
@@ -33,6 +34,8 @@ type Schema = Record<string, unknown> & {
 
 /** What one class-validator rule says about a value, in JSON Schema words. */
 const RULES: Record<string, (constraints: unknown[], schema: Schema) => Schema> = {
+  // @IsOptional() skips every rule for null as well as for a missing field.
+  [IS_OPTIONAL]: () => ({ nullable: true }),
   [IS_NOT_EMPTY]: (_, schema) => (schema.type === 'string' ? { minLength: 1 } : {}),
   [MIN_LENGTH]: ([min]) => ({ minLength: min }),
   [MAX_LENGTH]: ([max]) => ({ maxLength: max }),
@@ -67,13 +70,25 @@ export function documentValidationRules(document: OpenAPIObject): void {
       const property = schema.properties[rule.propertyName];
       const describe = rule.name ? RULES[rule.name] : undefined;
       if (!property || !describe) continue;
+      if (rule.name === IS_OPTIONAL && '$ref' in property) {
+        // OpenAPI 3.0 ignores a $ref's siblings: a nullable reference needs the allOf spelling.
+        schema.properties[rule.propertyName] = { allOf: [{ $ref: property.$ref }], nullable: true };
+        continue;
+      }
       const into = rule.each ? property.items : property;
       if (!into || '$ref' in into) continue;
       for (const [key, value] of Object.entries(describe(rule.constraints ?? [], into))) {
         if (value !== undefined) into[key] ??= value;
       }
     }
+    Object.values(schema.properties).forEach(allowNullInEnum);
   }
+}
+
+/** OpenAPI 3.0 checks `enum` after `nullable`: a nullable enum must list null to take it. */
+function allowNullInEnum(property: Schema): void {
+  if (property.nullable === true && Array.isArray(property.enum) && !property.enum.includes(null))
+    property.enum = [...(property.enum as unknown[]), null];
 }
 
 /** Every class with class-validator rules, each with its own and its parents' rules. */
