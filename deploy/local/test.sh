@@ -16,4 +16,5 @@ log "Unit tests";                 npx jest --config jest.unit.config.ts --ci
 log "Integration tests";          npx jest --config jest.int.config.ts --ci
 log "Build";                      npm run --silent build
 log "End-to-end tests";           npx jest --config jest.e2e.config.ts --ci
+log "API fuzzing (Schemathesis)"; bash deploy/local/fuzz.sh --built
 log "All tests passed in $((SECONDS - started)) s"

@@ -219,6 +219,73 @@ describe('hostile input', () => {
     });
   });
 
+  describe('input Postgres cannot store, or the handler cannot read', () => {
+    const chatMessage = (overrides: Record<string, unknown>) => ({
+      conversationId: `chat-${randomUUID()}`,
+      messageId: 'm1',
+      visitor: { email: uniqueEmail('nul') },
+      text: 'Hello',
+      ...overrides,
+    });
+
+    it('refuses a NUL character anywhere in a body with 400 naming the field, not a 500 at the INSERT', async () => {
+      const inText = await intake.chat(chatMessage({ text: 'Hel\u0000lo' }));
+      expect(inText.status).toBe(400);
+      expect(inText.body).toMatchObject({
+        code: 'validation_failed',
+        details: [{ field: 'text', message: 'text must not contain NUL characters' }],
+      });
+      const nested = await intake.chat(chatMessage({ visitor: { email: 'a@example.com', name: 'A\u0000' } }));
+      expect([nested.status, nested.body.details]).toEqual([
+        400,
+        [{ field: 'visitor.name', message: 'visitor.name must not contain NUL characters' }],
+      ]);
+      await intake.chat(chatMessage({})).expect(201);
+    });
+
+    it('refuses a NUL character in a query string with 400 naming the parameter', async () => {
+      const response = await intake.http
+        .get('/v1/tickets?cursor=a%00b')
+        .set('authorization', bearer('agent'));
+      expect([response.status, response.body.details?.[0]?.field]).toEqual([400, 'cursor']);
+    });
+
+    it('refuses a chat message without visitor and a ticket without customer with 400 naming the field', async () => {
+      const chat = await intake.chat(chatMessage({ visitor: undefined }));
+      expect(chat.status).toBe(400);
+      expect(chat.body.details).toContainEqual(expect.objectContaining({ field: 'visitor' }));
+      const ticket = await intake.createTicket({ channel: 'api', subject: 'Hi', body: 'Help' });
+      expect(ticket.status).toBe(400);
+      expect(ticket.body.details).toContainEqual(expect.objectContaining({ field: 'customer' }));
+    });
+  });
+
+  describe('the OpenAPI document', () => {
+    it('states the platform errors, id formats and the validators’ rules the routes apply', async () => {
+      const { body: document } = await intake.http.get('/docs-json').expect(200);
+      const detail = document.paths['/v1/tickets/{id}'].get;
+      expect(Object.keys(detail.responses)).toEqual(
+        expect.arrayContaining(['200', '400', '401', '403', '404', '503']),
+      );
+      expect(detail.responses['401'].content['application/json'].schema).toEqual({
+        $ref: '#/components/schemas/ApiErrorBody',
+      });
+      expect(detail.parameters).toContainEqual(
+        expect.objectContaining({
+          name: 'id',
+          in: 'path',
+          schema: expect.objectContaining({ format: 'uuid' }),
+        }),
+      );
+      const chat = document.components.schemas.ChatMessageDto;
+      expect(chat.additionalProperties).toBe(false);
+      expect(chat.properties.messageId).toMatchObject({ minLength: 1, maxLength: 200 });
+      expect(document.components.schemas.CustomerDto.properties.phone.pattern).toBe('^\\+?[0-9 ()-]{5,32}$');
+      // Public routes need no key, so they document no 401.
+      expect(document.paths['/health/ready'].get.responses['401']).toBeUndefined();
+    });
+  });
+
   describe('authentication before the body', () => {
     it('answers 401 to an unauthenticated 10 MB email before the client has sent it', async () => {
       const answer = await answerBeforeBodyEnds(server, {

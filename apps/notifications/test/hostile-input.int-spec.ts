@@ -74,6 +74,12 @@ describe('notifications refuses hostile input', () => {
     }
   });
 
+  it('labels the JSON error of the survey page (a text/html route) as application/json', async () => {
+    const response = await http().get('/v1/surveys/not-a-real-token').expect(404);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(response.body.code).toBe('survey_not_found');
+  });
+
   it('refuses a preview with values: null as a validation error naming values', async () => {
     const preview = (values: unknown) =>
       http()

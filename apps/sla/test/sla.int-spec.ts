@@ -312,6 +312,17 @@ describe('sla over real Postgres, Redis and Kafka', () => {
       .send({ name: 'Nowhere', timezone: 'Europe/Istanbul', weekly: weekdays, country: 'XX' })
       .expect(400);
     expect(unknownCountry.body.details[0].field).toBe('country');
+    // The YYYY-MM-DD shape of a day that does not exist: a 400, not Postgres refusing the date as a 500.
+    for (const day of ['2026-02-30', '0000-00-00', '2026-13-01']) {
+      const noSuchDay = await request(server)
+        .post('/v1/calendars')
+        .set('authorization', bearer('admin'))
+        .send({ name: `No such day ${day}`, timezone: 'Europe/Istanbul', weekly: weekdays, holidays: [day] });
+      expect([noSuchDay.status, noSuchDay.body.details]).toEqual([
+        400,
+        [{ field: 'holidays', message: 'holidays must be real days, such as 2026-10-29' }],
+      ]);
+    }
     const calendar = await request(server)
       .post('/v1/calendars')
       .set('authorization', bearer('admin'))

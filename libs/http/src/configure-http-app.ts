@@ -4,7 +4,9 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import { json, urlencoded } from 'express';
 import { ApiKeyRing } from './api-key-ring';
 import { OPENAPI_PUBLIC_EXTENSION } from './auth.decorators';
-import { RATE_LIMIT_EXEMPT, RateLimiter } from './rate-limit';
+import { documentPlatformErrors } from './openapi-errors';
+import { documentValidationRules } from './openapi-validation';
+import { RateLimiter } from './rate-limit';
 import { afterAuthentication, authenticateBeforeBody, limitJsonDepth, MAX_JSON_DEPTH } from './request-body';
 
 export interface HttpAppOptions {
@@ -48,7 +50,8 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
       .build(),
   );
   openPublicOperations(document);
-  documentRateLimits(document);
+  documentPlatformErrors(document);
+  documentValidationRules(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }
 
@@ -60,34 +63,6 @@ function openPublicOperations(document: OpenAPIObject): void {
         continue;
       delete operation[OPENAPI_PUBLIC_EXTENSION];
       operation.security = [];
-    }
-  }
-}
-
-/** Every route but the probes may answer 429 (RateLimiter), which the operations do not declare. */
-function documentRateLimits(document: OpenAPIObject): void {
-  document.components ??= {};
-  document.components.responses = {
-    ...document.components.responses,
-    RateLimited: {
-      description: 'Too many requests from this API key or client address; retry after Retry-After seconds',
-      headers: { 'Retry-After': { schema: { type: 'integer', minimum: 1 } } },
-      content: {
-        'application/json': {
-          schema: {
-            type: 'object',
-            required: ['code', 'message'],
-            properties: { code: { type: 'string', enum: ['rate_limited'] }, message: { type: 'string' } },
-          },
-        },
-      },
-    },
-  };
-  for (const [path, item] of Object.entries(document.paths)) {
-    if (RATE_LIMIT_EXEMPT.test(path)) continue;
-    for (const operation of Object.values(item) as Array<{ responses?: Record<string, unknown> }>) {
-      if (typeof operation !== 'object' || operation === null || !operation.responses) continue;
-      operation.responses['429'] ??= { $ref: '#/components/responses/RateLimited' };
     }
   }
 }

@@ -46,6 +46,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       response
         .status(HttpStatus.SERVICE_UNAVAILABLE)
         .setHeader('retry-after', String(OUTAGE_RETRY_AFTER_SECONDS))
+        .type('application/json')
         .json({
           code: 'dependency_unavailable',
           message: 'A service this request needs is unavailable; retry later',
@@ -60,7 +61,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
         stack: exception instanceof Error ? exception.stack : undefined,
       });
     }
-    response.status(status).json(body);
+    // Explicitly: res.json() keeps a content type the route already set (a survey page's
+    // text/html), and the error body is JSON whatever the route would have answered.
+    response.status(status).type('application/json').json(body);
   }
 
   private describe(exception: unknown): { status: number; body: Record<string, unknown> } {

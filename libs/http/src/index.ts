@@ -13,3 +13,5 @@ export * from './ticket-fields';
 export * from './transient-failure';
 export * from './webhook-destination';
 export * from './rate-limit';
+export * from './openapi-errors';
+export * from './openapi-validation';

@@ -1,5 +1,17 @@
 import { Body, Controller, HttpStatus, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Request, type Response } from 'express';
 import { DataSource } from 'typeorm';
@@ -45,6 +57,14 @@ export class ChannelsController {
       '`message_id_too_long`; too many MIME parts, a too large header block, or an HTML-only message ' +
       'with too much HTML is a 413 (`email_too_many_parts`, `email_header_too_large`, `email_html_too_large`).',
   })
+  @ApiCreatedResponse({ description: 'A new ticket, or a message on an existing one' })
+  @ApiOkResponse({ description: 'The same Message-ID again: the first result' })
+  @ApiAcceptedResponse({ description: 'An auto-reply: acknowledged and dropped' })
+  @ApiConflictResponse({ description: '`message_id_conflict`: the Message-ID is taken by another sender' })
+  @ApiPayloadTooLargeResponse({
+    description: '`email_too_many_parts`, `email_header_too_large`, `email_html_too_large`',
+  })
+  @ApiUnsupportedMediaTypeResponse({ description: '`unsupported_media_type`: an empty or non-raw body' })
   async email(
     @Tenant() tenant: string,
     @Req() request: Request,
@@ -72,6 +92,9 @@ export class ChannelsController {
     description:
       'Every message of a conversationId joins one ticket while it is open; the same messageId again changes nothing.',
   })
+  @ApiCreatedResponse({ description: 'A new ticket, or a message on the conversation’s ticket' })
+  @ApiOkResponse({ description: 'The same messageId again: the first result' })
+  @ApiConflictResponse({ description: '`message_id_conflict`: the messageId is taken by another sender' })
   chat(
     @Tenant() tenant: string,
     @Body() body: ChatMessageDto,

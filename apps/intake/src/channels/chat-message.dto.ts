@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsNotEmpty, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { LIMITS } from '@app/contracts';
 import { CustomerDto } from '../tickets/dto/create-ticket.dto';
 
@@ -22,6 +22,8 @@ export class ChatMessageDto {
   messageId: string;
 
   @ApiProperty({ type: CustomerDto })
+  // @ValidateNested() passes a missing object: without this, no visitor reached the handler as a 500.
+  @IsDefined()
   @ValidateNested()
   @Type(() => CustomerDto)
   visitor: CustomerDto;

@@ -1,5 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProperty,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { IsUUID } from 'class-validator';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -10,7 +18,10 @@ import { CustomerMergeHandler } from './customer-merge.handler';
 import { Customer } from './customer.entity';
 
 export class MergeCustomerDto {
-  @ApiProperty({ description: 'The customer whose identities and tickets move into this one' })
+  @ApiProperty({
+    format: 'uuid',
+    description: 'The customer whose identities and tickets move into this one',
+  })
   @IsUUID()
   sourceCustomerId: string;
 }
@@ -30,6 +41,7 @@ export class CustomersController {
     summary: 'One customer across channels: identities and every ticket',
     description: 'A merged customer answers with `mergedInto` and nothing else of its own.',
   })
+  @ApiParam({ name: 'id', format: 'uuid' })
   profile(@Tenant() tenant: string, @Param('id', uuidParam()) id: string) {
     return this.profileOf(this.dataSource.manager, tenant, id);
   }
@@ -41,6 +53,9 @@ export class CustomersController {
     summary: 'Merge another customer into this one',
     description: 'Moves every identity and ticket of `sourceCustomerId` here and emits `customer.merged`.',
   })
+  @ApiOkResponse({ description: 'The merged customer’s profile' })
+  @ApiUnprocessableEntityResponse({ description: '`merge_into_self`: sourceCustomerId is this customer' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   merge(
     @Tenant() tenant: string,
     @CurrentPrincipal() principal: Principal,

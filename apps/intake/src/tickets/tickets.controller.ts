@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Response } from 'express';
 import { DataSource } from 'typeorm';
@@ -29,6 +36,8 @@ export class TicketsController {
   @Post()
   @Roles('publisher', 'agent')
   @ApiOperation({ summary: 'Create a ticket (201), or return the one with the same externalId (200)' })
+  @ApiCreatedResponse({ description: 'The new ticket' })
+  @ApiOkResponse({ description: 'The ticket created earlier with this externalId' })
   async create(
     @Tenant() tenant: string,
     @Body() body: CreateTicketDto,
@@ -51,6 +60,7 @@ export class TicketsController {
   @Get(':id')
   @Roles('agent')
   @ApiOperation({ summary: 'A ticket with its messages and full timeline' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   detail(@Tenant() tenant: string, @Param('id', uuidParam()) id: string) {
     return this.queries.detail(tenant, id);
   }
@@ -66,6 +76,7 @@ export class TicketsController {
       'role may post customer messages only (403 `author_not_allowed` otherwise): an agent reply is ' +
       'mailed to the customer and counts as the SLA response.',
   })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async addMessage(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam()) id: string,
@@ -102,6 +113,7 @@ export class TicketsController {
   @Patch(':id')
   @Roles('agent')
   @ApiOperation({ summary: 'Change status, priority, tags, category or metadata' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async update(
     @Tenant() tenant: string,
     @Param('id', uuidParam()) id: string,

@@ -1,11 +1,20 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { type Request, type Response } from 'express';
 import { DataSource } from 'typeorm';
-import { ApiError, Public } from '@app/http';
+import { API_ERROR_SCHEMA_NAME, ApiError, Public } from '@app/http';
 import { TicketContact } from '../contacts/ticket-contact.entity';
 import { alreadyAnsweredPage, surveyFormPage, surveyPageLocale, thankYouPage } from './survey-page';
 import { type Survey } from './survey.entity';
@@ -46,6 +55,8 @@ export class SurveysController {
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'The survey page behind the emailed link, in the customer’s language' })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'The form, or a page saying the survey was already answered' })
   async page(@Param('token') token: string, @Query('score') score?: string) {
     const survey = await this.surveys.find(this.dataSource.manager, token);
     const locale = await this.localeOf(survey);
@@ -59,6 +70,21 @@ export class SurveysController {
   @ApiOperation({
     summary:
       'Record a CSAT answer {score: 1..5, comment?}; each link answers once. The page’s form (urlencoded) gets a thank-you page in the customer’s language, JSON gets JSON.',
+  })
+  @ApiOkResponse({
+    description: 'Recorded: JSON for a JSON request, a thank-you page for the page’s form',
+    content: {
+      'application/json': { schema: { type: 'object' } },
+      'text/html': { schema: { type: 'string' } },
+    },
+  })
+  @ApiNotFoundResponse({ description: '`survey_not_found`: no survey has this link' })
+  @ApiConflictResponse({
+    description: '`survey_already_answered` (JSON), or the already-answered page for the form',
+    content: {
+      'application/json': { schema: { $ref: `#/components/schemas/${API_ERROR_SCHEMA_NAME}` } },
+      'text/html': { schema: { type: 'string' } },
+    },
   })
   async answer(
     @Param('token') token: string,

@@ -11,7 +11,14 @@ import {
   Patch,
   Post,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOperation,
+  ApiParam,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   ArrayMaxSize,
@@ -182,6 +189,7 @@ export class WebhooksController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One subscription (admin)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async get(@Tenant() tenant: string, @Param('id', uuidParam()) id: string) {
     return view(await this.find(tenant, id));
   }
@@ -192,6 +200,7 @@ export class WebhooksController {
     description:
       'The URL must be http(s) and not an internal destination (loopback, private, link-local, metadata, ...) unless NOTIFICATIONS_WEBHOOK_ALLOWED_DESTINATIONS opens it: else 400 webhook_destination_refused naming url',
   })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async update(
     @Tenant() tenant: string,
     @Param('id', uuidParam()) id: string,
@@ -219,6 +228,7 @@ export class WebhooksController {
   @ApiOperation({
     summary: 'Remove a subscription; its deliveries not yet sent fail, visibly, in the ledger (admin)',
   })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async remove(@Tenant() tenant: string, @Param('id', uuidParam()) id: string) {
     await this.find(tenant, id);
     await this.dataSource.getRepository(Webhook).delete({ tenant, id });

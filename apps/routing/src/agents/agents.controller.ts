@@ -1,5 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { buildEvent } from '@app/contracts';
@@ -52,6 +61,9 @@ export class AgentsController {
 
   @Post()
   @ApiOperation({ summary: 'Add an agent (admin)' })
+  @ApiCreatedResponse({ description: 'The new agent' })
+  @ApiNotFoundResponse({ description: '`team_not_found`: no team has this teamId' })
+  @ApiConflictResponse({ description: '`agent_exists`: an agent with this email exists' })
   async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateAgentDto) {
     try {
       return await this.insert(principal, body);
@@ -97,6 +109,7 @@ export class AgentsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One agent (admin)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async show(@Tenant() tenant: string, @Param('id', uuidParam()) id: string) {
     return view(await this.find(this.dataSource.manager, tenant, id));
   }
@@ -108,6 +121,7 @@ export class AgentsController {
       'Coming online or gaining capacity takes queued tickets at once; going offline hands the ' +
       'tickets the agent has not answered back to routing.',
   })
+  @ApiParam({ name: 'id', format: 'uuid' })
   update(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam()) id: string,
@@ -145,6 +159,9 @@ export class AgentsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove an agent with no open assignments (admin)' })
+  @ApiNoContentResponse({ description: 'Removed' })
+  @ApiConflictResponse({ description: '`agent_has_assignments`: the agent still has open tickets' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async remove(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam()) id: string,

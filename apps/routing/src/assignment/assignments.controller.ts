@@ -1,5 +1,5 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { notFound, Roles, Tenant, uuidParam } from '@app/http';
@@ -19,6 +19,7 @@ export class AssignmentsController {
     description:
       '`decision` names the rule that matched, the team and skills it required, and why each other agent was not chosen.',
   })
+  @ApiParam({ name: 'ticketId', format: 'uuid' })
   async show(@Tenant() tenant: string, @Param('ticketId', uuidParam()) ticketId: string) {
     const assignment = await this.dataSource.getRepository(Assignment).findOneBy({ tenant, ticketId });
     if (assignment) {

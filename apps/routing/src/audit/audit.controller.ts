@@ -13,7 +13,7 @@ export class AuditQuery {
   @IsIn(['agent', 'team', 'routing_rule'])
   entityType?: AuditedEntity;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID()
   entityId?: string;

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { CurrentPrincipal, notFound, type Principal, Tenant, uuidParam } from '@app/http';
@@ -40,6 +47,8 @@ export class RoutingRulesController {
 
   @Post()
   @ApiOperation({ summary: 'Add a rule (admin)' })
+  @ApiCreatedResponse({ description: 'The new rule' })
+  @ApiNotFoundResponse({ description: '`team_not_found`: no team has this teamId' })
   create(@CurrentPrincipal() principal: Principal, @Body() body: RoutingRuleDto) {
     const { tenant } = principal;
     return this.dataSource.transaction(async (manager) => {
@@ -65,6 +74,7 @@ export class RoutingRulesController {
 
   @Put(':id')
   @ApiOperation({ summary: 'Replace a rule (admin)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   replace(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam()) id: string,
@@ -87,6 +97,7 @@ export class RoutingRulesController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove a rule (admin)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async remove(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam()) id: string,

@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { isUniqueViolation } from '@app/database';
@@ -29,6 +37,9 @@ export class TeamsController {
 
   @Post()
   @ApiOperation({ summary: 'Add a team (admin)' })
+  @ApiCreatedResponse({ description: 'The new team' })
+  @ApiNotFoundResponse({ description: '`agent_not_found`: no agent has this leadAgentId' })
+  @ApiConflictResponse({ description: '`team_exists`: a team with this name exists' })
   async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateTeamDto) {
     try {
       return await this.dataSource.transaction(async (manager) => {
@@ -67,12 +78,14 @@ export class TeamsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One team (admin)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async show(@Tenant() tenant: string, @Param('id', uuidParam()) id: string) {
     return view(await this.find(this.dataSource.manager, tenant, id));
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change a team (admin)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   update(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam()) id: string,
@@ -97,6 +110,7 @@ export class TeamsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove a team; its agents stay, without a team (admin)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async remove(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam()) id: string,

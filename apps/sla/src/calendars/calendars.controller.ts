@@ -1,5 +1,12 @@
 import { Body, Controller, Get, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isUniqueViolation } from '@app/database';
@@ -25,6 +32,8 @@ export class CalendarsController {
 
   @Post()
   @ApiOperation({ summary: 'Add a business-hours calendar (admin)' })
+  @ApiCreatedResponse({ description: 'The new calendar' })
+  @ApiConflictResponse({ description: '`calendar_exists`: a calendar with this name exists' })
   async create(@Tenant() tenant: string, @Body() body: CalendarDto) {
     try {
       return view(
@@ -48,6 +57,7 @@ export class CalendarsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One calendar (admin)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async show(@Tenant() tenant: string, @Param('id', uuidParam()) id: string) {
     const calendar = await this.dataSource.getRepository(Calendar).findOneBy({ id, tenant });
     if (!calendar) throw notFound('calendar_not_found', `No calendar ${id}`);

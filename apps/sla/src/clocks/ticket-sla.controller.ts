@@ -1,5 +1,5 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { notFound, Roles, Tenant, uuidParam } from '@app/http';
@@ -16,6 +16,7 @@ export class TicketSlaController {
   @ApiOperation({
     summary: 'Every SLA clock of a ticket: target, due time, state and how the due time was computed',
   })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async clocks(@Tenant() tenant: string, @Param('id', uuidParam()) ticketId: string) {
     const clocks = await this.dataSource
       .getRepository(SlaClock)

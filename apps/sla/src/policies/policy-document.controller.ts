@@ -5,10 +5,12 @@ import {
   ApiBody,
   ApiConsumes,
   ApiNotFoundResponse,
+  ApiOkResponse,
   ApiOperation,
   ApiProduces,
   ApiQuery,
   ApiTags,
+  ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Request } from 'express';
@@ -51,6 +53,7 @@ export class PolicyDocumentController {
   @ApiBadRequestResponse({
     description: '`validation_failed`: e.g. no `policy`, or a target that cannot be scheduled',
   })
+  @ApiOkResponse({ description: 'Breaches the draft would have caused, next to what happened' })
   @ApiNotFoundResponse({ description: '`calendar_not_found`: the draft names an unknown calendar' })
   simulate(@Tenant() tenant: string, @Body() body: SimulateDto) {
     return this.simulator.simulate(this.dataSource.manager, tenant, body);
@@ -72,6 +75,12 @@ export class PolicyDocumentController {
     description:
       '`malformed_yaml`, or `validation_failed` naming every invalid field by its path (e.g. ' +
       '`policies.0.targets.resolution` for a target that cannot be scheduled); nothing is changed',
+  })
+  @ApiOkResponse({
+    description: 'The plan: what was (or, with dryRun, would be) created, changed and retired',
+  })
+  @ApiUnsupportedMediaTypeResponse({
+    description: '`unsupported_media_type`: an empty body or one that is not YAML',
   })
   async import(@Tenant() tenant: string, @Req() request: Request, @Query('dryRun') dryRun?: string) {
     if (typeof request.body !== 'string' || request.body.trim() === '') {

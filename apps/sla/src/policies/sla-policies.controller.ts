@@ -4,8 +4,11 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
+  ApiCreatedResponse,
   ApiNotFoundResponse,
+  ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -55,6 +58,7 @@ export class SlaPoliciesController {
       'Running and paused clocks keep the business time already counted and the pauses already taken; ' +
       'their due times are recomputed on the new targets and calendar, and each emits sla.recomputed.',
   })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async applyToOpen(@Tenant() tenant: string, @Param('id', uuidParam()) id: string) {
     const policy = await this.current(this.dataSource.manager, tenant, id);
     const open = await this.dataSource.query<Array<{ ticket_id: string }>>(
@@ -85,6 +89,7 @@ export class SlaPoliciesController {
   @ApiBadRequestResponse({
     description: '`validation_failed`: a field is invalid, e.g. a target that cannot be scheduled',
   })
+  @ApiCreatedResponse({ description: 'The new policy, version 1' })
   @ApiNotFoundResponse({ description: '`calendar_not_found`' })
   @ApiConflictResponse({ description: '`sla_policy_name_taken`: another live policy has this name' })
   create(@Tenant() tenant: string, @Body() body: SlaPolicyDto) {
@@ -115,6 +120,7 @@ export class SlaPoliciesController {
 
   @Get(':id')
   @ApiOperation({ summary: 'The current version of a policy (admin)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async show(@Tenant() tenant: string, @Param('id', uuidParam()) id: string) {
     return view(await this.current(this.dataSource.manager, tenant, id));
   }
@@ -124,8 +130,10 @@ export class SlaPoliciesController {
   @ApiBadRequestResponse({
     description: '`validation_failed`: a field is invalid, e.g. a target that cannot be scheduled',
   })
+  @ApiOkResponse({ description: 'The policy’s new current version' })
   @ApiNotFoundResponse({ description: '`sla_policy_not_found` or `calendar_not_found`' })
   @ApiConflictResponse({ description: '`sla_policy_name_taken`: another live policy has this name' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   replace(@Tenant() tenant: string, @Param('id', uuidParam()) id: string, @Body() body: SlaPolicyDto) {
     return this.writing(body.name, async (manager) => {
       await lockPolicies(manager, tenant);
@@ -148,6 +156,7 @@ export class SlaPoliciesController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Retire a policy: no new clock starts under it (admin)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async retire(@Tenant() tenant: string, @Param('id', uuidParam()) id: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const policy = await this.current(manager, tenant, id, true);

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  IsDefined,
   IsEmail,
   IsIn,
   IsNotEmpty,
@@ -64,6 +65,8 @@ export class CreateTicketDto {
   channel: Channel;
 
   @ApiProperty({ type: CustomerDto })
+  // @ValidateNested() passes a missing object; ticketRequestSchema requires the customer.
+  @IsDefined()
   @ValidateNested()
   @Type(() => CustomerDto)
   customer: CustomerDto;

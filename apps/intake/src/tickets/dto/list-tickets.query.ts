@@ -17,12 +17,12 @@ export class ListTicketsQuery {
   @IsIn(TICKET_STATUSES)
   status?: TicketStatus;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID()
   assigneeId?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID()
   customerId?: string;

@@ -46,7 +46,7 @@ export class CreateAgentDto {
   @IsIn(AGENT_STATUSES)
   status: AgentStatus;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID()
   teamId?: string;

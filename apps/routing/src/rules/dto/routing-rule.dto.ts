@@ -28,7 +28,7 @@ export class RuleMatchDto extends TicketMatchDto {
 }
 
 export class RuleAssignDto {
-  @ApiPropertyOptional() @IsOptional() @IsUUID() teamId?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() teamId?: string;
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
   @IsArray()

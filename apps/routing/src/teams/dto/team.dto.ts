@@ -18,7 +18,7 @@ export class CreateTeamDto {
   @MaxLength(200)
   name: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID()
   leadAgentId?: string;

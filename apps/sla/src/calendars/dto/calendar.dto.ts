@@ -65,6 +65,35 @@ class TimezoneConstraint implements ValidatorConstraintInterface {
   }
 }
 
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * "2026-02-30" or "0000-00-00" has the YYYY-MM-DD shape but is no day: Postgres refuses it in a
+ * `date[]` column, which used to surface as a 500. The shape itself is @Matches' to report.
+ */
+@ValidatorConstraint({ name: 'holidays' })
+class HolidaysConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return (
+      !Array.isArray(value) ||
+      value.every((day) => typeof day !== 'string' || !DAY.test(day) || isRealDay(day))
+    );
+  }
+
+  defaultMessage(): string {
+    return 'holidays must be real days, such as 2026-10-29';
+  }
+}
+
+function isRealDay(day: string): boolean {
+  const [year, month, date] = (DAY.exec(day) ?? []).slice(1).map(Number);
+  const parsed = new Date(Date.UTC(year, month - 1, date));
+  // Date.UTC reads years 0..99 as 1900..1999, so they fail the year comparison too.
+  return (
+    parsed.getUTCFullYear() === year && parsed.getUTCMonth() === month - 1 && parsed.getUTCDate() === date
+  );
+}
+
 @ValidatorConstraint({ name: 'country' })
 class CountryConstraint implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
@@ -87,7 +116,8 @@ export class CalendarDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(366)
-  @Matches(/^\d{4}-\d{2}-\d{2}$/, { each: true, message: 'holidays must be YYYY-MM-DD dates' })
+  @Matches(DAY, { each: true, message: 'holidays must be YYYY-MM-DD dates' })
+  @Validate(HolidaysConstraint)
   holidays?: string[];
   @ApiPropertyOptional({ example: 'TR', description: 'Also closed on this country’s public holidays' })
   @IsOptional()

@@ -145,7 +145,10 @@ export class SlaPolicyDto {
   @ValidateNested()
   @Type(() => PolicyTargetsDto)
   targets: PolicyTargetsDto;
-  @ApiPropertyOptional({ description: 'Business-hours calendar; none means around the clock' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Business-hours calendar; none means around the clock',
+  })
   @IsOptional()
   @IsUUID()
   calendarId?: string;
