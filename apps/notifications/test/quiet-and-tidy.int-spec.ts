@@ -149,8 +149,10 @@ describe('quiet and tidy staff notifications', () => {
     const { ticketId } = created.data;
     const agent = `burst-${randomUUID()}@agents.example`;
     await publish(Topic.TicketEvents, created);
+    // Topics are not ordered with each other: the assignment follows once the ticket is known (its
+    // reference and subject are in the subject line), the warnings once the assignee is.
+    await waitFor(async () => (await deliveries(ticketId)).length > 0, { description: 'the ticket known' });
     await publish(Topic.AssignmentEvents, assigned(ticketId, agent));
-    // Topics are not ordered with each other: the warnings follow once the assignee is known.
     await waitFor(async () =>
       (await deliveries(ticketId)).some((row) => row.reason.startsWith('ticket.assigned')),
     );
