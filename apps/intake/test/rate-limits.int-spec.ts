@@ -96,4 +96,22 @@ describe('rate limits', () => {
       await app.close();
     }
   });
+
+  it('limits nothing with RATE_LIMIT_DISABLED', async () => {
+    const app = await startServiceApp(
+      IntakeModule.forRoot(loadIntakeConfig({ ...intake.sandbox.env, RATE_LIMIT_DISABLED: 'true' })),
+    );
+    try {
+      const http = () => request(app.getHttpServer() as Server);
+      const seen = await statuses(
+        Array.from(
+          { length: 8 },
+          () => () => http().get('/v1/tickets').set('authorization', 'Bearer nope-000000000000000'),
+        ),
+      );
+      expect(seen).toEqual(Array.from({ length: 8 }, () => 401));
+    } finally {
+      await app.close();
+    }
+  });
 });

@@ -17,9 +17,8 @@ export class HttpPlatformModule {
       global: true,
       providers: [
         { provide: ApiKeyRing, useValue: keys },
-        ...(options.rateLimit
-          ? [{ provide: RateLimiter, useValue: new RateLimiter(options.rateLimit, keys) }]
-          : []),
+        // Without options (RATE_LIMIT_DISABLED) it limits nothing and holds no Redis connection.
+        { provide: RateLimiter, useValue: new RateLimiter(options.rateLimit, keys) },
         {
           provide: APP_GUARD,
           inject: [Reflector, ApiKeyRing],
