@@ -7,7 +7,7 @@
  *   npm run fuzz                      # builds, installs Schemathesis if needed, then runs
  *
  *   SCHEMATHESIS=<path>               the schemathesis executable (deploy/local/fuzz.sh sets it)
- *   FUZZ_MAX_EXAMPLES=40              generated cases per operation and phase
+ *   FUZZ_MAX_EXAMPLES=25              generated cases per operation and phase
  *   FUZZ_BUDGET_SECONDS=180           the whole run, all four services, is stopped after this
  *   FUZZ_SERVICES=intake,routing,...  a subset, to iterate on one service
  *   FUZZ_REPORT_DIR=.fuzz             where each service's JUnit report and output go
@@ -46,7 +46,7 @@ const int = (name: string, fallback: number) => {
 };
 
 const SCHEMATHESIS = process.env.SCHEMATHESIS ?? 'schemathesis';
-const MAX_EXAMPLES = int('FUZZ_MAX_EXAMPLES', 40);
+const MAX_EXAMPLES = int('FUZZ_MAX_EXAMPLES', 25);
 const BUDGET_SECONDS = int('FUZZ_BUDGET_SECONDS', 180);
 const REPORT_DIR = resolve(REPO_ROOT, process.env.FUZZ_REPORT_DIR ?? '.fuzz');
 const SERVICES = (process.env.FUZZ_SERVICES?.split(',') ?? SERVICE_NAMES).map((name) => {
