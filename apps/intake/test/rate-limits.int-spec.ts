@@ -73,45 +73,35 @@ describe('rate limits', () => {
     await list(replica, 'publisher')().expect(403);
   });
 
+  /** Eight wrong keys to an intake started with `env`: all 401 when nothing limits them. */
+  const wrongKeysTo = async (env: Record<string, string>) => {
+    const app = await startServiceApp(
+      IntakeModule.forRoot(loadIntakeConfig({ ...intake.sandbox.env, ...env })),
+    );
+    try {
+      const http = () => request(app.getHttpServer() as Server);
+      return await statuses(
+        Array.from(
+          { length: 8 },
+          () => () => http().get('/v1/tickets').set('authorization', 'Bearer nope-000000000000000'),
+        ),
+      );
+    } finally {
+      await app.close();
+    }
+  };
+
   it('lets requests through when Redis does not answer: limits are no reason to refuse tickets', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as { port: number }).port;
     await new Promise((resolve) => closed.close(resolve));
-    const app = await startServiceApp(
-      IntakeModule.forRoot(
-        loadIntakeConfig({ ...intake.sandbox.env, REDIS_URL: `redis://127.0.0.1:${port}` }),
-      ),
+    expect(await wrongKeysTo({ REDIS_URL: `redis://127.0.0.1:${port}` })).toEqual(
+      Array.from({ length: 8 }, () => 401),
     );
-    try {
-      const http = () => request(app.getHttpServer() as Server);
-      const seen = await statuses(
-        Array.from(
-          { length: 8 },
-          () => () => http().get('/v1/tickets').set('authorization', 'Bearer nope-000000000000000'),
-        ),
-      );
-      expect(seen).toEqual(Array.from({ length: 8 }, () => 401));
-    } finally {
-      await app.close();
-    }
   });
 
   it('limits nothing with RATE_LIMIT_DISABLED', async () => {
-    const app = await startServiceApp(
-      IntakeModule.forRoot(loadIntakeConfig({ ...intake.sandbox.env, RATE_LIMIT_DISABLED: 'true' })),
-    );
-    try {
-      const http = () => request(app.getHttpServer() as Server);
-      const seen = await statuses(
-        Array.from(
-          { length: 8 },
-          () => () => http().get('/v1/tickets').set('authorization', 'Bearer nope-000000000000000'),
-        ),
-      );
-      expect(seen).toEqual(Array.from({ length: 8 }, () => 401));
-    } finally {
-      await app.close();
-    }
+    expect(await wrongKeysTo({ RATE_LIMIT_DISABLED: 'true' })).toEqual(Array.from({ length: 8 }, () => 401));
   });
 });
