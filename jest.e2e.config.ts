@@ -1,3 +1,4 @@
+/** @jest-config-loader ts-node */
 import { jestConfig } from './jest.base.config';
 
 export default jestConfig({

@@ -1,3 +1,4 @@
+/** @jest-config-loader ts-node */
 import { jestConfig } from './jest.base.config';
 
 // Integration tests share one real Postgres/Redis/Kafka; each test file isolates itself

@@ -31,7 +31,9 @@ ensure_schemathesis() {
   echo "$want" >"$stamp"
 }
 
-if [[ "${1:-}" != "--built" ]]; then
+if [[ "${1:-}" == "--built" ]]; then
+  ensure_node
+else
   ensure_node_modules
   bash deploy/local/infra.sh up
   npm run --silent build

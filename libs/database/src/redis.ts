@@ -42,6 +42,6 @@ export async function assertSafeRedis(redis: Redis, options: { requireAof: boole
 }
 
 async function configValue(redis: Redis, key: string): Promise<string | undefined> {
-  const reply = (await redis.config('GET', key)) as string[];
+  const reply = await redis.config('GET', key);
   return reply[1];
 }

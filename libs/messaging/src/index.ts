@@ -12,6 +12,7 @@ export * from './kafka/kafka-producer';
 export * from './kafka/topic-names';
 export * from './kafka/topic-provisioner';
 export * from './transport/event-context';
+export * from './transport/handles-event';
 export * from './transport/kafka-event.transport';
 export * from './lifecycle/run-service';
 export * from './lifecycle/periodic-task';

@@ -1,5 +1,5 @@
 import { Controller, type INestApplication, Module } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
@@ -15,6 +15,7 @@ import {
   OutboxWriter,
   ProcessedEvent,
   startEventConsumers,
+  HandlesEvent,
 } from '@app/messaging';
 import { HealthModule, MetricsModule } from '@app/observability';
 import { createSandbox, KafkaProbe, type TestSandbox, waitFor } from '@app/testing';
@@ -33,7 +34,7 @@ class ProbeTables1700000000000 implements MigrationInterface {
 /** Records each applied event; a reason of `always-fail` makes the handler throw like a bug would. */
 @Controller()
 class ProbeConsumer {
-  @EventPattern('ticket.queued')
+  @HandlesEvent('ticket.queued')
   async onQueued(@Payload() event: EventEnvelope<'ticket.queued'>, @Ctx() ctx: EventContext): Promise<void> {
     if (event.data.reason === 'always-fail') throw new TypeError('handler bug');
     await ctx.manager.query('INSERT INTO probe_effects (ticket_id, event_id) VALUES ($1, $2)', [

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { type EventEnvelope } from '@app/contracts';
-import { type EventContext } from '@app/messaging';
+import { type EventContext, HandlesEvent } from '@app/messaging';
 import { ConversationHandler } from '../conversations/conversation.handler';
 import { normaliseMessageId } from '../conversations/message-id';
 import { CreateTicketHandler, ticketFromRequest } from '../tickets/create-ticket.handler';
@@ -20,7 +20,7 @@ export class InboundConsumer {
     private readonly conversations: ConversationHandler,
   ) {}
 
-  @EventPattern('ticket.requested')
+  @HandlesEvent('ticket.requested')
   onTicketRequested(
     @Payload() event: EventEnvelope<'ticket.requested'>,
     @Ctx() ctx: EventContext,
@@ -33,7 +33,7 @@ export class InboundConsumer {
     });
   }
 
-  @EventPattern('ticket.message.received')
+  @HandlesEvent('ticket.message.received')
   onMessageReceived(
     @Payload() event: EventEnvelope<'ticket.message.received'>,
     @Ctx() ctx: EventContext,
@@ -56,7 +56,7 @@ export class InboundConsumer {
     });
   }
 
-  @EventPattern('conversation.escalated')
+  @HandlesEvent('conversation.escalated')
   onConversationEscalated(
     @Payload() event: EventEnvelope<'conversation.escalated'>,
     @Ctx() ctx: EventContext,

@@ -1,4 +1,4 @@
-import franc from 'franc';
+import { franc } from 'franc';
 import langs from 'langs';
 
 /**

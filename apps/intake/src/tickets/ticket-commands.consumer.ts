@@ -1,7 +1,7 @@
 import { Controller, Logger } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { type EventEnvelope, InvalidEventError } from '@app/contracts';
-import { type EventContext } from '@app/messaging';
+import { type EventContext, HandlesEvent } from '@app/messaging';
 import { refusalsAsInvalid } from './refusals';
 import { canTransition } from './status-transitions';
 import { TicketChangesHandler } from './ticket-changes.handler';
@@ -17,7 +17,7 @@ export class TicketCommandsConsumer {
   constructor(private readonly changes: TicketChangesHandler) {}
 
   /** Auto-close and auto-solve: applied only while the ticket is still where the automation saw it. */
-  @EventPattern('ticket.transition.requested')
+  @HandlesEvent('ticket.transition.requested')
   async onTransitionRequested(
     @Payload() event: EventEnvelope<'ticket.transition.requested'>,
     @Ctx() ctx: EventContext,

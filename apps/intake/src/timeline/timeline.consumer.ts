@@ -1,8 +1,8 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { EntityNotFoundError } from 'typeorm';
 import { type AnyEvent, type EventEnvelope } from '@app/contracts';
-import { type EventContext } from '@app/messaging';
+import { type EventContext, HandlesEvent } from '@app/messaging';
 import { Ticket } from '../tickets/ticket.entity';
 import { TimelineWriter } from './timeline.writer';
 
@@ -26,7 +26,7 @@ const TIMELINE_ONLY = [
 export class TimelineConsumer {
   constructor(private readonly timeline: TimelineWriter) {}
 
-  @EventPattern(['ticket.assigned', 'ticket.reassigned'])
+  @HandlesEvent(['ticket.assigned', 'ticket.reassigned'])
   async onAssigned(
     @Payload() event: Extract<AnyEvent, { type: 'ticket.assigned' | 'ticket.reassigned' }>,
     @Ctx() ctx: EventContext,
@@ -39,7 +39,7 @@ export class TimelineConsumer {
     await this.record(event, ctx);
   }
 
-  @EventPattern('ticket.unassigned')
+  @HandlesEvent('ticket.unassigned')
   async onUnassigned(
     @Payload() event: EventEnvelope<'ticket.unassigned'>,
     @Ctx() ctx: EventContext,
@@ -54,7 +54,7 @@ export class TimelineConsumer {
   }
 
   /** Events that change nothing on the ticket itself: they only join its timeline. */
-  @EventPattern(TIMELINE_ONLY)
+  @HandlesEvent(TIMELINE_ONLY)
   onTimelineEvent(
     @Payload() event: EventEnvelope<(typeof TIMELINE_ONLY)[number]>,
     @Ctx() ctx: EventContext,

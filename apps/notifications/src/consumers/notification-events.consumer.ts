@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { type AnyEvent, eventTypesOn, Topic } from '@app/contracts';
-import { type EventContext } from '@app/messaging';
+import { type EventContext, HandlesEvent } from '@app/messaging';
 import { ContactBook } from '../contacts/contact-book';
 import { Notices } from '../notices/notices';
 import { WebhookFanOut } from '../webhooks/webhook-fan-out';
@@ -26,7 +26,7 @@ export class NotificationEventsConsumer {
     private readonly webhooks: WebhookFanOut,
   ) {}
 
-  @EventPattern(CONSUMED)
+  @HandlesEvent(CONSUMED)
   async onEvent(@Payload() event: AnyEvent, @Ctx() { manager }: EventContext): Promise<void> {
     if (event.type === 'agent.changed') return this.contacts.applyAgent(manager, event);
     const change = await this.contacts.apply(manager, event);

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { type EventEnvelope } from '@app/contracts';
-import { type EventContext } from '@app/messaging';
+import { type EventContext, HandlesEvent } from '@app/messaging';
 import { AssignmentService } from '../assignment/assignment.service';
 import { Assignment } from '../assignment/assignment.entity';
 import { RoutingTicket } from './routing-ticket.entity';
@@ -11,7 +11,7 @@ import { RoutingTicket } from './routing-ticket.entity';
 export class TicketEventsConsumer {
   constructor(private readonly assignments: AssignmentService) {}
 
-  @EventPattern('ticket.created')
+  @HandlesEvent('ticket.created')
   async onCreated(
     @Payload() event: EventEnvelope<'ticket.created'>,
     @Ctx() ctx: EventContext,
@@ -39,7 +39,7 @@ export class TicketEventsConsumer {
     await this.assignments.route(ctx.manager, ticket, { kind: 'event', event });
   }
 
-  @EventPattern('ticket.status.changed')
+  @HandlesEvent('ticket.status.changed')
   async onStatusChanged(
     @Payload() event: EventEnvelope<'ticket.status.changed'>,
     @Ctx() ctx: EventContext,
@@ -59,7 +59,7 @@ export class TicketEventsConsumer {
     }
   }
 
-  @EventPattern('ticket.updated')
+  @HandlesEvent('ticket.updated')
   async onUpdated(
     @Payload() event: EventEnvelope<'ticket.updated'>,
     @Ctx() ctx: EventContext,
@@ -73,7 +73,7 @@ export class TicketEventsConsumer {
     await this.assignments.requeue(ctx.manager, ticket);
   }
 
-  @EventPattern('ticket.message.added')
+  @HandlesEvent('ticket.message.added')
   async onMessageAdded(
     @Payload() event: EventEnvelope<'ticket.message.added'>,
     @Ctx() ctx: EventContext,

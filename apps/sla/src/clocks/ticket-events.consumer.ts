@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { type EventEnvelope } from '@app/contracts';
-import { type EventContext } from '@app/messaging';
+import { type EventContext, HandlesEvent } from '@app/messaging';
 import { ClockService } from './clock.service';
 import { SlaClock } from './sla-clock.entity';
 import { SlaTicket } from './sla-ticket.entity';
@@ -10,7 +10,7 @@ import { SlaTicket } from './sla-ticket.entity';
 export class TicketEventsConsumer {
   constructor(private readonly clocks: ClockService) {}
 
-  @EventPattern('ticket.created')
+  @HandlesEvent('ticket.created')
   async onCreated(
     @Payload() event: EventEnvelope<'ticket.created'>,
     @Ctx() ctx: EventContext,
@@ -35,7 +35,7 @@ export class TicketEventsConsumer {
   }
 
   /** Priority, category, tags or metadata changed: the ticket may now fall under another policy. */
-  @EventPattern('ticket.updated')
+  @HandlesEvent('ticket.updated')
   async onUpdated(
     @Payload() event: EventEnvelope<'ticket.updated'>,
     @Ctx() ctx: EventContext,
@@ -52,7 +52,7 @@ export class TicketEventsConsumer {
     });
   }
 
-  @EventPattern('ticket.message.added')
+  @HandlesEvent('ticket.message.added')
   async onMessage(
     @Payload() event: EventEnvelope<'ticket.message.added'>,
     @Ctx() ctx: EventContext,
@@ -69,7 +69,7 @@ export class TicketEventsConsumer {
     await this.clocks.messageAdded(ctx.manager, event);
   }
 
-  @EventPattern('ticket.status.changed')
+  @HandlesEvent('ticket.status.changed')
   async onStatusChanged(
     @Payload() event: EventEnvelope<'ticket.status.changed'>,
     @Ctx() ctx: EventContext,
@@ -86,7 +86,7 @@ export class TicketEventsConsumer {
   }
 
   /** Escalations notify the assignee, so each clock remembers who that is. */
-  @EventPattern('ticket.assigned')
+  @HandlesEvent('ticket.assigned')
   async onAssigned(
     @Payload() event: EventEnvelope<'ticket.assigned'>,
     @Ctx() ctx: EventContext,
@@ -103,7 +103,7 @@ export class TicketEventsConsumer {
     );
   }
 
-  @EventPattern('ticket.reassigned')
+  @HandlesEvent('ticket.reassigned')
   async onReassigned(
     @Payload() event: EventEnvelope<'ticket.reassigned'>,
     @Ctx() ctx: EventContext,
