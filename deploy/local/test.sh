@@ -12,9 +12,9 @@ log "Infrastructure ready in $((SECONDS - infra_started)) s"
 
 log "Lint and architecture rules"; npm run --silent lint
 log "Type check";                 npm run --silent typecheck
-log "Unit tests";                 npx jest --config jest.unit.config.ts --ci
-log "Integration tests";          npx jest --config jest.int.config.ts --ci
+log "Unit tests";                 npm run --silent test:unit -- --ci
+log "Integration tests";          npm run --silent test:int -- --ci
 log "Build";                      npm run --silent build
-log "End-to-end tests";           npx jest --config jest.e2e.config.ts --ci
+log "End-to-end tests";           npm run --silent test:e2e -- --ci
 log "API fuzzing (Schemathesis)"; bash deploy/local/fuzz.sh --built
 log "All tests passed in $((SECONDS - started)) s"

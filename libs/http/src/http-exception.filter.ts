@@ -26,8 +26,8 @@ const CODES: Partial<Record<number, string>> = {
   429: 'too_many_requests',
 };
 
-interface BodyParserError {
-  type?: string;
+interface BodyParserError extends Error {
+  type: string;
   status?: number;
 }
 
@@ -67,6 +67,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
   }
 
   private describe(exception: unknown): { status: number; body: Record<string, unknown> } {
+    const parserError = bodyParserErrorIn(exception);
+    const parserFailure = parserError && describeBodyParserError(parserError);
+    if (parserFailure) return parserFailure;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const payload = exception.getResponse();
@@ -88,31 +91,46 @@ export class HttpExceptionFilter implements ExceptionFilter {
         },
       };
     }
-    const parserError = exception as BodyParserError;
-    if (parserError?.type === 'entity.too.large') {
-      return { status: 413, body: { code: 'payload_too_large', message: 'The request body is too large' } };
-    }
-    if (parserError?.type === 'entity.too.deep') {
-      return {
-        status: 400,
-        body: { code: 'body_too_deep', message: (exception as Error).message },
-      };
-    }
-    if (parserError?.type === 'entity.parse.failed') {
-      return { status: 400, body: { code: 'malformed_json', message: 'The request body is not valid JSON' } };
-    }
-    // The client's side of reading a body (it hung up, an unsupported charset or encoding): a 4xx
-    // the client caused, not a failure of ours to log with a stack.
-    if (typeof parserError?.type === 'string' && (parserError.status ?? 500) < 500) {
-      const status = parserError.status ?? HttpStatus.BAD_REQUEST;
-      return {
-        status,
-        body: { code: CODES[status] ?? `http_${status}`, message: 'The request body could not be read' },
-      };
-    }
     return {
       status: HttpStatus.INTERNAL_SERVER_ERROR,
       body: { code: 'internal_error', message: 'Internal server error' },
     };
   }
+}
+
+/**
+ * The body parsers' errors carry a `type`. Nest wraps those of them that are http-errors in an
+ * HttpException with the original as its cause; either way the original says what went wrong.
+ */
+function bodyParserErrorIn(exception: unknown): BodyParserError | undefined {
+  const candidate = exception instanceof HttpException ? exception.cause : exception;
+  if (candidate instanceof Error && typeof (candidate as BodyParserError).type === 'string') {
+    return candidate as BodyParserError;
+  }
+  return undefined;
+}
+
+function describeBodyParserError(
+  parserError: BodyParserError,
+): { status: number; body: Record<string, unknown> } | undefined {
+  if (parserError.type === 'entity.too.large') {
+    return { status: 413, body: { code: 'payload_too_large', message: 'The request body is too large' } };
+  }
+  if (parserError.type === 'entity.too.deep') {
+    return {
+      status: 400,
+      body: { code: 'body_too_deep', message: parserError.message },
+    };
+  }
+  if (parserError.type === 'entity.parse.failed') {
+    return { status: 400, body: { code: 'malformed_json', message: 'The request body is not valid JSON' } };
+  }
+  // The client's side of reading a body (it hung up, an unsupported charset or encoding): a 4xx
+  // the client caused, not a failure of ours to log with a stack.
+  if ((parserError.status ?? 500) >= 500) return undefined;
+  const status = parserError.status ?? HttpStatus.BAD_REQUEST;
+  return {
+    status,
+    body: { code: CODES[status] ?? `http_${status}`, message: 'The request body could not be read' },
+  };
 }

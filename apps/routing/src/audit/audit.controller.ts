@@ -37,7 +37,12 @@ export class AuditController {
   @ApiOperation({ summary: 'Admin changes to agents, teams and routing rules, newest first (admin)' })
   async list(@Tenant() tenant: string, @Query() query: AuditQuery) {
     const entries = await this.dataSource.getRepository(AuditEntry).find({
-      where: { tenant, entityType: query.entityType, entityId: query.entityId },
+      // Only the filters given: TypeORM refuses an undefined criterion rather than matching all.
+      where: {
+        tenant,
+        ...(query.entityType !== undefined && { entityType: query.entityType }),
+        ...(query.entityId !== undefined && { entityId: query.entityId }),
+      },
       order: { id: 'DESC' },
       take: query.limit ?? 100,
     });
