@@ -17,7 +17,7 @@ import {
 import { ALL_TOPICS } from '@app/contracts';
 import { migrateSchema, typeOrmOptions, type TypeOrmOptionsInput } from '@app/database';
 import { createKafkaClient, provisionTopics, TopicNames } from '@app/messaging';
-import { createRootLogger } from '@app/observability';
+import { createRootLogger, logProcessWarnings } from '@app/observability';
 import { intakeDatabase } from '../../apps/intake/src/database/data-source';
 import { notificationsDatabase } from '../../apps/notifications/src/database/data-source';
 import { routingDatabase } from '../../apps/routing/src/database/data-source';
@@ -26,6 +26,7 @@ import { slaDatabase } from '../../apps/sla/src/database/data-source';
 import { seedSlaDemo } from '../../apps/sla/src/database/seed';
 
 const logger = createRootLogger('bootstrap');
+logProcessWarnings(logger);
 
 interface ServiceDatabase {
   name: ServiceName;

@@ -1,6 +1,7 @@
 export * from './correlation-context';
 export * from './correlation-id.middleware';
 export * from './logging.module';
+export * from './process-warnings';
 export * from './metrics.service';
 export * from './metrics.module';
 export * from './health.service';

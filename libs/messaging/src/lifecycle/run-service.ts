@@ -4,7 +4,7 @@ import { type MicroserviceOptions, type NestMicroservice } from '@nestjs/microse
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { type HttpConfig } from '@app/config';
 import { configureHttpApp } from '@app/http';
-import { createRootLogger, HealthService } from '@app/observability';
+import { createRootLogger, HealthService, logProcessWarnings } from '@app/observability';
 import { KafkaEventTransport } from '../transport/kafka-event.transport';
 import { PropagateErrorsFilter } from '../transport/propagate-errors.filter';
 
@@ -15,7 +15,7 @@ export interface RunServiceOptions {
   description: string;
 }
 
-/** Attaches the Kafka transport so `@EventPattern` handlers start consuming. */
+/** Attaches the Kafka transport so `@HandlesEvent` handlers start consuming. */
 export async function startEventConsumers(app: INestApplication): Promise<void> {
   // Deferred, so the filter is in place before the handlers are built (they capture filters then).
   const consumers = app.connectMicroservice<MicroserviceOptions>(
@@ -34,6 +34,7 @@ export async function startEventConsumers(app: INestApplication): Promise<void> 
  */
 export async function runService(options: RunServiceOptions): Promise<INestApplication> {
   const rootLogger = createRootLogger(options.http.service);
+  logProcessWarnings(rootLogger);
   const die = (msg: string) => (error: unknown) => {
     rootLogger.fatal({ err: error }, msg);
     process.exit(1);

@@ -1,7 +1,7 @@
 import { type EntityManager } from 'typeorm';
 
 /**
- * What an `@EventPattern` handler receives beside the event. `manager` is the transaction that
+ * What an `@HandlesEvent` handler receives beside the event. `manager` is the transaction that
  * already holds the inbox row: write every effect and outbox event through it, so they commit
  * (or roll back) together with the record that the event was processed.
  */

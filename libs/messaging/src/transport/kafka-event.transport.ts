@@ -82,7 +82,7 @@ type BatchItem = { message: KafkaMessage } & (
 type ApplyItem = Extract<BatchItem, { kind: 'apply' }>;
 
 /**
- * A Nest microservice transport over kafkajs that keeps `@EventPattern('<event type>')` handlers
+ * A Nest microservice transport over kafkajs that keeps `@HandlesEvent('<event type>')` handlers
  * but applies our delivery semantics instead of ServerKafka's:
  * - the inbox rows and the handlers' effects share one transaction (R2); a partition's messages
  *   are applied in batches of up to `batchSize`, one transaction and one offset commit per batch,
@@ -147,7 +147,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const topics = new Set<Topic>();
     for (const pattern of this.messageHandlers.keys()) {
       if (!isEventType(pattern)) {
-        throw new Error(`@EventPattern('${pattern}') is not a known event type in @app/contracts`);
+        throw new Error(`@HandlesEvent('${pattern}') is not a known event type in @app/contracts`);
       }
       topics.add(topicOf(pattern));
     }
