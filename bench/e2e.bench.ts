@@ -35,7 +35,13 @@ import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { signedRecordHeaders, Topic } from '@app/contracts';
-import { bearer, createSandbox, ensureInfrastructure, TEST_PUBLISHERS, type TestSandbox } from '@app/testing';
+import {
+  bearer,
+  createSandbox,
+  provideInfrastructure,
+  TEST_PUBLISHERS,
+  type TestSandbox,
+} from '@app/testing';
 import {
   consumerCeiling,
   type InsertCeiling,
@@ -128,7 +134,7 @@ async function main(): Promise<number> {
   const deadline = startedAt + MAX_MINUTES * 60_000;
   let interrupted = false;
   process.once('SIGINT', () => (interrupted = true));
-  Object.assign(process.env, ensureInfrastructure());
+  Object.assign(process.env, (await provideInfrastructure()).urls);
 
   const planned = WARMUP + BURST + RATES.reduce((sum, rate) => sum + Math.ceil(rate * SECONDS), 0);
   const tag = randomBytes(4).toString('hex');

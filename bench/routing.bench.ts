@@ -10,7 +10,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
-import { createSandbox, ensureInfrastructure } from '@app/testing';
+import { createSandbox, provideInfrastructure } from '@app/testing';
 import { AssignmentService } from '../apps/routing/src/assignment/assignment.service';
 import { loadRoutingConfig } from '../apps/routing/src/config/routing.config';
 import { RoutingModule } from '../apps/routing/src/routing.module';
@@ -80,7 +80,7 @@ async function insertInChunks(db: DataSource, tickets: RoutingTicket[]): Promise
 }
 
 async function main(): Promise<void> {
-  Object.assign(process.env, ensureInfrastructure());
+  Object.assign(process.env, (await provideInfrastructure()).urls);
   const sandbox = await createSandbox({ LOG_LEVEL: 'error', ROUTING_RECONCILE_INTERVAL_MS: '3600000' });
   const app = await NestFactory.createApplicationContext(
     RoutingModule.forRoot(loadRoutingConfig(sandbox.env)),

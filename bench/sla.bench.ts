@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { createSandbox, ensureInfrastructure } from '@app/testing';
+import { createSandbox, provideInfrastructure } from '@app/testing';
 import { loadSlaConfig } from '../apps/sla/src/config/sla.config';
 import { SlaModule } from '../apps/sla/src/sla.module';
 import { TimerReconciler } from '../apps/sla/src/timers/reconciler';
@@ -57,7 +57,7 @@ async function forgetRedisKeys(redis: Redis, prefix: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  Object.assign(process.env, ensureInfrastructure());
+  Object.assign(process.env, (await provideInfrastructure()).urls);
   const sandbox = await createSandbox({ LOG_LEVEL: 'error', SLA_RECONCILE_INTERVAL_MS: '3600000' });
   const redis = new Redis(sandbox.env.REDIS_URL);
   // The service, with its timer workers, reconciler and outbox relay, as it runs in production.

@@ -6,9 +6,11 @@
 #   infra.sh reset    stop everything and delete the data (not the Kafka jar cache)
 #   infra.sh status   print each component's state; exit 3 unless all run
 #   infra.sh env      print `export` lines: DATABASE_URL, REDIS_URL, KAFKA_BROKERS
+#   infra.sh mode     print which of the modes below applies
 #
 # INFRA=local   Debian packages + Kafka jars from Maven Central, data under $INFRA_HOME (default .infra/)
-# INFRA=docker  docker compose services postgres, redis, kafka (default when a Docker engine answers)
+# INFRA=docker  docker compose services postgres, redis, kafka (default when a Docker engine answers);
+#               Jest, the benchmarks and the fuzzer start their own with testcontainers instead
 # INFRA=external  use DATABASE_URL, REDIS_URL and KAFKA_BROKERS as given
 set -euo pipefail
 
@@ -50,6 +52,7 @@ external_env() {
 compose() { docker compose -f "$ROOT/docker-compose.yml" "$@"; }
 
 cmd="${1:-}"
+if [[ "$cmd" == mode ]]; then mode; exit 0; fi
 case "$(mode):$cmd" in
   local:up)
     mkdir -p "$INFRA_HOME"

@@ -19,7 +19,7 @@ import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { bearer, ensureInfrastructure, REPO_ROOT } from '@app/testing';
+import { bearer, provideInfrastructure, REPO_ROOT } from '@app/testing';
 import { SERVICE_NAMES, type ServiceName } from '../e2e/support/service-process';
 import { RunningSystem } from '../e2e/support/system';
 
@@ -138,7 +138,7 @@ function generatedCases(output: string): number {
 }
 
 async function main(): Promise<void> {
-  Object.assign(process.env, ensureInfrastructure());
+  Object.assign(process.env, (await provideInfrastructure()).urls);
   mkdirSync(REPORT_DIR, { recursive: true });
   const started = Date.now();
   // The fuzzer sends thousands of requests a minute from one address: that is load, not abuse.

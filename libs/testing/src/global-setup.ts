@@ -1,7 +1,3 @@
-import { ensureInfrastructure } from './infra-env';
+import { setUpInfrastructure } from './infrastructure/jest-hooks';
 
-/** Jest global setup: real servers for every integration and e2e test; workers inherit the URLs. */
-export default function globalSetup(): void {
-  const env = ensureInfrastructure();
-  Object.assign(process.env, env);
-}
+export default setUpInfrastructure;

@@ -1,4 +1,4 @@
-export * from './infra-env';
+export * from './infrastructure';
 export * from './isolation';
 export * from './wait-for';
 export * from './kafka-probe';

@@ -1,0 +1,3 @@
+import { tearDownInfrastructure } from './infrastructure/jest-hooks';
+
+export default tearDownInfrastructure;
