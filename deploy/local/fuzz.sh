@@ -13,22 +13,9 @@ SCHEMATHESIS_HOME="${SCHEMATHESIS_HOME:-$HOME/.cache/ticketflow/schemathesis-$SC
 REQUIREMENTS="$ROOT/test/fuzz/requirements.txt"
 
 ensure_schemathesis() {
-  local want stamp="$SCHEMATHESIS_HOME/.complete"
-  want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
-  [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && return
   grep -qx "schemathesis==$SCHEMATHESIS_VERSION" "$REQUIREMENTS" ||
     die "$REQUIREMENTS does not pin schemathesis==$SCHEMATHESIS_VERSION"
-  command -v python3 >/dev/null || apt_install python3 python3-venv
-  local python; python="$(command -v python3.11 || command -v python3)"
-  log "Installing Schemathesis $SCHEMATHESIS_VERSION into $SCHEMATHESIS_HOME"
-  rm -rf "$SCHEMATHESIS_HOME"
-  "$python" -m venv "$SCHEMATHESIS_HOME" || {
-    apt_install python3-venv
-    "$python" -m venv "$SCHEMATHESIS_HOME"
-  }
-  "$SCHEMATHESIS_HOME/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$REQUIREMENTS" ||
-    die "could not install Schemathesis from PyPI"
-  echo "$want" >"$stamp"
+  ensure_venv "$SCHEMATHESIS_HOME" "$REQUIREMENTS" "Schemathesis $SCHEMATHESIS_VERSION"
 }
 
 if [[ "${1:-}" == "--built" ]]; then

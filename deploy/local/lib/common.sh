@@ -27,3 +27,23 @@ apt_install() {
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
+
+# ensure_venv <dir> <requirements file> <what>: a Python venv holding exactly the pinned
+# requirements (no dependency resolution: the file pins every package), installed again only when
+# the requirements file changes. Used for tools from PyPI: Schemathesis, the manifest checkers.
+ensure_venv() {
+  local dir="$1" requirements="$2" what="$3" want stamp="$1/.complete" python
+  want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+  [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && return
+  command -v python3 >/dev/null || apt_install python3 python3-venv
+  python="$(command -v python3.11 || command -v python3)"
+  say "Installing $what into $dir"
+  rm -rf "$dir"
+  "$python" -m venv "$dir" || {
+    apt_install python3-venv
+    "$python" -m venv "$dir"
+  }
+  "$dir/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$requirements" ||
+    die "could not install $what from PyPI"
+  echo "$want" >"$stamp"
+}
