@@ -1,4 +1,4 @@
-# Shared by up.sh, down.sh, test.sh and fuzz.sh. Sourced, not executed.
+# Shared by the scripts under deploy/ (up, down, test, fuzz, node, the manifest checks). Sourced.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 INFRA_HOME="${INFRA_HOME:-$ROOT/.infra}"
 export INFRA_HOME
