@@ -8,17 +8,14 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Counter, type Histogram } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
-import { buildEvent, parseIsoDuration } from '@app/contracts';
 import { JobWorker } from '@app/database';
-import { eventMeta, OutboxWriter } from '@app/messaging';
 import { MetricsService } from '@app/observability';
-import { warningAtOf } from '../clocks/clock-schedule';
+import { fireTimer } from '../clocks/clock-transitions';
 import { ClockService } from '../clocks/clock.service';
 import { SlaClock } from '../clocks/sla-clock.entity';
 import { type SlaConfig } from '../config/sla.config';
-import { SLA_CONFIG, SLA_SOURCE } from '../sla.tokens';
+import { SLA_CONFIG } from '../sla.tokens';
 import { type SlaJobData, SlaQueue } from './sla-jobs';
-import { SlaTimers } from './sla-timers';
 
 export type TimerOutcome = 'fired' | 'stale' | 'not_due';
 
@@ -26,9 +23,9 @@ export type TimerOutcome = 'fired' | 'stale' | 'not_due';
 const MAX_EARLY_WAIT_MS = 10_000;
 
 /**
- * Fires warnings, breaches and escalation steps. Postgres decides, not the job: a clock that was
- * met, paused, rescheduled (another epoch), already warned at that fraction or already escalated
- * that far makes the job a no-op (R4); a job that fires before its time waits instead of firing early.
+ * Fires warnings, breaches and escalation steps. Postgres decides, not the job: the clock is read
+ * under a row lock and `fireTimer` finds the job stale (R4), early (it waits instead of firing
+ * early) or due; a due one is written through ClockService like every other clock change.
  */
 @Injectable()
 export class TimerProcessor implements OnApplicationBootstrap, OnModuleDestroy {
@@ -40,9 +37,7 @@ export class TimerProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(SLA_CONFIG) private readonly config: SlaConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly outbox: OutboxWriter,
     private readonly clocks: ClockService,
-    private readonly timers: SlaTimers,
     metrics: MetricsService,
   ) {
     this.lateness = metrics.histogram(
@@ -99,98 +94,26 @@ export class TimerProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     });
     if (!clock) return 'stale';
     const now = new Date();
-    const { policy, calendar } = await this.clocks.context(manager, clock);
-    const meta = eventMeta(SLA_SOURCE, clock.ticketId, clock.tenant, { kind: 'job' });
-    const base = { ticketId: clock.ticketId, clockId: clock.id, metric: clock.metric };
-
-    if (job.kind === 'warning') {
-      if (clock.state !== 'running' || clock.epoch !== job.epoch || clock.warned.includes(job.fraction))
+    const firing = fireTimer(clock, await this.clocks.context(manager, clock), job, now);
+    switch (firing.outcome) {
+      case 'stale':
         return 'stale';
-      const at = warningAtOf(clock, calendar, job.fraction);
-      if (at > now) return { waitMs: at.getTime() - now.getTime() };
-      await manager.update(SlaClock, { id: clock.id }, { warned: [...clock.warned, job.fraction] });
-      await this.outbox.append(
-        manager,
-        buildEvent(
-          'sla.warning',
-          { ...base, fraction: job.fraction, dueAt: clock.dueAt.toISOString(), warnedAt: now.toISOString() },
-          meta,
-        ),
-      );
-      this.record('warning', clock.metric, at, now);
-      return 'fired';
+      case 'early':
+        return { waitMs: firing.at.getTime() - now.getTime() };
+      case 'fired':
+        break;
     }
-
+    await this.clocks.apply(manager, clock, firing.transition, { kind: 'job' });
+    this.record(job.kind, clock.metric, firing.at, now);
     if (job.kind === 'breach') {
-      if (clock.state !== 'running' || clock.epoch !== job.epoch) return 'stale';
-      if (clock.dueAt > now) return { waitMs: clock.dueAt.getTime() - now.getTime() };
-      clock.state = 'breached';
-      clock.breachedAt = now;
-      await manager.update(SlaClock, { id: clock.id }, { state: 'breached', breachedAt: now });
-      await this.outbox.append(
-        manager,
-        buildEvent(
-          'sla.breached',
-          {
-            ...base,
-            policyId: clock.policyId,
-            policyVersion: clock.policyVersion,
-            dueAt: clock.dueAt.toISOString(),
-            breachedAt: now.toISOString(),
-          },
-          meta,
-        ),
-      );
-      this.record('breach', clock.metric, clock.dueAt, now);
       this.logger.log({
         msg: 'SLA breached',
         ticketId: clock.ticketId,
         clockId: clock.id,
         metric: clock.metric,
       });
-      await this.armNext(manager, clock);
-      return 'fired';
     }
-
-    const step = policy.escalation[job.step];
-    if (
-      clock.state !== 'breached' ||
-      clock.stoppedAt ||
-      !clock.breachedAt ||
-      !step ||
-      clock.escalatedSteps !== job.step
-    ) {
-      return 'stale';
-    }
-    const at = new Date(clock.breachedAt.getTime() + parseIsoDuration(step.after));
-    if (at > now) return { waitMs: at.getTime() - now.getTime() };
-    clock.escalatedSteps = job.step + 1;
-    await manager.update(SlaClock, { id: clock.id }, { escalatedSteps: clock.escalatedSteps });
-    await this.outbox.append(
-      manager,
-      buildEvent(
-        'sla.escalated',
-        {
-          ...base,
-          step: job.step,
-          after: step.after,
-          notify: step.notify,
-          assigneeId: clock.assigneeId,
-          breachedAt: clock.breachedAt.toISOString(),
-          escalatedAt: now.toISOString(),
-        },
-        meta,
-      ),
-    );
-    this.record('escalation', clock.metric, at, now);
-    await this.armNext(manager, clock);
     return 'fired';
-  }
-
-  /** After a breach or a step, the next escalation step (if the chain has one) gets its timer. */
-  private async armNext(manager: EntityManager, clock: SlaClock): Promise<void> {
-    for (const timer of await this.clocks.timersFor(manager, clock))
-      await this.timers.arm(timer.job, timer.at);
   }
 
   private record(kind: SlaJobData['kind'], metric: string, due: Date, now: Date): void {
