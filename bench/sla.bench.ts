@@ -1,15 +1,20 @@
 /**
- * SLA timers at scale, on the real Postgres and Redis `deploy/local/infra.sh` runs. Arms
- * BENCH_CLOCKS clocks (default 1,000,000), each with a warning at 0.5 and a breach. The last
- * BENCH_FIRING of them (default 60,000) come due at BENCH_RATE per second (default 200) while all
- * the others stay armed for tomorrow, and the service's own workers fire them. Then it times the
- * reconciler over every armed clock: a full sweep, as after Redis lost its data, and an ordinary
- * incremental round.
+ * SLA timers at scale, on the real Postgres, Redis and Kafka `deploy/local/infra.sh` runs, with
+ * the sla service's own timer workers, scheduler and outbox relay.
  *
- *   npm run bench:sla            # BENCH_CLOCKS, BENCH_FIRING, BENCH_RATE, BENCH_BATCH override
+ *   npm run bench:sla
  *
- * It reports the arm rate, Redis memory per armed clock, how late warnings and breaches fired
- * (p50/p99/max) and the reconciler's round times, never asserting them: the machine is shared.
+ *   BENCH_CLOCKS=1000000   clocks armed over the next 24 hours, each with a warning at 0.5 and a breach
+ *   BENCH_RATE=2000        deadlines per second in the firing slice (warnings and breaches mixed)
+ *   BENCH_SECONDS=60       length of the firing slice
+ *   BENCH_BATCH=5000       clocks inserted and armed per transaction
+ *   BENCH_OVERDUE=2000     deadlines overdue when Redis is flushed, for the recovery figure
+ *
+ * Phases: the machine's raw ceilings (Postgres commits, Redis writes); arming every clock; the
+ * firing slice, whose lateness runs from each due instant to the commit of its event; then
+ * FLUSHALL twice with deadlines overdue, once with every clock armed and once with a tenth, timing
+ * how long until every overdue one has fired. It reports and never asserts: the machine is shared.
+ * The last line is one JSON object of the figures.
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
@@ -17,36 +22,48 @@ import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { createSandbox, provideInfrastructure } from '@app/testing';
+import { type SlaJobData, SlaTimers } from '../apps/sla/src/clocks/sla-timers';
 import { loadSlaConfig } from '../apps/sla/src/config/sla.config';
 import { SlaModule } from '../apps/sla/src/sla.module';
-import { TimerReconciler } from '../apps/sla/src/timers/reconciler';
-import { JOB_NAME, type SlaJobData, slaJobId } from '../apps/sla/src/timers/sla-jobs';
-import { SlaTimers } from '../apps/sla/src/timers/sla-timers';
+import { insertCeiling } from './e2e/ceilings';
 
 const CLOCKS = Number(process.env.BENCH_CLOCKS ?? 1_000_000);
-const FIRING = Math.min(CLOCKS, Number(process.env.BENCH_FIRING ?? 60_000));
-const RATE = Number(process.env.BENCH_RATE ?? 200);
+const RATE = Number(process.env.BENCH_RATE ?? 2_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const BATCH = Number(process.env.BENCH_BATCH ?? 5_000);
-const TARGET_MS = 60_000;
-/**
- * The first firing clock's warning (half its target before it is due) must come after arming has
- * finished, or lateness would measure arming.
- */
-const LEAD_MS = Number(
-  process.env.BENCH_LEAD_MS ?? TARGET_MS / 2 + Math.ceil(FIRING / 2_000) * 1_000 + 10_000,
-);
+const OVERDUE = Number(process.env.BENCH_OVERDUE ?? 2_000);
+/** Two deadlines per clock (the warning half-way), so the slice needs RATE / 2 clocks a second. */
+const FIRING = Math.min(CLOCKS, Math.round((RATE / 2) * SECONDS));
+const TARGET_MS = 2_000;
 const DAY_MS = 86_400_000;
+/** The far clocks start after the run is over: none of them fires during it. */
+const FAR_FROM_MS = 3_600_000;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
 
 async function usedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory');
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
 }
 
-/** A million armed clocks leave two million jobs behind; the sandbox only drops its database. */
+/** Pipelined single-key writes from one client: what Redis itself takes on this machine. */
+async function redisWriteCeiling(redis: Redis, prefix: string, seconds: number): Promise<number> {
+  const until = Date.now() + seconds * 1000;
+  let writes = 0;
+  while (Date.now() < until) {
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < 1_000; i += 1) pipeline.set(`${prefix}:ceiling:${i}`, String(writes + i));
+    await pipeline.exec();
+    writes += 1_000;
+  }
+  return Math.round(writes / seconds);
+}
+
+/** The sandbox drops its database; Redis keys under its prefix go here. */
 async function forgetRedisKeys(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';
   do {
@@ -58,139 +75,182 @@ async function forgetRedisKeys(redis: Redis, prefix: string): Promise<void> {
 
 async function main(): Promise<void> {
   Object.assign(process.env, (await provideInfrastructure()).urls);
-  const sandbox = await createSandbox({ LOG_LEVEL: 'error', SLA_RECONCILE_INTERVAL_MS: '3600000' });
+  const sandbox = await createSandbox({ LOG_LEVEL: 'error' });
   const redis = new Redis(sandbox.env.REDIS_URL);
-  // The service, with its timer workers, reconciler and outbox relay, as it runs in production.
+  const prefix = sandbox.env.REDIS_KEY_PREFIX;
+
+  console.log('Raw ceilings');
+  const inserts = await insertCeiling(sandbox.databaseUrl, { seconds: 5, clients: 2 });
+  const redisWrites = await redisWriteCeiling(redis, prefix, 2);
+  console.log({ postgresInserts: inserts, redisWritesPerS: redisWrites });
+
   const app = await NestFactory.createApplicationContext(SlaModule.forRoot(loadSlaConfig(sandbox.env)), {
     logger: ['error'],
   });
   try {
     const db = app.get(DataSource);
     const timers = app.get(SlaTimers);
+    const lateness: number[] = [];
+    timers.onFired((dueAtMs, committedAtMs) => {
+      for (const due of dueAtMs) lateness.push(committedAtMs - due);
+    });
     const [{ id: policyId }] = await db.query<Array<{ id: string }>>(
       `INSERT INTO sla_policies (id, version, tenant, name, position, match, targets, pause_on, warn_at, escalation, current, active)
-       VALUES ($1, 1, 'default', 'bench', 0, '{}', '{"firstResponse":"PT1M"}', '{pending,on_hold}', '{0.5}', '[]', true, true)
+       VALUES ($1, 1, 'default', 'bench', 0, '{}', '{"firstResponse":"PT2S"}', '{pending,on_hold}', '{0.5}', '[]', true, true)
        RETURNING id`,
       [randomUUID()],
     );
-    /** Inserts `count` running clocks, clock n due at firstDue + n/RATE seconds, and arms their timers. */
-    async function armClocks(count: number, firstDue: number): Promise<void> {
+
+    /**
+     * Inserts `count` running clocks due from `firstDue`, `spacingMs` apart, and arms their warning
+     * and breach through SlaTimers, BATCH clocks per transaction as a bulk import would.
+     */
+    async function armClocks(count: number, firstDue: number, spacingMs: number): Promise<void> {
       for (let offset = 0; offset < count; offset += BATCH) {
         const size = Math.min(BATCH, count - offset);
-        const rows = await db.query<Array<{ id: string; due_at: Date; started_at: Date }>>(
-          `INSERT INTO sla_clocks (tenant, ticket_id, metric, policy_id, policy_version, target, target_ms,
-                                   started_at, running_since, due_at, state, epoch, explanation)
-           SELECT 'default', gen_random_uuid(), 'first_response', $1, 1, 'PT1M', $2::bigint,
-                  to_timestamp(($3::float8 + n * 1000.0 / $4::float8 - $2::float8) / 1000.0),
-                  to_timestamp(($3::float8 + n * 1000.0 / $4::float8 - $2::float8) / 1000.0),
-                  to_timestamp(($3::float8 + n * 1000.0 / $4::float8) / 1000.0), 'running', 0, 'bench'
-           FROM generate_series($5::int, $6::int) AS n
-           RETURNING id, due_at, started_at`,
-          [policyId, TARGET_MS, firstDue, RATE, offset, offset + size - 1],
-        );
-        const jobs = rows.flatMap((row) => {
-          const breach: SlaJobData = { kind: 'breach', clockId: row.id, epoch: 0 };
-          const warning: SlaJobData = { kind: 'warning', clockId: row.id, epoch: 0, fraction: 0.5 };
-          return [
-            { job: breach, at: row.due_at.getTime() },
-            { job: warning, at: row.started_at.getTime() + TARGET_MS / 2 },
-          ];
+        await db.transaction(async (manager) => {
+          const rows = await manager.query<Array<{ id: string; due_at: Date; started_at: Date }>>(
+            `INSERT INTO sla_clocks (tenant, ticket_id, metric, policy_id, policy_version, target, target_ms,
+                                     started_at, running_since, due_at, state, epoch, explanation)
+             SELECT 'default', gen_random_uuid(), 'first_response', $1, 1, 'PT2S', $2::bigint, s, s,
+                    s + $2::bigint * interval '1 millisecond', 'running', 0, 'bench'
+             FROM generate_series($5::int, $6::int) AS n,
+                  LATERAL (SELECT to_timestamp(round($3::float8 + n * $4::float8 - $2::float8) / 1000.0) AS s) AS start
+             RETURNING id, due_at, started_at`,
+            [policyId, TARGET_MS, firstDue, spacingMs, offset, offset + size - 1],
+          );
+          await timers.arm(
+            manager,
+            rows.flatMap((row) => [
+              { data: { kind: 'breach', clockId: row.id, epoch: 0 } satisfies SlaJobData, at: row.due_at },
+              {
+                data: { kind: 'warning', clockId: row.id, epoch: 0, fraction: 0.5 } satisfies SlaJobData,
+                at: new Date(row.started_at.getTime() + TARGET_MS / 2),
+              },
+            ]),
+          );
         });
-        // The same options SlaTimers.arm sets, added in bulk: arming a million one by one measures round trips.
-        await timers.jobs.queue.addBulk(
-          jobs.map(({ job, at }) => ({
-            name: JOB_NAME[job.kind] as never,
-            data: job as never,
-            opts: {
-              jobId: slaJobId(job),
-              delay: Math.max(0, at - Date.now()),
-              attempts: 10,
-              backoff: { type: 'exponential', delay: 500 },
-              removeOnComplete: { age: 3600, count: 10_000 },
-              removeOnFail: { age: 7 * 86_400 },
-            },
-          })),
-        );
       }
     }
 
+    console.log(`Arming ${CLOCKS} clocks`);
     const memoryBefore = await usedMemory(redis);
-    const started = process.hrtime.bigint();
-    // The bulk stays armed for tomorrow; the last FIRING come due at RATE per second from LEAD_MS on.
-    await armClocks(CLOCKS - FIRING, Date.now() + DAY_MS);
-    const firstDue = Date.now() + LEAD_MS;
-    await armClocks(FIRING, firstDue);
-    const armSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const memoryPerClock = (await usedMemory(redis)) - memoryBefore;
+    const armStarted = process.hrtime.bigint();
+    const far = CLOCKS - FIRING;
+    await armClocks(far, Date.now() + FAR_FROM_MS, (DAY_MS - FAR_FROM_MS) / Math.max(1, far));
+    const armFarSeconds = Number(process.hrtime.bigint() - armStarted) / 1e9;
+    const redisBytesPerClock = ((await usedMemory(redis)) - memoryBefore) / CLOCKS;
+    // The slice starts once it is armed, outside the wake-up horizon until then.
+    const firstDue = Date.now() + Math.ceil(FIRING / 20_000) * 1_000 + 5_000;
+    await armClocks(FIRING, firstDue, 2_000 / RATE);
+    const armSeconds = Number(process.hrtime.bigint() - armStarted) / 1e9;
     const armedBeforeFirstTimer = Date.now() < firstDue - TARGET_MS / 2;
 
-    // Let them fire: every due clock breaches, each after its warning.
-    const lastDue = firstDue + (FIRING / RATE) * 1000;
+    console.log(`Firing ${FIRING * 2} deadlines at ${RATE}/s`);
+    let redisPeak = 0;
+    const sampler = setInterval(() => {
+      void usedMemory(redis).then((bytes) => (redisPeak = Math.max(redisPeak, bytes - memoryBefore)));
+    }, 1_000);
+    const lastDue = firstDue + (FIRING * 2_000) / RATE;
     for (;;) {
       const [{ left }] = await db.query<Array<{ left: number }>>(
         `SELECT count(*)::int AS left FROM sla_clocks WHERE state = 'running' AND due_at < $1`,
         [new Date(lastDue + 1_000)],
       );
-      if (left === 0) break;
+      if (left === 0 && Date.now() > lastDue) break;
       if (Date.now() > lastDue + 600_000) throw new Error(`${left} clocks never breached`);
-      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
-    const breachLate = (
-      await db.query<Array<{ ms: number }>>(
-        `SELECT EXTRACT(EPOCH FROM breached_at - due_at) * 1000 AS ms FROM sla_clocks WHERE state = 'breached' ORDER BY 1`,
-      )
-    ).map((row) => Number(row.ms));
-    const warnings = await db.query<Array<{ ms: number }>>(
-      `SELECT EXTRACT(EPOCH FROM (payload::jsonb->'data'->>'warnedAt')::timestamptz - ((payload::jsonb->'data'->>'dueAt')::timestamptz - interval '30 seconds')) * 1000 AS ms
-       FROM outbox WHERE payload::jsonb->>'type' = 'sla.warning' ORDER BY 1`,
+    clearInterval(sampler);
+    const slice = lateness.splice(0).sort((a, b) => a - b);
+    const [{ breaches, warnings }] = await db.query<Array<{ breaches: number; warnings: number }>>(
+      `SELECT count(*) FILTER (WHERE payload->>'type' = 'sla.breached')::int AS breaches,
+              count(*) FILTER (WHERE payload->>'type' = 'sla.warning')::int AS warnings FROM outbox`,
     );
-    const warnLate = warnings.map((row) => Number(row.ms));
 
-    // The reconciler over everything still armed: a full sweep as after a lost Redis, then a normal round.
-    const reconciler = app.get(TimerReconciler);
-    await redis.del(`${sandbox.env.REDIS_KEY_PREFIX}:reconciled:${timers.jobs.queue.name}`);
-    let at = process.hrtime.bigint();
-    const fullSweep = await reconciler.runOnce();
-    const fullSweepSeconds = Number(process.hrtime.bigint() - at) / 1e9;
-    at = process.hrtime.bigint();
-    const incremental = await reconciler.runOnce();
-    const incrementalSeconds = Number(process.hrtime.bigint() - at) / 1e9;
+    /**
+     * FLUSHALL with `OVERDUE` deadlines already due and never woken (inserted behind the timers'
+     * back, as if they came due while Redis was away): seconds until the last of them has fired.
+     */
+    async function flushRecovery(): Promise<{ seconds: number; fired: number; twice: number }> {
+      const before = lateness.length;
+      const overdueFrom = Date.now() - 10_000;
+      await db.query(
+        `WITH clocks AS (
+           INSERT INTO sla_clocks (tenant, ticket_id, metric, policy_id, policy_version, target, target_ms,
+                                   started_at, running_since, due_at, state, epoch, explanation)
+           SELECT 'default', gen_random_uuid(), 'first_response', $1, 1, 'PT2S', 2000, s - interval '2 seconds',
+                  s - interval '2 seconds', s, 'running', 0, 'bench-overdue'
+           FROM generate_series(1, $2::int) AS n, LATERAL (SELECT to_timestamp(($3::float8 + n) / 1000.0) AS s) AS due
+           RETURNING id, due_at)
+         INSERT INTO timers (queue, id, due_at, data)
+         SELECT 'sla-timers', 'breach-' || id || '-0', due_at,
+                jsonb_build_object('kind', 'breach', 'clockId', id, 'epoch', 0) FROM clocks`,
+        [policyId, OVERDUE, overdueFrom],
+      );
+      const flushedAt = Date.now();
+      await redis.flushall();
+      for (;;) {
+        const [{ left }] = await db.query<Array<{ left: number }>>(
+          `SELECT count(*)::int AS left FROM sla_clocks WHERE explanation = 'bench-overdue' AND state = 'running'`,
+        );
+        if (left === 0) break;
+        if (Date.now() > flushedAt + 120_000) throw new Error(`${left} overdue clocks never breached`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const seconds = (Date.now() - flushedAt) / 1000;
+      const [{ twice }] = await db.query<Array<{ twice: number }>>(
+        `SELECT count(*)::int AS twice FROM (
+           SELECT payload->'data'->>'clockId' FROM outbox WHERE payload->>'type' = 'sla.breached'
+           GROUP BY 1 HAVING count(*) > 1) AS repeated`,
+      );
+      await db.query(
+        `UPDATE sla_clocks SET explanation = 'bench-overdue-done' WHERE explanation = 'bench-overdue'`,
+      );
+      return { seconds, fired: lateness.length - before, twice };
+    }
 
-    const round = (n: number) => Math.round(n * 10) / 10;
-    console.log(
-      JSON.stringify(
-        {
-          clocks: CLOCKS,
-          firing: FIRING,
-          dueRatePerSecond: RATE,
-          armSeconds: round(armSeconds),
-          armedClocksPerSecond: Math.round(CLOCKS / armSeconds),
-          armedBeforeFirstTimer,
-          redisBytesPerClock: Math.round(memoryPerClock / CLOCKS),
-          breaches: breachLate.length,
-          breachLatenessMs: {
-            p50: round(percentile(breachLate, 50)),
-            p99: round(percentile(breachLate, 99)),
-            max: round(breachLate[breachLate.length - 1] ?? 0),
-          },
-          warnings: warnLate.length,
-          warningLatenessMs: {
-            p50: round(percentile(warnLate, 50)),
-            p99: round(percentile(warnLate, 99)),
-            max: round(warnLate[warnLate.length - 1] ?? 0),
-          },
-          reconciler: {
-            fullSweep: { ...fullSweep, seconds: round(fullSweepSeconds) },
-            incremental: { ...incremental, seconds: round(incrementalSeconds) },
-          },
-        },
-        null,
-        2,
-      ),
+    console.log(`FLUSHALL with ${CLOCKS} clocks armed`);
+    const recoveryFull = await flushRecovery();
+    const [{ armed }] = await db.query<Array<{ armed: number }>>(
+      `SELECT count(*)::int AS armed FROM timers WHERE queue = 'sla-timers'`,
     );
+    await db.query(`DELETE FROM timers WHERE queue = 'sla-timers' AND random() < 0.9`);
+    const [{ armed: armedTenth }] = await db.query<Array<{ armed: number }>>(
+      `SELECT count(*)::int AS armed FROM timers WHERE queue = 'sla-timers'`,
+    );
+    console.log(`FLUSHALL with ${armedTenth} timers armed`);
+    const recoveryTenth = await flushRecovery();
+
+    const figures = {
+      armed: CLOCKS,
+      ratePerS: RATE,
+      firingSeconds: SECONDS,
+      deadlinesFired: slice.length,
+      breaches,
+      warnings,
+      latenessP50Ms: round1(percentile(slice, 50)),
+      latenessP99Ms: round1(percentile(slice, 99)),
+      latenessMaxMs: round1(slice[slice.length - 1] ?? 0),
+      firedEarly: slice.filter((ms) => ms < 0).length,
+      redisBytesPerClock: round1(redisBytesPerClock),
+      redisPeakBytesDuringFiring: redisPeak,
+      armPerS: Math.round(CLOCKS / armSeconds),
+      armFarPerS: Math.round(far / armFarSeconds),
+      armedBeforeFirstTimer,
+      flushRecoveryS: round1(recoveryFull.seconds),
+      flushRecoveryTimersArmed: armed,
+      flushRecoveryAtTenthS: round1(recoveryTenth.seconds),
+      flushRecoveryAtTenthTimersArmed: armedTenth,
+      flushOverdue: OVERDUE,
+      flushFiredTwice: recoveryFull.twice + recoveryTenth.twice,
+      ceilingPostgresCommitsPerS: inserts.transactionsPerSecond,
+      ceilingRedisWritesPerS: redisWrites,
+    };
+    console.log(JSON.stringify(figures));
   } finally {
     await app.close();
-    await forgetRedisKeys(redis, sandbox.env.REDIS_KEY_PREFIX);
+    await forgetRedisKeys(redis, prefix);
     redis.disconnect();
     await sandbox.dispose();
   }

@@ -19,8 +19,7 @@ import { SlaReportController } from './reports/sla-report.controller';
 import { SLA_CONFIG } from './sla.tokens';
 import { DeadlineCalculator } from './calendars/deadline';
 import { TimerProcessor } from './timers/timer.processor';
-import { TimerReconciler } from './timers/reconciler';
-import { SlaTimers } from './timers/sla-timers';
+import { SlaTimers } from './clocks/sla-timers';
 
 @Module({})
 export class SlaModule implements NestModule {
@@ -56,7 +55,6 @@ export class SlaModule implements NestModule {
         SlaTimers,
         DeadlineCalculator,
         TimerProcessor,
-        TimerReconciler,
         PolicyDocuments,
         PolicySimulator,
         ClockService,

@@ -16,9 +16,8 @@ import {
 import { bearer, createSandbox, KafkaProbe, startServiceApp, type TestSandbox, waitFor } from '@app/testing';
 import { loadSlaConfig } from '../src/config/sla.config';
 import { SlaModule } from '../src/sla.module';
-import { type ReconcileRound, TimerReconciler } from '../src/timers/reconciler';
-import { slaJobId } from '../src/timers/sla-jobs';
-import { SlaTimers } from '../src/timers/sla-timers';
+import { type WakeUpRound } from '@app/timers';
+import { SlaTimers } from '../src/clocks/sla-timers';
 
 type SlaEvent = Extract<AnyEvent, { type: `sla.${string}` }>;
 const INTAKE = 'ticketflow/intake';
@@ -103,11 +102,23 @@ describe('SLA clock lifecycle', () => {
       .expect(201);
   }
 
-  /** Records the reconciler's rounds from now on, as its periodic task runs them. */
-  function recordRounds(): () => Promise<ReconcileRound[]> {
-    const spy = jest.spyOn(app.get(TimerReconciler), 'runOnce');
+  /** Records the timer scheduler's rounds from now on, as its periodic task runs them. */
+  function recordRounds(): () => Promise<WakeUpRound[]> {
+    const spy = jest.spyOn(app.get(SlaTimers), 'scheduleWakeUps');
     spy.mockClear();
-    return () => Promise.all(spy.mock.results.map((result) => result.value as Promise<ReconcileRound>));
+    return () => Promise.all(spy.mock.results.map((result) => result.value as Promise<WakeUpRound>));
+  }
+
+  /** Everything this service keeps in Redis goes, as FLUSHALL would; other test files share the server. */
+  async function forgetRedis(match = '*'): Promise<void> {
+    const redis = new Redis(sandbox.env.REDIS_URL);
+    try {
+      const keys = await redis.keys(`${sandbox.env.REDIS_KEY_PREFIX}:${match}`);
+      expect(keys.length).toBeGreaterThan(0);
+      for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+    } finally {
+      redis.disconnect();
+    }
   }
 
   beforeAll(async () => {
@@ -128,6 +139,7 @@ describe('SLA clock lifecycle', () => {
       targets: { firstResponse: 'PT1H', nextResponse: 'PT1H', resolution: 'PT1H' },
     });
     await policy('flush', { targets: { firstResponse: 'PT8S' } });
+    await policy('lost', { targets: { firstResponse: 'PT3S' } });
     await policy('change', { targets: { firstResponse: 'PT1H' } });
     await policy('report', { targets: { firstResponse: 'P400D' } });
     await policy('tiered', {
@@ -664,25 +676,27 @@ describe('SLA clock lifecycle', () => {
     );
   });
 
-  it('re-arms a single lost timer in an incremental round, without sweeping every clock', async () => {
-    const rounds = recordRounds();
-    const created = ticketCreated('change');
+  it('fires a breach whose wake-up Redis lost, once, and reports the repair', async () => {
+    const created = ticketCreated('lost');
     await publish(created);
     await waitFor(() => ofType(created.data.ticketId, 'sla.started').length === 1, {
       description: 'clock started',
     });
     const [started] = ofType(created.data.ticketId, 'sla.started');
-    const breach = { kind: 'breach' as const, clockId: started.data.clockId, epoch: 0 };
-    const timers = app.get(SlaTimers);
-    await waitFor(async () => (await timers.areArmed([breach]))[0], { description: 'breach timer armed' });
-
-    await timers.jobs.queue.remove(slaJobId(breach));
-    expect(await timers.areArmed([breach])).toEqual([false]);
-    await waitFor(async () => (await timers.areArmed([breach]))[0], { description: 'breach timer re-armed' });
-    const repairs = (await rounds()).filter((round) => round.rearmed > 0);
-    expect(repairs.length).toBeGreaterThan(0);
-    expect(repairs.every((round) => round.kind === 'incremental')).toBe(true);
-    expect(ofType(created.data.ticketId, 'sla.breached')).toHaveLength(0);
+    // The wake-ups go, the marker stays: only the overdue check can notice.
+    await forgetRedis('sla-timers:*');
+    const rounds = recordRounds();
+    await waitFor(() => ofType(created.data.ticketId, 'sla.breached').length === 1, {
+      description: 'breach after the lost wake-up',
+      timeoutMs: 30_000,
+    });
+    const [breach] = ofType(created.data.ticketId, 'sla.breached');
+    expect(new Date(breach.data.breachedAt).getTime()).toBeGreaterThanOrEqual(
+      new Date(started.data.dueAt).getTime(),
+    );
+    expect((await rounds()).some((round) => round.overdue > 0)).toBe(true);
+    await sleep(1_500);
+    expect(ofType(created.data.ticketId, 'sla.breached')).toHaveLength(1);
   });
 
   it('fires every due breach exactly once after Redis lost the timers of 1,000 armed clocks', async () => {
@@ -696,15 +710,7 @@ describe('SLA clock lifecycle', () => {
         .filter((e) => e.type === 'sla.started' && ids.has(e.data.ticketId)).length;
     await waitFor(() => startedCount() === 1_000, { description: '1,000 started clocks', timeoutMs: 60_000 });
 
-    const redis = new Redis(sandbox.env.REDIS_URL);
-    try {
-      // Everything this service keeps in Redis, as FLUSHALL would; other test files share the server.
-      const keys = await redis.keys(`${sandbox.env.REDIS_KEY_PREFIX}:*`);
-      expect(keys.length).toBeGreaterThan(0);
-      for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
-    } finally {
-      redis.disconnect();
-    }
+    await forgetRedis();
     const rounds = recordRounds();
     const breaches = () =>
       probe
@@ -718,9 +724,9 @@ describe('SLA clock lifecycle', () => {
     });
     await sleep(2_000);
     expect(breaches()).toHaveLength(1_000);
-    // The lost marker, not the lost jobs one by one, told the reconciler to sweep everything.
-    const sweeps = (await rounds()).filter((round) => round.kind === 'full');
-    expect(sweeps.length).toBeGreaterThan(0);
-    expect(sweeps[0].checked).toBeGreaterThanOrEqual(1_000);
+    // The lost marker, not the lost wake-ups one by one, told the scheduler to refill from Postgres.
+    const refills = (await rounds()).filter((round) => round.kind === 'refill');
+    expect(refills.length).toBeGreaterThan(0);
+    expect(refills[0].wakeUps).toBeGreaterThan(0);
   });
 });

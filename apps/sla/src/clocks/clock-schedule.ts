@@ -1,7 +1,7 @@
 import { parseIsoDuration } from '@app/contracts';
 import { addBusinessTime, ALWAYS_OPEN, type BusinessCalendar } from '../calendars/business-time';
 import { type SlaPolicy } from '../policies/sla-policy.entity';
-import { type SlaJobData } from '../timers/sla-jobs';
+import { type SlaJobData } from './sla-timers';
 import { type SlaClock } from './sla-clock.entity';
 
 export interface ScheduledTimer {

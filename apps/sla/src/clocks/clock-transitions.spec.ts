@@ -1,7 +1,7 @@
 import { buildEvent, type Priority, type TicketStatus } from '@app/contracts';
 import { type Calendar } from '../calendars/calendar.entity';
 import { type SlaPolicy } from '../policies/sla-policy.entity';
-import { type SlaJobData } from '../timers/sla-jobs';
+import { type SlaJobData } from './sla-timers';
 import {
   type ClockContext,
   type ClockTransition,

@@ -10,7 +10,7 @@ import { ALWAYS_OPEN, businessTimeBetween } from '../calendars/business-time';
 import { type Calendar } from '../calendars/calendar.entity';
 import { DeadlineCalculator } from '../calendars/deadline';
 import { type SlaPolicy, targetFor } from '../policies/sla-policy.entity';
-import { type SlaJobData } from '../timers/sla-jobs';
+import { type SlaJobData } from './sla-timers';
 import {
   explainPause,
   explainRecompute,

@@ -13,8 +13,8 @@ import { type ChangeCause, eventMeta, OutboxWriter } from '@app/messaging';
 import { DeadlineCalculator } from '../calendars/deadline';
 import { MATCH_ORDER, SlaPolicy } from '../policies/sla-policy.entity';
 import { SLA_SOURCE } from '../sla.tokens';
-import { SlaTimers } from '../timers/sla-timers';
-import { type ScheduledTimer, timersOf } from './clock-schedule';
+import { SlaTimers } from './sla-timers';
+import { type ScheduledTimer } from './clock-schedule';
 import {
   type ClockContext,
   type ClockTransition,
@@ -163,23 +163,6 @@ export class ClockService {
     return moved;
   }
 
-  /** Every timer a clock should have now, for arming after a change and for the reconciler. */
-  async timersFor(manager: EntityManager, clock: SlaClock) {
-    const { policy, calendar } = await this.context(manager, clock);
-    return timersOf(clock, policy, calendar);
-  }
-
-  /** The timers of many clocks, reading each policy version and calendar once. */
-  async timersForAll(manager: EntityManager, clocks: SlaClock[]) {
-    const contextOf = this.contexts(manager);
-    const timers: ScheduledTimer[] = [];
-    for (const clock of clocks) {
-      const { policy, calendar } = await contextOf(clock);
-      timers.push(...timersOf(clock, policy, calendar));
-    }
-    return timers;
-  }
-
   async context(
     manager: EntityManager,
     clock: Pick<SlaClock, 'policyId' | 'policyVersion' | 'calendarId' | 'tenant'>,
@@ -194,7 +177,8 @@ export class ClockService {
 
   /**
    * Writes a transition of `clock` in the caller's transaction: the stale timers go, the clock row
-   * changes, its events enter the outbox, the timers it needs now are armed.
+   * changes, its events enter the outbox, the timers it needs now are armed (their wake-ups in
+   * Redis follow the commit).
    */
   async apply(
     manager: EntityManager,
@@ -202,12 +186,12 @@ export class ClockService {
     transition: ClockTransition,
     cause: ChangeCause,
   ): Promise<void> {
-    await this.timers.disarm(transition.disarm);
+    await this.timers.disarm(manager, transition.disarm);
     if (Object.keys(transition.changes).length > 0)
       await manager.update(SlaClock, { id: clock.id }, transition.changes);
     Object.assign(clock, transition.changes);
     await this.publish(manager, clock, transition.events, cause);
-    await this.arm(transition.arm);
+    await this.arm(manager, transition.arm);
   }
 
   /** The first policy, in match order, among the tenant's live ones that matches the ticket as it is now. */
@@ -253,7 +237,7 @@ export class ClockService {
       .execute();
     if ((inserted.raw as Array<{ id: string }>).length === 0) return;
     await this.publish(manager, started.clock, started.events, cause);
-    await this.arm(started.arm);
+    await this.arm(manager, started.arm);
   }
 
   /** Every SLA event is enveloped here, as caused by `cause`, keyed by the ticket. */
@@ -268,12 +252,15 @@ export class ClockService {
     await this.outbox.append(manager, ...events.map((event) => buildEvent(event.type, event.data, meta)));
   }
 
-  private async arm(timers: ScheduledTimer[]): Promise<void> {
-    for (const timer of timers) await this.timers.arm(timer.job, timer.at);
+  private async arm(manager: EntityManager, timers: ScheduledTimer[]): Promise<void> {
+    await this.timers.arm(
+      manager,
+      timers.map((timer) => ({ data: timer.job, at: timer.at })),
+    );
   }
 
   /** Reads each policy version and calendar once for many clocks, most of which share them. */
-  private contexts(manager: EntityManager): (clock: SlaClock) => Promise<ClockContext> {
+  contexts(manager: EntityManager): (clock: SlaClock) => Promise<ClockContext> {
     const loaded = new Map<string, Promise<ClockContext>>();
     return (clock) => {
       const key = `${clock.tenant}/${clock.policyId}/${clock.policyVersion}/${clock.calendarId ?? ''}`;
@@ -292,11 +279,16 @@ export class ClockService {
     return ticket?.priority ?? 'normal';
   }
 
-  private lockClocks(manager: EntityManager, tenant: string, ticketId: string): Promise<SlaClock[]> {
-    return manager.find(SlaClock, {
+  /**
+   * Locked in id order, as the timer drain locks the clocks of its batch, so the two never wait on
+   * each other in a cycle; handed out in metric order.
+   */
+  private async lockClocks(manager: EntityManager, tenant: string, ticketId: string): Promise<SlaClock[]> {
+    const clocks = await manager.find(SlaClock, {
       where: { tenant, ticketId },
-      order: { metric: 'ASC' },
+      order: { id: 'ASC' },
       lock: { mode: 'pessimistic_write' },
     });
+    return clocks.sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
   }
 }

@@ -12,8 +12,11 @@ import {
 
 const timersBlock = z
   .object({
-    /** How often Postgres is compared with Redis to re-arm lost timers and fire overdue ones (R3). */
-    SLA_RECONCILE_INTERVAL_MS: envInt(5_000, 200, 3_600_000),
+    /**
+     * How often timer wake-ups entering the horizon are armed, and Redis is checked for lost ones
+     * (R3): a Redis that lost its data is refilled from Postgres within one round.
+     */
+    SLA_RECONCILE_INTERVAL_MS: envInt(1_000, 200, 60_000),
   })
   .transform((env) => ({ reconcileIntervalMs: env.SLA_RECONCILE_INTERVAL_MS }));
 

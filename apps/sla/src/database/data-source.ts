@@ -14,6 +14,7 @@ import { SlaTicketMetadata1764700000000 } from './migrations/1764700000000-sla-t
 import { UniquePolicyNames1764810000000 } from './migrations/1764810000000-unique-policy-names';
 import { SlaTicketReplay1764820000000 } from './migrations/1764820000000-sla-ticket-replay';
 import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
+import { DurableTimers1765200000000 } from './migrations/1765200000000-durable-timers';
 import { SlaTicket } from '../clocks/sla-ticket.entity';
 
 export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptionsInput {
@@ -32,6 +33,7 @@ export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptions
       UniquePolicyNames1764810000000,
       SlaTicketReplay1764820000000,
       InboxKeyedByTenant1765000000000,
+      DurableTimers1765200000000,
     ],
   };
 }

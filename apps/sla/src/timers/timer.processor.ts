@@ -1,42 +1,28 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { type Counter, type Histogram } from 'prom-client';
-import { DataSource, type EntityManager } from 'typeorm';
-import { JobWorker } from '@app/database';
+import { type EntityManager, In } from 'typeorm';
 import { MetricsService } from '@app/observability';
+import { type DueTimer, type TimerOutcome } from '@app/timers';
 import { fireTimer } from '../clocks/clock-transitions';
 import { ClockService } from '../clocks/clock.service';
 import { SlaClock } from '../clocks/sla-clock.entity';
-import { type SlaConfig } from '../config/sla.config';
-import { SLA_CONFIG } from '../sla.tokens';
-import { type SlaJobData, SlaQueue } from './sla-jobs';
-
-export type TimerOutcome = 'fired' | 'stale' | 'not_due';
-
-/** Redis and Node clocks differ by milliseconds; a timer that early waits instead of acting early. */
-const MAX_EARLY_WAIT_MS = 10_000;
+import { timersOf } from '../clocks/clock-schedule';
+import { type SlaJobData, type SlaTimerData, SlaTimers } from '../clocks/sla-timers';
 
 /**
- * Fires warnings, breaches and escalation steps. Postgres decides, not the job: the clock is read
- * under a row lock and `fireTimer` finds the job stale (R4), early (it waits instead of firing
- * early) or due; a due one is written through ClockService like every other clock change.
+ * Fires warnings, breaches and escalation steps, a batch of due timers at a time. Postgres decides,
+ * not the timer: the batch's clocks are read under row locks and `fireTimer` finds each timer
+ * stale (R4), early (it waits for the clock's own time) or due; a due one is written through
+ * ClockService like every other clock change, in the drain's transaction.
  */
 @Injectable()
-export class TimerProcessor implements OnApplicationBootstrap, OnModuleDestroy {
+export class TimerProcessor implements OnApplicationBootstrap {
   private readonly logger = new Logger(TimerProcessor.name);
-  private worker: JobWorker<SlaJobData> | undefined;
   private readonly lateness: Histogram;
   private readonly fired: Counter;
 
   constructor(
-    @Inject(SLA_CONFIG) private readonly config: SlaConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly timers: SlaTimers,
     private readonly clocks: ClockService,
     metrics: MetricsService,
   ) {
@@ -52,68 +38,55 @@ export class TimerProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     ]);
   }
 
-  /** After every module's init, so a Redis that failed the safety check never gets a worker. */
-  onApplicationBootstrap(): void {
-    this.worker = new JobWorker<SlaJobData>(
-      SlaQueue.Timers,
-      this.config.redis,
-      (job) => this.fire(job.data),
-      {
-        concurrency: 8,
-        logger: this.logger,
-      },
-    );
-    this.worker.worker.on('failed', (job, error) => {
-      const final = job && job.attemptsMade >= (job.opts.attempts ?? 1);
-      this.logger[final ? 'error' : 'warn']({
-        msg: final ? 'SLA timer failed for good; the reconciler will retry it' : 'SLA timer failed; retrying',
-        jobId: job?.id,
-        error: error.message,
-      });
-    });
+  /** After every module's init, so a Redis that failed the safety check never fires anything. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.timers.start((manager, due, now) => this.fire(manager, due, now));
   }
 
-  async onModuleDestroy(): Promise<void> {
-    await this.worker?.close();
-  }
-
-  /** Also called by the reconciler for timers that are overdue and that Redis lost. */
-  async fire(job: SlaJobData): Promise<TimerOutcome> {
-    for (;;) {
-      const outcome = await this.dataSource.transaction((manager) => this.tryFire(manager, job));
-      if (typeof outcome === 'string') return outcome;
-      if (outcome.waitMs > MAX_EARLY_WAIT_MS) return 'not_due';
-      await new Promise((resolve) => setTimeout(resolve, outcome.waitMs));
-    }
-  }
-
-  private async tryFire(manager: EntityManager, job: SlaJobData): Promise<TimerOutcome | { waitMs: number }> {
-    const clock = await manager.findOne(SlaClock, {
-      where: { id: job.clockId },
+  async fire(manager: EntityManager, due: Array<DueTimer<SlaTimerData>>, now: Date): Promise<TimerOutcome[]> {
+    const clocks = await manager.find(SlaClock, {
+      where: { id: In([...new Set(due.map((timer) => timer.data.clockId))]) },
+      // Id order, as ClockService locks a ticket's clocks: no lock cycle between the two.
+      order: { id: 'ASC' },
       lock: { mode: 'pessimistic_write' },
     });
-    if (!clock) return 'stale';
-    const now = new Date();
-    const firing = fireTimer(clock, await this.clocks.context(manager, clock), job, now);
-    switch (firing.outcome) {
-      case 'stale':
-        return 'stale';
-      case 'early':
-        return { waitMs: firing.at.getTime() - now.getTime() };
-      case 'fired':
-        break;
+    const byId = new Map(clocks.map((clock) => [clock.id, clock]));
+    const contextOf = this.clocks.contexts(manager);
+    const outcomes: TimerOutcome[] = [];
+    for (const { data: job } of due) {
+      const clock = byId.get(job.clockId);
+      if (!clock) {
+        outcomes.push('stale');
+        continue;
+      }
+      const context = await contextOf(clock);
+      if (job.kind === 'rearm') {
+        const timers = timersOf(clock, context.policy, context.calendar);
+        await this.timers.arm(
+          manager,
+          timers.map((timer) => ({ data: timer.job, at: timer.at })),
+        );
+        outcomes.push('fired');
+        continue;
+      }
+      const firing = fireTimer(clock, context, job, now);
+      if (firing.outcome !== 'fired') {
+        outcomes.push(firing.outcome === 'stale' ? 'stale' : { notBefore: firing.at });
+        continue;
+      }
+      await this.clocks.apply(manager, clock, firing.transition, { kind: 'job' });
+      this.record(job.kind, clock.metric, firing.at, now);
+      if (job.kind === 'breach') {
+        this.logger.log({
+          msg: 'SLA breached',
+          ticketId: clock.ticketId,
+          clockId: clock.id,
+          metric: clock.metric,
+        });
+      }
+      outcomes.push('fired');
     }
-    await this.clocks.apply(manager, clock, firing.transition, { kind: 'job' });
-    this.record(job.kind, clock.metric, firing.at, now);
-    if (job.kind === 'breach') {
-      this.logger.log({
-        msg: 'SLA breached',
-        ticketId: clock.ticketId,
-        clockId: clock.id,
-        metric: clock.metric,
-      });
-    }
-    return 'fired';
+    return outcomes;
   }
 
   private record(kind: SlaJobData['kind'], metric: string, due: Date, now: Date): void {

@@ -1,0 +1,131 @@
+import { type DataSource, type EntityManager } from 'typeorm';
+
+export interface DueTimer<Data> {
+  id: string;
+  data: Data;
+  dueAt: Date;
+  /** Failed firings so far; 0 for a timer firing for the first time. */
+  attempts: number;
+}
+
+export interface TimerRow {
+  id: string;
+  dueAt: Date;
+  data: unknown;
+}
+
+/** Every statement on the `timers` table, for one queue. */
+export class TimerStore {
+  constructor(readonly queue: string) {}
+
+  /**
+   * Arming a timer whose id is already armed changes nothing: an id names one deadline, and a
+   * deadline that moves gets a new id (an epoch, an attempt). DO NOTHING also never waits for a
+   * row a drain has locked, so a transaction holding its own rows cannot deadlock with a drain
+   * that is about to lock them.
+   */
+  async insert(manager: EntityManager, rows: TimerRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await manager.query(
+      `INSERT INTO timers (queue, id, due_at, data)
+       SELECT $1, id, due_at, data FROM unnest($2::text[], $3::timestamptz[], $4::jsonb[]) AS t(id, due_at, data)
+       ON CONFLICT (queue, id) DO NOTHING`,
+      [
+        this.queue,
+        rows.map((row) => row.id),
+        rows.map((row) => row.dueAt.toISOString()),
+        rows.map((row) => JSON.stringify(row.data)),
+      ],
+    );
+  }
+
+  /**
+   * A row a drain holds is left to it: the drain fires it after this transaction commits, and its
+   * handler finds it stale then.
+   */
+  async delete(manager: EntityManager, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await manager.query(
+      `DELETE FROM timers WHERE ctid IN (
+         SELECT ctid FROM timers WHERE queue = $1 AND id = ANY($2::text[]) FOR UPDATE SKIP LOCKED)`,
+      [this.queue, ids],
+    );
+  }
+
+  /** Locks up to `limit` due timers, oldest first, skipping those another drain holds. */
+  async claimDue<Data>(manager: EntityManager, now: Date, limit: number): Promise<Array<DueTimer<Data>>> {
+    const rows = await manager.query<Array<{ id: string; data: Data; due_at: Date; attempts: number }>>(
+      `SELECT id, data, due_at, attempts FROM timers
+       WHERE queue = $1 AND failed_at IS NULL AND due_at <= $2
+       ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED`,
+      [this.queue, now, limit],
+    );
+    return rows.map((row) => ({ id: row.id, data: row.data, dueAt: row.due_at, attempts: row.attempts }));
+  }
+
+  /** The claimed timers that fired (or were stale): their rows go in the firing transaction. */
+  async remove(manager: EntityManager, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await manager.query(`DELETE FROM timers WHERE queue = $1 AND id = ANY($2::text[])`, [this.queue, ids]);
+  }
+
+  async postpone(manager: EntityManager, id: string, until: Date): Promise<void> {
+    await manager.query(`UPDATE timers SET due_at = $3 WHERE queue = $1 AND id = $2`, [
+      this.queue,
+      id,
+      until,
+    ]);
+  }
+
+  /**
+   * A timer whose firing failed on its own: tried again at `retryAt`, or failed for good (kept,
+   * with its error, out of every drain) once it has failed `maxAttempts` times.
+   */
+  async recordFailure(
+    manager: EntityManager,
+    id: string,
+    error: string,
+    retryAt: Date,
+    maxAttempts: number,
+  ): Promise<{ final: boolean }> {
+    const [rows] = await manager.query<[Array<{ final: boolean }>, number]>(
+      `UPDATE timers SET
+         attempts = attempts + 1,
+         last_error = $3,
+         due_at = CASE WHEN attempts + 1 >= $5 THEN due_at ELSE $4 END,
+         failed_at = CASE WHEN attempts + 1 >= $5 THEN now() END
+       WHERE queue = $1 AND id = $2
+       RETURNING failed_at IS NOT NULL AS final`,
+      [this.queue, id, error, retryAt, maxAttempts],
+    );
+    return { final: rows[0]?.final ?? false };
+  }
+
+  /**
+   * The distinct wake-up instants (bucket ends) of the timers due in (after, until]; every due
+   * one up to `until` when `after` is null. One range scan of the due index.
+   */
+  async bucketsDue(
+    dataSource: DataSource,
+    after: number | null,
+    until: number,
+    bucketMs: number,
+  ): Promise<number[]> {
+    const rows = await dataSource.query<Array<{ at: string }>>(
+      `SELECT DISTINCT ceil(extract(epoch FROM due_at) * 1000 / $4) * $4 AS at FROM timers
+       WHERE queue = $1 AND failed_at IS NULL AND due_at > $2 AND due_at <= $3`,
+      [this.queue, new Date(after ?? 0), new Date(until), bucketMs],
+    );
+    return rows.map((row) => Number(row.at)).sort((a, b) => a - b);
+  }
+
+  /** How many timers (counted up to `cap`) are still waiting although they were due before `before`. */
+  async countOverdue(dataSource: DataSource, before: Date, cap: number): Promise<number> {
+    const [{ count }] = await dataSource.query<Array<{ count: number }>>(
+      `SELECT count(*)::int AS count FROM (
+         SELECT 1 FROM timers WHERE queue = $1 AND failed_at IS NULL AND due_at < $2 LIMIT $3) AS overdue`,
+      [this.queue, before, cap],
+    );
+    return count;
+  }
+}

@@ -1,0 +1,26 @@
+import { type QueryRunner } from 'typeorm';
+
+/**
+ * The `timers` table every service with deadlines keeps in its own schema: one row per armed
+ * timer, written in the transaction that decides the deadline. `(queue, due_at)` is the one index
+ * the firing and the wake-up scheduling read, so their cost follows what is due, not what is armed.
+ * A timer that failed for good keeps its row, with `failed_at` and the last error, for inspection.
+ */
+export async function createTimerTable(runner: QueryRunner): Promise<void> {
+  await runner.query(`
+    CREATE TABLE timers (
+      queue text NOT NULL,
+      id text NOT NULL,
+      due_at timestamptz NOT NULL,
+      data jsonb NOT NULL,
+      attempts int NOT NULL DEFAULT 0,
+      last_error text,
+      failed_at timestamptz,
+      PRIMARY KEY (queue, id)
+    )`);
+  await runner.query(`CREATE INDEX timers_due_idx ON timers (queue, due_at) WHERE failed_at IS NULL`);
+}
+
+export async function dropTimerTable(runner: QueryRunner): Promise<void> {
+  await runner.query('DROP TABLE timers');
+}
