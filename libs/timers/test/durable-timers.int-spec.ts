@@ -92,7 +92,7 @@ describe('DurableTimers', () => {
 
   beforeAll(async () => {
     sandbox = await createSandbox();
-    const { database } = loadConfig({ database: databaseBlock('timers') }, sandbox.env);
+    const { database } = loadConfig({ database: databaseBlock('sla') }, sandbox.env);
     dataSource = new DataSource(
       typeOrmOptions({ database, applicationName: 'timers-int-spec', entities: [], migrations: [] }),
     );
@@ -131,7 +131,7 @@ describe('DurableTimers', () => {
     await sleep(1_000);
     expect(firings).toHaveLength(280);
     expect(new Set(firings.map((firing) => firing.reminderId)).size).toBe(280);
-    const disarmedIds = new Set(disarmed.map((data) => data.reminderId));
+    const disarmedIds = new Set<string>(disarmed.map((data) => data.reminderId));
     expect(firings.some((firing) => disarmedIds.has(firing.reminderId))).toBe(false);
     for (const firing of firings) expect(firing.firedAt).toBeGreaterThanOrEqual(firing.dueAt);
     const [{ left }] = await dataSource.query<Array<{ left: number }>>(

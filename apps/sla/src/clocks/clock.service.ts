@@ -31,6 +31,11 @@ import {
 import { SlaClock } from './sla-clock.entity';
 import { SlaTicket } from './sla-ticket.entity';
 
+export interface StagedTransition {
+  clock: SlaClock;
+  transition: ClockTransition;
+}
+
 /** The clocks a ticket starts with; the next-response clock starts with each waiting customer message. */
 const STARTING_METRICS: SlaMetric[] = ['first_response', 'resolution'];
 
@@ -175,23 +180,72 @@ export class ClockService {
     return { policy, calendar };
   }
 
-  /**
-   * Writes a transition of `clock` in the caller's transaction: the stale timers go, the clock row
-   * changes, its events enter the outbox, the timers it needs now are armed (their wake-ups in
-   * Redis follow the commit).
-   */
+  /** Writes one transition of `clock` in the caller's transaction; see `write`. */
   async apply(
     manager: EntityManager,
     clock: SlaClock,
     transition: ClockTransition,
     cause: ChangeCause,
   ): Promise<void> {
-    await this.timers.disarm(manager, transition.disarm);
-    if (Object.keys(transition.changes).length > 0)
-      await manager.update(SlaClock, { id: clock.id }, transition.changes);
+    await this.write(manager, [this.stage(clock, transition)], cause);
+  }
+
+  /**
+   * Applies a transition to the clock in memory, so the next decision about the same clock sees it;
+   * nothing is written until `write`.
+   */
+  stage(clock: SlaClock, transition: ClockTransition): StagedTransition {
     Object.assign(clock, transition.changes);
-    await this.publish(manager, clock, transition.events, cause);
-    await this.arm(manager, transition.arm);
+    return { clock, transition };
+  }
+
+  /**
+   * Writes staged transitions in the caller's transaction, in one statement of each kind however
+   * many there are (the timer drain fires hundreds per transaction, and every statement is a round
+   * trip): the stale timers go, the clock rows change, the events enter the outbox, the timers the
+   * clocks need now are armed (their wake-ups in Redis follow the commit).
+   */
+  async write(manager: EntityManager, staged: StagedTransition[], cause: ChangeCause): Promise<void> {
+    await this.timers.disarm(
+      manager,
+      staged.flatMap(({ transition }) => transition.disarm),
+    );
+    await this.writeBack(manager, staged);
+    await this.outbox.append(
+      manager,
+      ...staged.flatMap(({ clock, transition }) => this.envelopes(clock, transition.events, cause)),
+    );
+    await this.arm(
+      manager,
+      staged.flatMap(({ transition }) => transition.arm),
+    );
+  }
+
+  /** The changed clocks as they now are in memory, every column any of them changed, in one UPDATE. */
+  private async writeBack(manager: EntityManager, staged: StagedTransition[]): Promise<void> {
+    const changed = staged.filter(({ transition }) => Object.keys(transition.changes).length > 0);
+    if (changed.length === 0) return;
+    const metadata = manager.connection.getMetadata(SlaClock);
+    const columns = [...new Set(changed.flatMap(({ transition }) => Object.keys(transition.changes)))].map(
+      (property) => {
+        const column = metadata.findColumnWithPropertyName(property);
+        if (!column || typeof column.type !== 'string')
+          throw new Error(`No typed sla_clocks column for ${property}`);
+        return { name: column.databaseName, type: `${column.type}${column.isArray ? '[]' : ''}`, column };
+      },
+    );
+    const clocks = new Map(changed.map(({ clock }) => [clock.id, clock]));
+    const rows = [...clocks.values()].map((clock) => {
+      const row: Record<string, unknown> = { id: clock.id };
+      for (const { name, column } of columns) row[name] = column.getEntityValue(clock) as unknown;
+      return row;
+    });
+    await manager.query(
+      `UPDATE sla_clocks AS c SET ${columns.map(({ name }) => `${name} = v.${name}`).join(', ')}
+       FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, ${columns.map(({ name, type }) => `${name} ${type}`).join(', ')})
+       WHERE c.id = v.id`,
+      [JSON.stringify(rows)],
+    );
   }
 
   /** The first policy, in match order, among the tenant's live ones that matches the ticket as it is now. */
@@ -236,20 +290,19 @@ export class ClockService {
       .returning('id')
       .execute();
     if ((inserted.raw as Array<{ id: string }>).length === 0) return;
-    await this.publish(manager, started.clock, started.events, cause);
+    await this.outbox.append(manager, ...this.envelopes(started.clock, started.events, cause));
     await this.arm(manager, started.arm);
   }
 
   /** Every SLA event is enveloped here, as caused by `cause`, keyed by the ticket. */
-  private async publish(
-    manager: EntityManager,
+  private envelopes(
     clock: Pick<SlaClock, 'ticketId' | 'tenant'>,
     events: SlaEventDraft[],
     cause: ChangeCause,
-  ): Promise<void> {
-    if (events.length === 0) return;
+  ) {
+    if (events.length === 0) return [];
     const meta = eventMeta(SLA_SOURCE, clock.ticketId, clock.tenant, cause);
-    await this.outbox.append(manager, ...events.map((event) => buildEvent(event.type, event.data, meta)));
+    return events.map((event) => buildEvent(event.type, event.data, meta));
   }
 
   private async arm(manager: EntityManager, timers: ScheduledTimer[]): Promise<void> {

@@ -4,7 +4,7 @@ import { type EntityManager, In } from 'typeorm';
 import { MetricsService } from '@app/observability';
 import { type DueTimer, type TimerOutcome } from '@app/timers';
 import { fireTimer } from '../clocks/clock-transitions';
-import { ClockService } from '../clocks/clock.service';
+import { ClockService, type StagedTransition } from '../clocks/clock.service';
 import { SlaClock } from '../clocks/sla-clock.entity';
 import { timersOf } from '../clocks/clock-schedule';
 import { type SlaJobData, type SlaTimerData, SlaTimers } from '../clocks/sla-timers';
@@ -53,6 +53,7 @@ export class TimerProcessor implements OnApplicationBootstrap {
     const byId = new Map(clocks.map((clock) => [clock.id, clock]));
     const contextOf = this.clocks.contexts(manager);
     const outcomes: TimerOutcome[] = [];
+    const staged: StagedTransition[] = [];
     for (const { data: job } of due) {
       const clock = byId.get(job.clockId);
       if (!clock) {
@@ -74,7 +75,7 @@ export class TimerProcessor implements OnApplicationBootstrap {
         outcomes.push(firing.outcome === 'stale' ? 'stale' : { notBefore: firing.at });
         continue;
       }
-      await this.clocks.apply(manager, clock, firing.transition, { kind: 'job' });
+      staged.push(this.clocks.stage(clock, firing.transition));
       this.record(job.kind, clock.metric, firing.at, now);
       if (job.kind === 'breach') {
         this.logger.log({
@@ -86,6 +87,7 @@ export class TimerProcessor implements OnApplicationBootstrap {
       }
       outcomes.push('fired');
     }
+    await this.clocks.write(manager, staged, { kind: 'job' });
     return outcomes;
   }
 
