@@ -8,6 +8,7 @@
  *   BENCH_RATE=2000        deadlines per second in the firing slice (warnings and breaches mixed)
  *   BENCH_SECONDS=60       length of the firing slice
  *   BENCH_BATCH=5000       clocks inserted and armed per transaction
+ *   BENCH_ARM_CONCURRENCY=2  arming transactions at once
  *   BENCH_OVERDUE=2000     deadlines overdue when Redis is flushed, for the recovery figure
  *
  * Phases: the machine's raw ceilings (Postgres commits, Redis writes); arming every clock; the
@@ -32,6 +33,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 2_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const BATCH = Number(process.env.BENCH_BATCH ?? 5_000);
 const OVERDUE = Number(process.env.BENCH_OVERDUE ?? 2_000);
+const ARM_CONCURRENCY = Number(process.env.BENCH_ARM_CONCURRENCY ?? 2);
 /** Two deadlines per clock (the warning half-way), so the slice needs RATE / 2 clocks a second. */
 const FIRING = Math.min(CLOCKS, Math.round((RATE / 2) * SECONDS));
 const TARGET_MS = 2_000;
@@ -44,6 +46,18 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** What the service's own keys take, by MEMORY USAGE: the shared server's other tenants do not count. */
+async function keyBytes(redis: Redis, prefix: string): Promise<number> {
+  let bytes = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 10_000);
+    for (const key of keys) bytes += (await redis.memory('USAGE', key)) ?? 0;
+    cursor = next;
+  } while (cursor !== '0');
+  return bytes;
+}
 
 async function usedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory');
@@ -105,32 +119,53 @@ async function main(): Promise<void> {
      * Inserts `count` running clocks due from `firstDue`, `spacingMs` apart, and arms their warning
      * and breach through SlaTimers, BATCH clocks per transaction as a bulk import would.
      */
+    const armTime = { clocksMs: 0, timersMs: 0, commitMs: 0 };
     async function armClocks(count: number, firstDue: number, spacingMs: number): Promise<void> {
-      for (let offset = 0; offset < count; offset += BATCH) {
-        const size = Math.min(BATCH, count - offset);
-        await db.transaction(async (manager) => {
-          const rows = await manager.query<Array<{ id: string; due_at: Date; started_at: Date }>>(
-            `INSERT INTO sla_clocks (tenant, ticket_id, metric, policy_id, policy_version, target, target_ms,
-                                     started_at, running_since, due_at, state, epoch, explanation)
-             SELECT 'default', gen_random_uuid(), 'first_response', $1, 1, 'PT2S', $2::bigint, s, s,
-                    s + $2::bigint * interval '1 millisecond', 'running', 0, 'bench'
-             FROM generate_series($5::int, $6::int) AS n,
-                  LATERAL (SELECT to_timestamp(round($3::float8 + n * $4::float8 - $2::float8) / 1000.0) AS s) AS start
-             RETURNING id, due_at, started_at`,
-            [policyId, TARGET_MS, firstDue, spacingMs, offset, offset + size - 1],
-          );
-          await timers.arm(
-            manager,
-            rows.flatMap((row) => [
-              { data: { kind: 'breach', clockId: row.id, epoch: 0 } satisfies SlaJobData, at: row.due_at },
-              {
-                data: { kind: 'warning', clockId: row.id, epoch: 0, fraction: 0.5 } satisfies SlaJobData,
-                at: new Date(row.started_at.getTime() + TARGET_MS / 2),
-              },
-            ]),
-          );
-        });
-      }
+      const batches: number[] = [];
+      for (let offset = 0; offset < count; offset += BATCH) batches.push(offset);
+      // ARM_CONCURRENCY transactions at once, as a bulk import on as many connections would run.
+      await Promise.all(
+        Array.from({ length: ARM_CONCURRENCY }, async () => {
+          for (let offset = batches.shift(); offset !== undefined; offset = batches.shift())
+            await armBatch(offset, Math.min(BATCH, count - offset), firstDue, spacingMs);
+        }),
+      );
+    }
+
+    async function armBatch(
+      offset: number,
+      size: number,
+      firstDue: number,
+      spacingMs: number,
+    ): Promise<void> {
+      let mark = Date.now();
+      await db.transaction(async (manager) => {
+        const rows = await manager.query<Array<{ id: string; due_at: Date; started_at: Date }>>(
+          `INSERT INTO sla_clocks (tenant, ticket_id, metric, policy_id, policy_version, target, target_ms,
+                                   started_at, running_since, due_at, state, epoch, explanation)
+           SELECT 'default', gen_random_uuid(), 'first_response', $1, 1, 'PT2S', $2::bigint, s, s,
+                  s + $2::bigint * interval '1 millisecond', 'running', 0, 'bench'
+           FROM generate_series($5::int, $6::int) AS n,
+                LATERAL (SELECT to_timestamp(round($3::float8 + n * $4::float8 - $2::float8) / 1000.0) AS s) AS start
+           RETURNING id, due_at, started_at`,
+          [policyId, TARGET_MS, firstDue, spacingMs, offset, offset + size - 1],
+        );
+        armTime.clocksMs += Date.now() - mark;
+        mark = Date.now();
+        await timers.armNew(
+          manager,
+          rows.flatMap((row) => [
+            { data: { kind: 'breach', clockId: row.id, epoch: 0 } satisfies SlaJobData, at: row.due_at },
+            {
+              data: { kind: 'warning', clockId: row.id, epoch: 0, fraction: 0.5 } satisfies SlaJobData,
+              at: new Date(row.started_at.getTime() + TARGET_MS / 2),
+            },
+          ]),
+        );
+        armTime.timersMs += Date.now() - mark;
+        mark = Date.now();
+      });
+      armTime.commitMs += Date.now() - mark;
     }
 
     console.log(`Arming ${CLOCKS} clocks`);
@@ -140,11 +175,13 @@ async function main(): Promise<void> {
     await armClocks(far, Date.now() + FAR_FROM_MS, (DAY_MS - FAR_FROM_MS) / Math.max(1, far));
     const armFarSeconds = Number(process.hrtime.bigint() - armStarted) / 1e9;
     const redisBytesPerClock = ((await usedMemory(redis)) - memoryBefore) / CLOCKS;
+    const redisKeyBytesPerClock = (await keyBytes(redis, prefix)) / CLOCKS;
     // The slice starts once it is armed, outside the wake-up horizon until then.
     const firstDue = Date.now() + Math.ceil(FIRING / 20_000) * 1_000 + 5_000;
     await armClocks(FIRING, firstDue, 2_000 / RATE);
     const armSeconds = Number(process.hrtime.bigint() - armStarted) / 1e9;
     const armedBeforeFirstTimer = Date.now() < firstDue - TARGET_MS / 2;
+    console.log({ armSeconds: round1(armSeconds), ...armTime });
 
     console.log(`Firing ${FIRING * 2} deadlines at ${RATE}/s`);
     let redisPeak = 0;
@@ -235,6 +272,7 @@ async function main(): Promise<void> {
       latenessMaxMs: round1(slice[slice.length - 1] ?? 0),
       firedEarly: slice.filter((ms) => ms < 0).length,
       redisBytesPerClock: round1(redisBytesPerClock),
+      redisKeyBytesPerClock: round1(redisKeyBytesPerClock),
       redisPeakBytesDuringFiring: redisPeak,
       armPerS: Math.round(CLOCKS / armSeconds),
       armFarPerS: Math.round(far / armFarSeconds),

@@ -181,10 +181,27 @@ export class DurableTimers<Data> implements OnModuleInit, OnModuleDestroy {
    * armed timer changes nothing.
    */
   async arm(manager: EntityManager, timers: Array<ArmedTimer<Data>>): Promise<void> {
+    await this.insert(manager, timers, false);
+  }
+
+  /**
+   * Arms the timers of rows this transaction created, whose ids cannot exist yet: no conflict check,
+   * as a bulk import of new clocks needs. An id that did exist fails the transaction.
+   */
+  async armNew(manager: EntityManager, timers: Array<ArmedTimer<Data>>): Promise<void> {
+    await this.insert(manager, timers, true);
+  }
+
+  private async insert(
+    manager: EntityManager,
+    timers: Array<ArmedTimer<Data>>,
+    fresh: boolean,
+  ): Promise<void> {
     if (timers.length === 0) return;
     await this.store.insert(
       manager,
       timers.map(({ data, at }) => ({ id: this.definition.idOf(data), dueAt: at, data })),
+      fresh,
     );
     await this.wakeAfterCommit(
       manager,

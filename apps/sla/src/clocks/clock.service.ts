@@ -31,6 +31,8 @@ import {
 import { SlaClock } from './sla-clock.entity';
 import { SlaTicket } from './sla-ticket.entity';
 
+const timersToArm = (timers: ScheduledTimer[]) => timers.map((timer) => ({ data: timer.job, at: timer.at }));
+
 export interface StagedTransition {
   clock: SlaClock;
   transition: ClockTransition;
@@ -215,10 +217,7 @@ export class ClockService {
       manager,
       ...staged.flatMap(({ clock, transition }) => this.envelopes(clock, transition.events, cause)),
     );
-    await this.arm(
-      manager,
-      staged.flatMap(({ transition }) => transition.arm),
-    );
+    await this.timers.arm(manager, timersToArm(staged.flatMap(({ transition }) => transition.arm)));
   }
 
   /** The changed clocks as they now are in memory, every column any of them changed, in one UPDATE. */
@@ -291,7 +290,8 @@ export class ClockService {
       .execute();
     if ((inserted.raw as Array<{ id: string }>).length === 0) return;
     await this.outbox.append(manager, ...this.envelopes(started.clock, started.events, cause));
-    await this.arm(manager, started.arm);
+    // The clock was inserted just now: none of its timers can exist.
+    await this.timers.armNew(manager, timersToArm(started.arm));
   }
 
   /** Every SLA event is enveloped here, as caused by `cause`, keyed by the ticket. */
@@ -303,13 +303,6 @@ export class ClockService {
     if (events.length === 0) return [];
     const meta = eventMeta(SLA_SOURCE, clock.ticketId, clock.tenant, cause);
     return events.map((event) => buildEvent(event.type, event.data, meta));
-  }
-
-  private async arm(manager: EntityManager, timers: ScheduledTimer[]): Promise<void> {
-    await this.timers.arm(
-      manager,
-      timers.map((timer) => ({ data: timer.job, at: timer.at })),
-    );
   }
 
   /** Reads each policy version and calendar once for many clocks, most of which share them. */

@@ -99,7 +99,7 @@ export class SlaClock {
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 
-  /** Stamped by a Postgres trigger on every change; the reconciler rechecks recent changes. */
+  /** Stamped by a Postgres trigger on every change. */
   @Column({ type: 'timestamptz', insert: false, update: false })
   updatedAt: Date;
 }
