@@ -6,6 +6,7 @@ import { type WakeUpRound } from '@app/timers';
 import { AssignmentService } from '../src/assignment/assignment.service';
 import { OverflowTimers, RoutingQueue } from '../src/assignment/overflow-timers';
 import { QueueDrainer } from '../src/assignment/queue-drainer';
+import { backfillOverflowTimers } from '../src/database/migrations/1765300000000-overflow-timers';
 import { RoutingHarness } from './support/routing-harness';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -473,6 +474,33 @@ describe('assignment decisions', () => {
     expect((await rounds()).some((round) => round.overdue > 0)).toBe(true);
     const grace = routing.app.get(OverflowTimers).options.overdueGraceMs;
     expect(Date.parse(events[1].time) - Date.parse(overflowDueAt)).toBeGreaterThanOrEqual(grace);
+  });
+
+  it('arms the overflow of an assignment from before timers were kept in Postgres, and fires it once', async () => {
+    await routing.agent({ name: 'One' });
+    await routing.agent({ name: 'Two' });
+    await routing.rule({ match: {}, assign: { overflowAfter: 'PT2S', maxOverflows: 1 } });
+    const firings = recordFirings();
+    const answered = await routing.ticket();
+    const owner = ((await decided(answered)) as EventEnvelope<'ticket.assigned'>).data.agentId;
+    await routing.firstResponse(answered, owner);
+    await waitFor(async () => (await routing.assignment(answered)).body.respondedAt !== null);
+    const ticketId = await routing.ticket();
+    await decided(ticketId);
+    const { overflowDueAt } = (await routing.assignment(ticketId)).body as { overflowDueAt: string };
+
+    // As an earlier release left it: the deadline on the row, no timer in Postgres. The migration
+    // arms it; the release's first start finds no marker in Redis and arms its wake-up.
+    await routing.db.transaction(async (manager) => {
+      await manager.query('DELETE FROM timers');
+      await backfillOverflowTimers(manager);
+    });
+    expect(await armedTimers(ticketId)).toEqual([{ id: `overflow-${ticketId}-1`, dueAt: overflowDueAt }]);
+    expect(await armedTimers(answered)).toEqual([]);
+    await forgetRedis();
+
+    await passedOnOnceThenStopped(ticketId, firings);
+    expect(firings(answered)).toEqual([]);
   });
 
   it('places a queued ticket that a race left waiting, and says so only when it placed one', async () => {
