@@ -9,14 +9,14 @@ import { AgentsController } from './agents/agents.controller';
 import { AgentSelector } from './assignment/agent-selector';
 import { AssignmentService } from './assignment/assignment.service';
 import { AssignmentsController } from './assignment/assignments.controller';
+import { OverflowTimers } from './assignment/overflow-timers';
+import { QueueDrainer } from './assignment/queue-drainer';
 import { RoutingPlanner } from './assignment/routing-plan';
 import { AuditController } from './audit/audit.controller';
 import { AuditLog } from './audit/audit-log';
 import { type RoutingConfig } from './config/routing.config';
 import { routingDatabase } from './database/data-source';
 import { OverflowProcessor } from './overflow/overflow.processor';
-import { OverflowTimers } from './overflow/overflow-timers';
-import { RoutingReconciler } from './overflow/routing-reconciler';
 import { ROUTING_CONFIG } from './routing.tokens';
 import { RoutingRulesController } from './rules/routing-rules.controller';
 import { TeamsController } from './teams/teams.controller';
@@ -58,7 +58,7 @@ export class RoutingModule {
         AuditLog,
         OverflowTimers,
         OverflowProcessor,
-        RoutingReconciler,
+        QueueDrainer,
         {
           provide: 'ROUTING_QUEUE_DEPTH',
           inject: [MetricsService, DataSource],

@@ -1,7 +1,15 @@
+import { type Logger } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import { type EventEnvelope, Topic } from '@app/contracts';
 import { bearer, waitFor } from '@app/testing';
-import { OverflowTimers } from '../src/overflow/overflow-timers';
+import { type WakeUpRound } from '@app/timers';
+import { AssignmentService } from '../src/assignment/assignment.service';
+import { OverflowTimers, RoutingQueue } from '../src/assignment/overflow-timers';
+import { QueueDrainer } from '../src/assignment/queue-drainer';
+import { backfillOverflowTimers } from '../src/database/migrations/1765300000000-overflow-timers';
 import { RoutingHarness } from './support/routing-harness';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Who gets a ticket, when, and why, over real Postgres, Redis and Kafka. */
 describe('assignment decisions', () => {
@@ -14,15 +22,56 @@ describe('assignment decisions', () => {
   afterAll(() => routing?.stop());
 
   beforeEach(async () => {
-    // Each scenario starts with no agents, rules or queue in tenant `default`.
+    // Each scenario starts with no agents, rules, queue or timers in tenant `default`.
     await routing.db.query(
       `DELETE FROM routing_queue; DELETE FROM assignments; DELETE FROM agents; DELETE FROM routing_rules;
-       DELETE FROM teams; DELETE FROM routing_tickets`,
+       DELETE FROM teams; DELETE FROM routing_tickets; DELETE FROM timers`,
     );
   });
 
+  afterEach(() => jest.restoreAllMocks());
+
   const decided = (ticketId: string) =>
     waitFor(() => routing.eventsOf(ticketId)[0], { description: `a decision on ${ticketId}` });
+
+  /** The overflow timers armed in Postgres for a ticket: every one that may still fire. */
+  async function armedTimers(ticketId: string): Promise<Array<{ id: string; dueAt: string }>> {
+    const rows = await routing.db.query<Array<{ id: string; due_at: Date }>>(
+      `SELECT id, due_at FROM timers WHERE queue = $1 AND data->>'ticketId' = $2 ORDER BY id`,
+      [RoutingQueue.Timers, ticketId],
+    );
+    return rows.map((row) => ({ id: row.id, dueAt: row.due_at.toISOString() }));
+  }
+
+  /** A wake-up waits in Redis: the one arming the timer just added after its commit. */
+  const wakeUpWaiting = () =>
+    waitFor(async () => (await routing.app.get(OverflowTimers).wakeUps.queue.getDelayedCount()) > 0, {
+      description: 'a wake-up in Redis',
+    });
+
+  /** The epochs whose overflow timer fired for a ticket, once per firing, in order. */
+  function recordFirings(): (ticketId: string) => number[] {
+    const spy = jest.spyOn(routing.app.get(AssignmentService), 'overflow');
+    return (ticketId) => spy.mock.calls.filter((call) => call[2] === ticketId).map((call) => call[3]);
+  }
+
+  /** Records the timer scheduler's rounds from now on, as its periodic task runs them. */
+  function recordRounds(): () => Promise<WakeUpRound[]> {
+    const spy = jest.spyOn(routing.app.get(OverflowTimers), 'scheduleWakeUps');
+    return () => Promise.all(spy.mock.results.map((result) => result.value as Promise<WakeUpRound>));
+  }
+
+  /** Everything routing keeps in Redis under `match` goes, as FLUSHALL would; other files share the server. */
+  async function forgetRedis(match = '*'): Promise<void> {
+    const redis = new Redis(routing.sandbox.env.REDIS_URL);
+    try {
+      const keys = await redis.keys(`${routing.sandbox.env.REDIS_KEY_PREFIX}:${match}`);
+      expect(keys.length).toBeGreaterThan(0);
+      for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+    } finally {
+      redis.disconnect();
+    }
+  }
 
   it('gives a Turkish ticket to the agent with lang:tr, and explains why the others were not chosen', async () => {
     const english = await routing.agent({ name: 'Ada', skills: ['lang:en'] });
@@ -198,11 +247,18 @@ describe('assignment decisions', () => {
 
     const answered = await routing.ticket();
     const owner = ((await decided(answered)) as EventEnvelope<'ticket.assigned'>).data.agentId;
+    // Armed with the assignment, in its transaction, due when the assignment says.
+    const { overflowDueAt } = (await routing.assignment(answered)).body as { overflowDueAt: string };
+    expect(await armedTimers(answered)).toEqual([{ id: `overflow-${answered}-1`, dueAt: overflowDueAt }]);
+    const firings = recordFirings();
     await routing.firstResponse(answered, owner);
     await waitFor(async () => (await routing.assignment(answered)).body.respondedAt !== null);
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // Disarmed in the reply's transaction: nothing is left to fire.
+    expect(await armedTimers(answered)).toEqual([]);
+    await sleep(3_000);
     expect(routing.eventsOf(answered).map((e) => e.type)).toEqual(['ticket.assigned']);
     expect((await routing.assignment(answered)).body).toMatchObject({ agentId: owner, overflowDueAt: null });
+    expect(firings(answered)).toEqual([]);
   });
 
   const reassignmentsOf = (ticketId: string) =>
@@ -240,7 +296,7 @@ describe('assignment decisions', () => {
       overflowedFrom: [firstOwner],
       overflowDueAt: null,
     });
-    expect(await routing.app.get(OverflowTimers).isArmed(ticketId, 2)).toBe(false);
+    expect(await armedTimers(ticketId)).toEqual([]);
     // Nobody it was not passed on from qualifies: announced once, naming the lead, however many windows.
     expect(stopsOf(ticketId).map((e) => e.data)).toEqual([
       {
@@ -366,18 +422,111 @@ describe('assignment decisions', () => {
     }
   });
 
-  it('still overflows on time when Redis lost the timer', async () => {
+  /** Two agents, one hand-over allowed: the first timer passes the ticket on, the second stops it. */
+  async function passedOnOnceThenStopped(ticketId: string, firings: (ticketId: string) => number[]) {
+    await waitFor(() => stopsOf(ticketId).length > 0, { description: 'overflow to stop', timeoutMs: 20_000 });
+    await sleep(1_500);
+    const events = routing.eventsOf(ticketId);
+    expect(events.map((e) => e.type)).toEqual([
+      'ticket.assigned',
+      'ticket.reassigned',
+      'ticket.overflow.stopped',
+    ]);
+    // Each epoch's timer fired exactly once, never before its window was over.
+    expect(firings(ticketId)).toEqual([1, 2]);
+    expect(Date.parse(events[1].time) - Date.parse(events[0].time)).toBeGreaterThanOrEqual(2_000);
+    expect(await armedTimers(ticketId)).toEqual([]);
+    return events;
+  }
+
+  it('still overflows on time, once, after Redis lost every key of the service', async () => {
     await routing.agent({ name: 'One' });
     await routing.agent({ name: 'Two' });
-    await routing.rule({ match: {}, assign: { overflowAfter: 'PT2S' } });
+    await routing.rule({ match: {}, assign: { overflowAfter: 'PT2S', maxOverflows: 1 } });
+    const firings = recordFirings();
     const ticketId = await routing.ticket();
     await decided(ticketId);
-    await routing.app.get(OverflowTimers).jobs.queue.obliterate({ force: true });
-    const reassigned = await waitFor(
-      () => routing.eventsOf(ticketId).find((e) => e.type === 'ticket.reassigned'),
-      { description: 'the reassignment after the timer was lost', timeoutMs: 15_000 },
+    await wakeUpWaiting();
+    const rounds = recordRounds();
+    await forgetRedis();
+
+    const events = await passedOnOnceThenStopped(ticketId, firings);
+    // The lost marker told the next scheduler round to arm the wake-ups again from Postgres.
+    expect((await rounds()).some((round) => round.kind === 'refill')).toBe(true);
+    // On time: the refill comes within a round, well before the overdue check would step in.
+    expect(Date.parse(events[1].time) - Date.parse(events[0].time)).toBeLessThan(2_000 + 4_000);
+  });
+
+  it('fires an overdue overflow once when only its wake-up was lost', async () => {
+    await routing.agent({ name: 'One' });
+    await routing.agent({ name: 'Two' });
+    await routing.rule({ match: {}, assign: { overflowAfter: 'PT2S', maxOverflows: 1 } });
+    const firings = recordFirings();
+    const ticketId = await routing.ticket();
+    await decided(ticketId);
+    const { overflowDueAt } = (await routing.assignment(ticketId)).body as { overflowDueAt: string };
+    await wakeUpWaiting();
+    // The wake-ups go, the marker stays: only the overdue check can notice.
+    await forgetRedis(`${RoutingQueue.Timers}:*`);
+    const rounds = recordRounds();
+
+    const events = await passedOnOnceThenStopped(ticketId, firings);
+    expect((await rounds()).some((round) => round.overdue > 0)).toBe(true);
+    const grace = routing.app.get(OverflowTimers).options.overdueGraceMs;
+    expect(Date.parse(events[1].time) - Date.parse(overflowDueAt)).toBeGreaterThanOrEqual(grace);
+  });
+
+  it('arms the overflow of an assignment from before timers were kept in Postgres, and fires it once', async () => {
+    await routing.agent({ name: 'One' });
+    await routing.agent({ name: 'Two' });
+    await routing.rule({ match: {}, assign: { overflowAfter: 'PT2S', maxOverflows: 1 } });
+    const firings = recordFirings();
+    const answered = await routing.ticket();
+    const owner = ((await decided(answered)) as EventEnvelope<'ticket.assigned'>).data.agentId;
+    await routing.firstResponse(answered, owner);
+    await waitFor(async () => (await routing.assignment(answered)).body.respondedAt !== null);
+    const ticketId = await routing.ticket();
+    await decided(ticketId);
+    const { overflowDueAt } = (await routing.assignment(ticketId)).body as { overflowDueAt: string };
+
+    // As an earlier release left it: the deadline on the row, no timer in Postgres. The migration
+    // arms it; the release's first start finds no marker in Redis and arms its wake-up.
+    await routing.db.transaction(async (manager) => {
+      await manager.query('DELETE FROM timers');
+      await backfillOverflowTimers(manager);
+    });
+    expect(await armedTimers(ticketId)).toEqual([{ id: `overflow-${ticketId}-1`, dueAt: overflowDueAt }]);
+    expect(await armedTimers(answered)).toEqual([]);
+    await forgetRedis();
+
+    await passedOnOnceThenStopped(ticketId, firings);
+    expect(firings(answered)).toEqual([]);
+  });
+
+  it('places a queued ticket that a race left waiting, and says so only when it placed one', async () => {
+    const agent = await routing.agent({ name: 'Late', status: 'offline' });
+    const ticketId = await routing.ticket();
+    expect((await decided(ticketId)).type).toBe('ticket.queued');
+    // A queue entry whose ticket routing does not know: every round finds the agent, none places it.
+    await routing.db.query(
+      `INSERT INTO routing_queue (tenant, ticket_id, priority, priority_rank, channel, queued_at)
+       VALUES ('default', gen_random_uuid(), 'normal', 2, 'email', now())`,
     );
-    expect(reassigned).toBeDefined();
+    const drainer = routing.app.get(QueueDrainer);
+    const warn = jest.spyOn((drainer as unknown as { logger: Logger }).logger, 'warn');
+    const rounds = jest.spyOn(drainer, 'runOnce');
+
+    // As a race would leave it: the agent has room, and nothing placed the ticket when it came.
+    await routing.db.query(`UPDATE agents SET status = 'online' WHERE id = $1`, [agent]);
+    await waitFor(() => routing.ownerOf(ticketId) === agent, { description: 'the round placing the ticket' });
+    const placedIn = rounds.mock.calls.length;
+    await waitFor(() => rounds.mock.calls.length >= placedIn + 3, { description: 'three more rounds' });
+
+    const results = await Promise.all(
+      rounds.mock.results.map((result) => result.value as Promise<{ placed: number }>),
+    );
+    expect(results.map((result) => result.placed).filter((placed) => placed > 0)).toEqual([1]);
+    expect(warn.mock.calls).toEqual([[expect.objectContaining({ placed: 1 })]]);
   });
 
   it('hands an offline agent’s unanswered tickets to others and keeps the answered ones with them', async () => {

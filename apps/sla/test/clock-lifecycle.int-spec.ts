@@ -122,7 +122,7 @@ describe('SLA clock lifecycle', () => {
   }
 
   beforeAll(async () => {
-    sandbox = await createSandbox({ SLA_RECONCILE_INTERVAL_MS: '500' });
+    sandbox = await createSandbox({ SLA_TIMER_ROUND_MS: '500' });
     app = await startServiceApp(SlaModule.forRoot(loadSlaConfig(sandbox.env)));
     await probe.watch([topic(Topic.SlaEvents)]);
     await policy('warn', { targets: { firstResponse: 'PT4S' }, warnAt: [0.5] });

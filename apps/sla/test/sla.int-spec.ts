@@ -49,7 +49,7 @@ describe('sla over real Postgres, Redis and Kafka', () => {
     probe.publish(topic(Topic.TicketEvents), serializeEvent(event as never), event.subject);
 
   beforeAll(async () => {
-    sandbox = await createSandbox({ SLA_RECONCILE_INTERVAL_MS: '500' });
+    sandbox = await createSandbox({ SLA_TIMER_ROUND_MS: '500' });
     topic = (logical) => `${sandbox.env.KAFKA_TOPIC_PREFIX}${logical}`;
     app = await startServiceApp(SlaModule.forRoot(loadSlaConfig(sandbox.env)));
     probe = new KafkaProbe();

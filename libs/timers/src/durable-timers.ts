@@ -139,6 +139,11 @@ export class DurableTimers<Data> implements OnModuleInit, OnModuleDestroy {
   ) {
     this.logger = new Logger(`DurableTimers:${definition.queue}`);
     this.options = { ...DEFAULT_TIMER_OPTIONS, ...options };
+    // A deadline armed beyond the horizon gets its wake-up from a round: rounds must come more often.
+    if (this.options.roundMs * 2 > this.options.horizonMs)
+      throw new Error(
+        `Timer rounds of ${this.options.roundMs} ms are too slow for a ${this.options.horizonMs} ms horizon (${definition.queue})`,
+      );
     this.store = new TimerStore(definition.queue);
     this.dataSource = dependencies.dataSource;
     this.wakeUps = new JobQueue(definition.queue, dependencies.redis);
@@ -274,6 +279,8 @@ export class DurableTimers<Data> implements OnModuleInit, OnModuleDestroy {
   }
 
   private async onWakeUp(job: Job<WakeUpJob>, token?: string): Promise<number> {
+    // A job an earlier release left in this queue (a timer of its own) only wakes a drain now.
+    if (job.name !== WAKE_UP_JOB) return this.drain();
     // Redis and this machine's clocks differ by milliseconds: a wake-up that early waits.
     const waitMs = job.data.at - Date.now();
     if (waitMs > MAX_EARLY_WAIT_MS && token) {

@@ -46,7 +46,7 @@ export class Assignment {
   })
   overflowAfterMs: number | null;
 
-  /** Postgres holds the overflow deadline; the BullMQ job only wakes routing up at that time. */
+  /** The overflow deadline: the timer armed with it fires then, and this row decides if it still applies. */
   @Column({ type: 'timestamptz', nullable: true })
   overflowDueAt: Date | null;
 

@@ -4,13 +4,13 @@ import { buildEvent, type EventData, type RoutingDecision } from '@app/contracts
 import { type ChangeCause, eventMeta, OutboxWriter } from '@app/messaging';
 import { MetricsService } from '@app/observability';
 import { type Counter, type Histogram } from 'prom-client';
-import { OverflowTimers } from '../overflow/overflow-timers';
 import { ROUTING_SOURCE } from '../routing.tokens';
 import { Agent } from '../agents/agent.entity';
 import { Team } from '../teams/team.entity';
 import { RoutingTicket } from '../tickets/routing-ticket.entity';
 import { AgentSelector, type LockedAgent } from './agent-selector';
 import { Assignment } from './assignment.entity';
+import { OverflowTimers } from './overflow-timers';
 import { QueuedTicket } from './queued-ticket.entity';
 import { PRIORITY_RANK, type RoutingPlan, RoutingPlanner } from './routing-plan';
 
@@ -111,7 +111,9 @@ export class AssignmentService {
     const assignment = await this.lockActive(manager, tenant, ticketId);
     if (!assignment || assignment.respondedAt) return;
     await manager.update(Assignment, { tenant, ticketId }, { respondedAt: at, overflowDueAt: null });
-    if (assignment.overflowDueAt) await this.timers.disarm(ticketId, assignment.epoch);
+    if (assignment.overflowDueAt) {
+      await this.timers.disarm(manager, [{ tenant, ticketId, epoch: assignment.epoch }]);
+    }
   }
 
   /**
@@ -147,6 +149,38 @@ export class AssignmentService {
       placed += 1;
     }
     return placed;
+  }
+
+  /**
+   * Locks, before any of it changes, what a batch of overflow timers may change: the tickets'
+   * active assignments in key order, then the agents holding the ones still unanswered, in id
+   * order (assignment before agent, as a release locks them). Firing the batch then waits for no
+   * row it has not locked: the agents it passes tickets on to are picked with SKIP LOCKED. Two
+   * batches, or a batch and a release, cannot wait for each other in a cycle.
+   */
+  async lockForOverflow(
+    manager: EntityManager,
+    tickets: Array<{ tenant: string; ticketId: string }>,
+  ): Promise<Assignment[]> {
+    if (tickets.length === 0) return [];
+    const assignments = await manager.find(Assignment, {
+      where: tickets.map(({ tenant, ticketId }) => ({ tenant, ticketId, state: 'active' as const })),
+      order: { tenant: 'ASC', ticketId: 'ASC' },
+      lock: { mode: 'pessimistic_write' },
+    });
+    const holders = [
+      ...new Set(
+        assignments
+          .filter((assignment) => !assignment.respondedAt && assignment.overflowDueAt)
+          .map((assignment) => assignment.agentId),
+      ),
+    ];
+    if (holders.length > 0) {
+      await manager.query('SELECT id FROM agents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [
+        holders,
+      ]);
+    }
+    return assignments;
   }
 
   /**
@@ -324,7 +358,9 @@ export class AssignmentService {
       ['tenant', 'ticketId'],
     );
     if (overflowDueAt) {
-      await this.timers.arm({ tenant: ticket.tenant, ticketId: ticket.ticketId, epoch }, overflowDueAt);
+      await this.timers.arm(manager, [
+        { data: { tenant: ticket.tenant, ticketId: ticket.ticketId, epoch }, at: overflowDueAt },
+      ]);
     }
     // A reassignment is announced as ticket.reassigned by the caller, with the reason.
     if (!previous) {
@@ -464,6 +500,9 @@ export class AssignmentService {
     await manager.query('UPDATE agents SET active_count = active_count - 1 WHERE id = $1', [
       assignment.agentId,
     ]);
-    if (assignment.overflowDueAt) await this.timers.disarm(assignment.ticketId, assignment.epoch);
+    if (assignment.overflowDueAt) {
+      const { tenant, ticketId, epoch } = assignment;
+      await this.timers.disarm(manager, [{ tenant, ticketId, epoch }]);
+    }
   }
 }

@@ -12,10 +12,21 @@ import {
 
 const routingBlock = z
   .object({
-    /** How often routing re-arms lost overflow timers and places queued tickets it may have missed. */
+    /** How often routing places queued tickets a race left waiting while an agent has room. */
     ROUTING_RECONCILE_INTERVAL_MS: envInt(2_000, 200, 3_600_000),
   })
   .transform((env) => ({ reconcileIntervalMs: env.ROUTING_RECONCILE_INTERVAL_MS }));
+
+const timersBlock = z
+  .object({
+    /**
+     * How often overflow wake-ups entering the horizon are armed, and Redis is checked for lost
+     * ones: a Redis that lost its data is refilled from Postgres within one round. Well under the
+     * timers' 30-second horizon, since a deadline armed beyond it gets its wake-up from a round.
+     */
+    ROUTING_TIMER_ROUND_MS: envInt(1_000, 200, 10_000),
+  })
+  .transform((env) => ({ roundMs: env.ROUTING_TIMER_ROUND_MS }));
 
 export function loadRoutingConfig(env: Record<string, string | undefined> = process.env) {
   return loadConfig(
@@ -27,6 +38,7 @@ export function loadRoutingConfig(env: Record<string, string | undefined> = proc
       rateLimit: rateLimitBlock,
       redis: redisBlock,
       routing: routingBlock,
+      timers: timersBlock,
     },
     env,
   );

@@ -11,6 +11,7 @@ import { RoutingDecisions1764200000000 } from './migrations/1764200000000-routin
 import { RoutingTicketMetadata1764700000000 } from './migrations/1764700000000-routing-ticket-metadata';
 import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
 import { BoundedOverflow1765100000000 } from './migrations/1765100000000-bounded-overflow';
+import { OverflowTimers1765300000000 } from './migrations/1765300000000-overflow-timers';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { RoutingTicket } from '../tickets/routing-ticket.entity';
 
@@ -35,6 +36,7 @@ export function routingDatabase(config: Pick<RoutingConfig, 'database'>): TypeOr
       RoutingTicketMetadata1764700000000,
       InboxKeyedByTenant1765000000000,
       BoundedOverflow1765100000000,
+      OverflowTimers1765300000000,
     ],
   };
 }

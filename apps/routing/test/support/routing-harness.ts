@@ -26,7 +26,11 @@ export class RoutingHarness {
 
   static async start(overrides: Record<string, string> = {}): Promise<RoutingHarness> {
     const harness = new RoutingHarness();
-    harness.sandbox = await createSandbox({ ROUTING_RECONCILE_INTERVAL_MS: '500', ...overrides });
+    harness.sandbox = await createSandbox({
+      ROUTING_RECONCILE_INTERVAL_MS: '500',
+      ROUTING_TIMER_ROUND_MS: '500',
+      ...overrides,
+    });
     harness.app = await harness.startReplica();
     await harness.probe.watch([harness.topic(Topic.AssignmentEvents), harness.topic(Topic.AgentEvents)]);
     return harness;

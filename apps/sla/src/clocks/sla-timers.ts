@@ -47,7 +47,7 @@ export class SlaTimers extends DurableTimers<SlaTimerData> {
     super(
       { queue: 'sla-timers', idOf: slaJobId },
       { redis: config.redis, dataSource, health, metrics },
-      { roundMs: config.timers.reconcileIntervalMs },
+      { roundMs: config.timers.roundMs },
     );
     this.wakeUps.reportDepth(metrics, 'sla_queue_depth', 'SLA timer wake-ups in Redis by state');
   }

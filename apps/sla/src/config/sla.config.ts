@@ -16,9 +16,9 @@ const timersBlock = z
      * How often timer wake-ups entering the horizon are armed, and Redis is checked for lost ones
      * (R3): a Redis that lost its data is refilled from Postgres within one round.
      */
-    SLA_RECONCILE_INTERVAL_MS: envInt(1_000, 200, 60_000),
+    SLA_TIMER_ROUND_MS: envInt(1_000, 200, 10_000),
   })
-  .transform((env) => ({ reconcileIntervalMs: env.SLA_RECONCILE_INTERVAL_MS }));
+  .transform((env) => ({ roundMs: env.SLA_TIMER_ROUND_MS }));
 
 export function loadSlaConfig(env: Record<string, string | undefined> = process.env) {
   return loadConfig(
