@@ -92,25 +92,6 @@ export class JobQueue<Data extends object> {
     );
   }
 
-  /**
-   * A marker that lives exactly as long as Redis keeps this queue's data. A reconciler claims it
-   * before sweeping every job from Postgres; finding it gone means Redis lost its data (FLUSHALL,
-   * a restart without persistence) and every job must be checked again.
-   */
-  readSweepMarker(): Promise<string | null> {
-    return this.connection.get(this.sweepMarkerKey());
-  }
-
-  /** Sets the marker unless another process already has; true when this one set it. */
-  async claimSweepMarker(token: string): Promise<boolean> {
-    return (await this.connection.set(this.sweepMarkerKey(), token, 'NX')) === 'OK';
-  }
-
-  private sweepMarkerKey(): string {
-    // Outside BullMQ's own `<prefix>:<queue>:*` keys, where it could be taken for a job id.
-    return `${this.redis.keyPrefix}:reconciled:${this.queue.name}`;
-  }
-
   async close(): Promise<void> {
     await this.queue.close();
     this.connection.disconnect();
