@@ -18,6 +18,7 @@ import { DeliveryQueue } from './deliveries/delivery-queue';
 import { DeliveryReconciler } from './deliveries/delivery-reconciler';
 import { DeliveryWorker } from './deliveries/delivery.worker';
 import { MailSender } from './email/mail-sender';
+import { FollowUpPlanner } from './follow-ups/follow-up-planner';
 import { FollowUpReconciler } from './follow-ups/follow-up-reconciler';
 import { FollowUpScheduler } from './follow-ups/follow-up-scheduler';
 import { FollowUpTimers } from './follow-ups/follow-up-timers';
@@ -91,6 +92,7 @@ export class NotificationsModule {
         WebhookSecrets,
         FollowUpTimers,
         FollowUpScheduler,
+        FollowUpPlanner,
         FollowUpProcessor,
         FollowUpReconciler,
         SurveyService,
