@@ -19,7 +19,6 @@ import { DeliveryReconciler } from './deliveries/delivery-reconciler';
 import { DeliveryWorker } from './deliveries/delivery.worker';
 import { MailSender } from './email/mail-sender';
 import { FollowUpPlanner } from './follow-ups/follow-up-planner';
-import { FollowUpReconciler } from './follow-ups/follow-up-reconciler';
 import { FollowUpScheduler } from './follow-ups/follow-up-scheduler';
 import { FollowUpTimers } from './follow-ups/follow-up-timers';
 import { FollowUpProcessor } from './follow-ups/follow-up.processor';
@@ -94,7 +93,6 @@ export class NotificationsModule {
         FollowUpScheduler,
         FollowUpPlanner,
         FollowUpProcessor,
-        FollowUpReconciler,
         SurveyService,
       ],
     };
