@@ -46,9 +46,10 @@ export class FollowUpPlanner {
     contact: TicketContact,
   ): Promise<void> {
     if (event.data.metric !== 'first_response' || !contact.reference) return;
-    await this.notices.acknowledge(manager, contact);
-    // The wait ticket.created started for this clock is over.
+    // The wait ticket.created started for this clock is over. The follow-up first, then the ledger,
+    // in the order a drain firing the same wait takes them: neither waits for the other crosswise.
     await this.scheduler.finishEarly(manager, contact.tenant, contact.ticketId, 'acknowledgment');
+    await this.notices.acknowledge(manager, contact);
   }
 
   /** Solved → the survey and the auto-close; pending → the reminder (and, after it, the auto-solve). */

@@ -105,7 +105,7 @@ export class FollowUpProcessor implements OnApplicationBootstrap {
     if (ids.length > 0) await manager.update(FollowUp, { id: In(ids) }, { state, doneAt: new Date() });
   }
 
-  /** The contacts of the batch's tickets, in one query; no lock, as a consumer's change waits for none. */
+  /** The batch's contacts in one query, unlocked: a consumer's update never waits for a drain. */
   private async contactsOf(
     manager: EntityManager,
     followUps: FollowUp[],
