@@ -18,7 +18,7 @@ import { DeliveryQueue } from './deliveries/delivery-queue';
 import { DeliveryReconciler } from './deliveries/delivery-reconciler';
 import { DeliveryWorker } from './deliveries/delivery.worker';
 import { MailSender } from './email/mail-sender';
-import { FollowUpReconciler } from './follow-ups/follow-up-reconciler';
+import { FollowUpPlanner } from './follow-ups/follow-up-planner';
 import { FollowUpScheduler } from './follow-ups/follow-up-scheduler';
 import { FollowUpTimers } from './follow-ups/follow-up-timers';
 import { FollowUpProcessor } from './follow-ups/follow-up.processor';
@@ -91,8 +91,8 @@ export class NotificationsModule {
         WebhookSecrets,
         FollowUpTimers,
         FollowUpScheduler,
+        FollowUpPlanner,
         FollowUpProcessor,
-        FollowUpReconciler,
         SurveyService,
       ],
     };

@@ -1,4 +1,5 @@
 import { type INestApplication } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import { simpleParser } from 'mailparser';
 import { randomUUID } from 'node:crypto';
 import { type Server } from 'node:http';
@@ -404,6 +405,92 @@ describe('notification channels, templates and follow-ups', () => {
       { kind: 'auto_close', state: 'cancelled' },
       { kind: 'survey', state: 'cancelled' },
     ]);
+  });
+
+  it('runs a due follow-up exactly once after Redis lost every wake-up, and never one that was cancelled', async () => {
+    const kept = ticketCreated('kept-after-flush@example.com', 'en');
+    const dropped = ticketCreated('dropped-before-flush@example.com', 'en');
+    const db = app.get(DataSource);
+    const followUps = (ticketId: string) =>
+      db.query<Array<{ kind: string; state: string }>>(
+        `SELECT kind, state FROM follow_ups WHERE ticket_id = $1 AND kind <> 'acknowledgment' ORDER BY kind`,
+        [ticketId],
+      );
+    await publish(Topic.TicketEvents, kept);
+    await publish(Topic.TicketEvents, dropped);
+    const solved = statusChanged(kept.data.ticketId, 'new', 'solved');
+    await publish(Topic.TicketEvents, solved);
+    await publish(Topic.TicketEvents, statusChanged(dropped.data.ticketId, 'new', 'solved'));
+    await publish(Topic.TicketEvents, statusChanged(dropped.data.ticketId, 'solved', 'open'));
+    await waitFor(
+      async () =>
+        (await followUps(kept.data.ticketId)).length === 2 &&
+        (await followUps(dropped.data.ticketId)).filter((row) => row.state === 'cancelled').length === 2,
+      { description: "the solved ticket's survey and auto-close scheduled, the reopened one's cancelled" },
+    );
+
+    // As FLUSHALL would, for this sandbox only: other test files share the server.
+    const redis = new Redis(sandbox.env.REDIS_URL);
+    try {
+      const prefix = sandbox.env.REDIS_KEY_PREFIX;
+      expect(await redis.zcard(`${prefix}:notification-follow-ups:delayed`)).toBeGreaterThan(0);
+      const keys = await redis.keys(`${prefix}:*`);
+      await redis.del(...keys);
+    } finally {
+      redis.disconnect();
+    }
+    const lostAt = new Date();
+    // Neither follow-up had run yet: only Postgres knows of them now.
+    expect(lostAt.getTime()).toBeLessThan(Date.parse(solved.data.changedAt) + 2_000);
+    expect(await followUps(kept.data.ticketId)).toEqual([
+      { kind: 'auto_close', state: 'scheduled' },
+      { kind: 'survey', state: 'scheduled' },
+    ]);
+
+    const surveys = (email: string) => sink.to(email).filter((m) => m.subject.includes('We hope'));
+    await waitFor(() => surveys('kept-after-flush@example.com').length > 0, { description: 'the survey' });
+    await waitFor(() => transitions(kept.data.ticketId).length > 0, {
+      description: 'the auto-close request',
+    });
+    await sleep(1_500);
+    expect(surveys('kept-after-flush@example.com')).toHaveLength(1);
+    expect(transitions(kept.data.ticketId)).toHaveLength(1);
+    const ran = await db.query<Array<{ kind: string; state: string; afterLoss: boolean; onTime: boolean }>>(
+      `SELECT kind, state, done_at >= $2 AS "afterLoss", done_at >= due_at AS "onTime"
+       FROM follow_ups WHERE ticket_id = $1 AND kind <> 'acknowledgment' ORDER BY kind`,
+      [kept.data.ticketId, lostAt],
+    );
+    expect(ran).toEqual([
+      { kind: 'auto_close', state: 'done', afterLoss: true, onTime: true },
+      { kind: 'survey', state: 'done', afterLoss: true, onTime: true },
+    ]);
+    // The reopened ticket's survey and auto-close were due meanwhile, and stayed cancelled.
+    expect(surveys('dropped-before-flush@example.com')).toHaveLength(0);
+    expect(transitions(dropped.data.ticketId)).toHaveLength(0);
+    expect(await followUps(dropped.data.ticketId)).toEqual([
+      { kind: 'auto_close', state: 'cancelled' },
+      { kind: 'survey', state: 'cancelled' },
+    ]);
+    // Each acknowledgment, due around the loss, went once too.
+    for (const email of ['kept-after-flush@example.com', 'dropped-before-flush@example.com'])
+      expect(sink.to(email).filter((m) => m.subject.includes('We received your request'))).toHaveLength(1);
+    const [{ left }] = await db.query<Array<{ left: number }>>(
+      `SELECT count(*)::int AS left FROM timers WHERE data->>'followUpId' IN (
+         SELECT id::text FROM follow_ups WHERE ticket_id = ANY($1::uuid[]))`,
+      [[kept.data.ticketId, dropped.data.ticketId]],
+    );
+    expect(left).toBe(0);
+    const metrics = await http().get('/metrics').expect(200);
+    expect(
+      metrics.text
+        .split('\n')
+        .filter(
+          (line) =>
+            line.startsWith('timer_repairs_total{') &&
+            line.includes('queue="notification-follow-ups"') &&
+            line.includes('reason="redis_lost"'),
+        ),
+    ).toEqual([expect.stringMatching(/ 1$/)]);
   });
 
   it('reminds a pending customer, then asks intake to solve the ticket when the reminder goes unanswered', async () => {

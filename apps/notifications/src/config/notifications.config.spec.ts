@@ -105,3 +105,18 @@ describe('notifications configuration: webhook safety', () => {
     ).toEqual(['NOTIFICATIONS_TENANT_WEBHOOK_SECRETS: entry 1 must be tenant:secret']);
   });
 });
+
+describe('notifications configuration: timers', () => {
+  it('arms wake-ups every second by default, and takes another round from the environment', () => {
+    expect(loadNotificationsConfig(valid).timers).toEqual({ roundMs: 1_000 });
+    expect(loadNotificationsConfig({ ...valid, NOTIFICATIONS_TIMER_ROUND_MS: '250' }).timers).toEqual({
+      roundMs: 250,
+    });
+  });
+
+  it('refuses a round too long for a deadline armed beyond the horizon to get its wake-up in time', () => {
+    expect(problemsOf({ NOTIFICATIONS_TIMER_ROUND_MS: '30000' })).toEqual([
+      expect.stringMatching(/^NOTIFICATIONS_TIMER_ROUND_MS: /),
+    ]);
+  });
+});

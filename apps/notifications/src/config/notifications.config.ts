@@ -147,6 +147,17 @@ const batchingBlock = z
     digestIntervalMs: Math.max(1_000, parseIsoDuration(env.NOTIFICATIONS_DIGEST_INTERVAL)),
   }));
 
+const timersBlock = z
+  .object({
+    /**
+     * How often the wake-ups of timers entering the next 30 seconds are put in Redis, and Redis is
+     * checked for lost ones: a Redis that lost its data is refilled from Postgres within one round.
+     * Well under those 30 seconds, so a deadline armed further ahead gets its wake-up in time.
+     */
+    NOTIFICATIONS_TIMER_ROUND_MS: envInt(1_000, 200, 10_000),
+  })
+  .transform((env) => ({ roundMs: env.NOTIFICATIONS_TIMER_ROUND_MS }));
+
 const followUpsBlock = z
   .object({
     /** After a solve: "we hope this is resolved" with the CSAT link. */
@@ -188,6 +199,7 @@ export function loadNotificationsConfig(env: Record<string, string | undefined> 
       delivery: deliveryBlock,
       webhooks: webhooksBlock,
       batching: batchingBlock,
+      timers: timersBlock,
       followUps: followUpsBlock,
     },
     env,

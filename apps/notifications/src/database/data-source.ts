@@ -12,6 +12,7 @@ import { ChannelsAndFollowUps1764600000000 } from './migrations/1764600000000-ch
 import { QuietHoursAndBatching1764700000000 } from './migrations/1764700000000-quiet-hours-and-batching';
 import { AgentDirectory1764800000000 } from './migrations/1764800000000-agent-directory';
 import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
+import { FollowUpTimers1765300000000 } from './migrations/1765300000000-follow-up-timers';
 import { DirectoryAgent } from '../contacts/directory-agent.entity';
 import { RecipientPreference } from '../recipients/recipient-preference.entity';
 
@@ -37,6 +38,7 @@ export function notificationsDatabase(config: Pick<NotificationsConfig, 'databas
       QuietHoursAndBatching1764700000000,
       AgentDirectory1764800000000,
       InboxKeyedByTenant1765000000000,
+      FollowUpTimers1765300000000,
     ],
   };
 }

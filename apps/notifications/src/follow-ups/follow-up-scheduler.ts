@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
-import { afterCommit } from '@app/database';
 import { FollowUp, type FollowUpKind } from './follow-up.entity';
 import { FollowUpTimers } from './follow-up-timers';
 
-/** Writes follow-ups to Postgres, where their deadlines live, and arms their wake-up jobs. */
+/**
+ * Writes follow-ups and their timers in the caller's transaction: a follow-up is scheduled with its
+ * timer armed, and ended with it disarmed, or neither.
+ */
 @Injectable()
 export class FollowUpScheduler {
   constructor(private readonly timers: FollowUpTimers) {}
@@ -23,12 +25,12 @@ export class FollowUpScheduler {
       .returning('id')
       .execute();
     const id = (inserted.raw as Array<{ id: string }>)[0]?.id;
-    if (id) await afterCommit(manager, () => this.timers.armNew([{ id, dueAt: followUp.dueAt }]));
+    if (id) await this.timers.arm(manager, [{ data: { followUpId: id }, at: followUp.dueAt }]);
   }
 
   /**
    * What a follow-up of this kind was waiting to do has been done already (the receipt went out as
-   * soon as SLA's clock arrived): it is done, and its wake-up job is removed instead of firing.
+   * soon as SLA's clock arrived): it is done, and its timer is disarmed instead of firing.
    */
   async finishEarly(
     manager: EntityManager,
@@ -47,8 +49,7 @@ export class FollowUpScheduler {
       })
       .returning('id')
       .execute();
-    const ids = (finished.raw as Array<{ id: string }>).map((row) => row.id);
-    if (ids.length > 0) await afterCommit(manager, () => this.timers.disarm(ids));
+    await this.disarm(manager, finished.raw as Array<{ id: string }>);
   }
 
   /** A status change makes every follow-up scheduled under an earlier status moot. */
@@ -70,7 +71,14 @@ export class FollowUpScheduler {
       });
     if (kinds) query.andWhere('kind IN (:...kinds)', { kinds });
     const cancelled = await query.returning('id').execute();
-    const ids = (cancelled.raw as Array<{ id: string }>).map((row) => row.id);
-    await afterCommit(manager, () => this.timers.disarm(ids));
+    await this.disarm(manager, cancelled.raw as Array<{ id: string }>);
+  }
+
+  /** A timer a drain holds already is not waited for: it fires, and finds its follow-up ended. */
+  private disarm(manager: EntityManager, ended: Array<{ id: string }>): Promise<void> {
+    return this.timers.disarm(
+      manager,
+      ended.map((row) => ({ followUpId: row.id })),
+    );
   }
 }

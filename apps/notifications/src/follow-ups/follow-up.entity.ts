@@ -14,8 +14,8 @@ export const STATUS_FOLLOW_UPS: FollowUpKind[] = ['survey', 'auto_close', 'pendi
 export type FollowUpState = 'scheduled' | 'done' | 'cancelled';
 
 /**
- * A follow-up's deadline lives here; BullMQ only wakes the worker. `epoch` is the ticket's status
- * epoch when it was scheduled: any later status change makes it stale.
+ * A follow-up and what became of it; its deadline is also a timer (`FollowUpTimers`), armed with it.
+ * `epoch` is the ticket's status epoch when it was scheduled: any later status change makes it stale.
  */
 @Entity({ name: 'follow_ups' })
 export class FollowUp {

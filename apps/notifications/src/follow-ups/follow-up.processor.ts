@@ -1,18 +1,11 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DelayedError, type Job } from 'bullmq';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { type Counter } from 'prom-client';
-import { DataSource, type EntityManager } from 'typeorm';
+import { type EntityManager, In } from 'typeorm';
 import { buildEvent } from '@app/contracts';
-import { JobWorker } from '@app/database';
+import { afterCommit } from '@app/database';
 import { eventMeta, OutboxWriter } from '@app/messaging';
 import { MetricsService } from '@app/observability';
+import { type DueTimer, type TimerOutcome } from '@app/timers';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { TicketContact } from '../contacts/ticket-contact.entity';
 import { DeliveryLedger } from '../deliveries/delivery-ledger';
@@ -20,26 +13,29 @@ import { Notices } from '../notices/notices';
 import { NOTIFICATIONS_CONFIG, NOTIFICATIONS_SOURCE } from '../notifications.tokens';
 import { SurveyService } from '../surveys/survey-service';
 import { TemplateStore } from '../templates/template-store';
-import { FollowUp } from './follow-up.entity';
+import { decideFollowUp } from './follow-up-decision';
+import { FollowUp, type FollowUpState } from './follow-up.entity';
 import { FollowUpScheduler } from './follow-up-scheduler';
-import { FOLLOW_UP_QUEUE, type FollowUpJobData, FollowUpTimers } from './follow-up-timers';
+import { type FollowUpJobData, FollowUpTimers } from './follow-up-timers';
 
 export type FollowUpOutcome = 'done' | 'stale' | 'not_due';
 
 /**
- * Runs follow-ups when they come due. Postgres decides, not the job: a follow-up cancelled, already
- * done, or scheduled under an earlier status of the ticket does nothing; one that wakes early is
- * put back to sleep. Auto-close and auto-solve are requests to intake, which owns tickets.
+ * Runs follow-ups when they come due, a batch of due timers at a time, in the drain's transaction.
+ * Postgres decides, not the timer (`decideFollowUp`): the batch's follow-ups are read under row
+ * locks, and one cancelled, already done, or scheduled under an earlier status of the ticket does
+ * nothing; one whose time has not come waits for it. What a due one does is Postgres writes only:
+ * ledger claims (the delivery worker sends them once this commits), a survey row, the request to
+ * intake in the outbox (the relay publishes it once this commits), the next follow-up and its timer.
+ * So it commits or rolls back with its timer: a follow-up runs exactly once.
  */
 @Injectable()
-export class FollowUpProcessor implements OnApplicationBootstrap, OnModuleDestroy {
+export class FollowUpProcessor implements OnApplicationBootstrap {
   private readonly logger = new Logger(FollowUpProcessor.name);
-  private worker: JobWorker<FollowUpJobData> | undefined;
   private readonly outcomes: Counter;
 
   constructor(
     @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
     private readonly ledger: DeliveryLedger,
     private readonly templates: TemplateStore,
@@ -55,65 +51,79 @@ export class FollowUpProcessor implements OnApplicationBootstrap, OnModuleDestro
     ]);
   }
 
-  onApplicationBootstrap(): void {
-    this.worker = new JobWorker<FollowUpJobData>(
-      FOLLOW_UP_QUEUE,
-      this.config.redis,
-      (job, token) => this.runJob(job, token),
-      { concurrency: 4, logger: this.logger },
-    );
-    this.worker.worker.on('failed', (job, error) =>
-      this.logger.warn({ msg: 'Follow-up failed; retrying', jobId: job?.id, error: error.message }),
-    );
+  /** After every module's init, so a Redis that failed the safety check never fires anything. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.timers.start((manager, due, now) => this.fire(manager, due, now));
   }
 
-  async onModuleDestroy(): Promise<void> {
-    await this.worker?.close();
-  }
-
-  private async runJob(job: Job<FollowUpJobData>, token?: string): Promise<FollowUpOutcome> {
-    const { outcome, dueAt } = await this.attempt(job.data.followUpId);
-    if (outcome === 'not_due' && dueAt && token) {
-      // Woken early (clocks differ): the same job sleeps again instead of acting early.
-      await job.moveToDelayed(dueAt.getTime(), token);
-      throw new DelayedError();
-    }
-    return outcome;
-  }
-
-  /** Runs a follow-up now if it is due; the reconciler calls this for jobs Redis lost. */
-  async run(followUpId: string): Promise<FollowUpOutcome> {
-    const { outcome, dueAt } = await this.attempt(followUpId);
-    if (outcome === 'not_due' && dueAt) await this.timers.arm(followUpId, dueAt);
-    return outcome;
-  }
-
-  private async attempt(followUpId: string): Promise<{ outcome: FollowUpOutcome; dueAt?: Date }> {
-    const outcome = await this.dataSource.transaction(async (manager) => {
-      const followUp = await manager.findOne(FollowUp, {
-        where: { id: followUpId },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!followUp || followUp.state !== 'scheduled') return { outcome: 'stale' as const, followUp };
-      if (followUp.dueAt.getTime() > Date.now()) return { outcome: 'not_due' as const, followUp };
-      const contact = await manager.findOneBy(TicketContact, {
-        tenant: followUp.tenant,
-        ticketId: followUp.ticketId,
-      });
-      const current = followUp.kind === 'acknowledgment' || contact?.statusEpoch === followUp.epoch;
-      if (contact && current) await this.act(manager, followUp, contact);
-      await manager.update(
-        FollowUp,
-        { id: followUp.id },
-        { state: current ? 'done' : 'cancelled', doneAt: new Date() },
-      );
-      return { outcome: current ? ('done' as const) : ('stale' as const), followUp };
+  async fire(
+    manager: EntityManager,
+    due: Array<DueTimer<FollowUpJobData>>,
+    now: Date,
+  ): Promise<TimerOutcome[]> {
+    const followUps = await manager.find(FollowUp, {
+      where: { id: In(due.map((timer) => timer.data.followUpId)) },
+      // A status change that ends one of them waits for this firing, or this firing finds it ended.
+      lock: { mode: 'pessimistic_write' },
+      order: { id: 'ASC' },
     });
-    if (outcome.followUp) this.outcomes.inc({ kind: outcome.followUp.kind, outcome: outcome.outcome });
-    return { outcome: outcome.outcome, dueAt: outcome.followUp?.dueAt };
+    const byId = new Map(followUps.map((followUp) => [followUp.id, followUp]));
+    const contacts = await this.contactsOf(manager, followUps);
+    const outcomes: TimerOutcome[] = [];
+    const counted: Array<{ kind: string; outcome: FollowUpOutcome }> = [];
+    const done: string[] = [];
+    const cancelled: string[] = [];
+    for (const { data } of due) {
+      const followUp = byId.get(data.followUpId);
+      const contact = followUp && contacts.get(contactKey(followUp));
+      const decision = decideFollowUp(followUp, contact?.statusEpoch, now);
+      if (!followUp || decision.step === 'stale') {
+        outcomes.push('stale');
+        continue;
+      }
+      if (decision.step === 'wait') {
+        outcomes.push({ notBefore: decision.until });
+        counted.push({ kind: followUp.kind, outcome: 'not_due' });
+        continue;
+      }
+      if (decision.step === 'run' && contact) await this.act(manager, followUp, contact, now);
+      (decision.step === 'run' ? done : cancelled).push(followUp.id);
+      outcomes.push(decision.step === 'run' ? 'fired' : 'stale');
+      counted.push({ kind: followUp.kind, outcome: decision.step === 'run' ? 'done' : 'stale' });
+    }
+    await this.end(manager, done, 'done');
+    await this.end(manager, cancelled, 'cancelled');
+    // Counted once committed: a batch that rolls back is fired again, one follow-up at a time.
+    await afterCommit(manager, () => {
+      for (const count of counted) this.outcomes.inc(count);
+      return Promise.resolve();
+    });
+    return outcomes;
   }
 
-  private async act(manager: EntityManager, followUp: FollowUp, contact: TicketContact): Promise<void> {
+  private async end(manager: EntityManager, ids: string[], state: FollowUpState): Promise<void> {
+    if (ids.length > 0) await manager.update(FollowUp, { id: In(ids) }, { state, doneAt: new Date() });
+  }
+
+  /** The batch's contacts in one query, unlocked: a consumer's update never waits for a drain. */
+  private async contactsOf(
+    manager: EntityManager,
+    followUps: FollowUp[],
+  ): Promise<Map<string, TicketContact>> {
+    if (followUps.length === 0) return new Map();
+    const tickets = new Map(
+      followUps.map((f) => [contactKey(f), { tenant: f.tenant, ticketId: f.ticketId }]),
+    );
+    const contacts = await manager.find(TicketContact, { where: [...tickets.values()] });
+    return new Map(contacts.map((contact) => [contactKey(contact), contact]));
+  }
+
+  private async act(
+    manager: EntityManager,
+    followUp: FollowUp,
+    contact: TicketContact,
+    now: Date,
+  ): Promise<void> {
     const { tenant, ticketId, epoch } = followUp;
     switch (followUp.kind) {
       case 'acknowledgment':
@@ -127,7 +137,7 @@ export class FollowUpProcessor implements OnApplicationBootstrap, OnModuleDestro
           ticketId,
           kind: 'auto_solve',
           epoch,
-          dueAt: new Date(Date.now() + this.config.followUps.pendingAutoSolveAfterMs),
+          dueAt: new Date(now.getTime() + this.config.followUps.pendingAutoSolveAfterMs),
         });
         return;
       case 'auto_close':
@@ -193,12 +203,17 @@ export class FollowUpProcessor implements OnApplicationBootstrap, OnModuleDestro
         eventMeta(NOTIFICATIONS_SOURCE, followUp.ticketId, followUp.tenant, { kind: 'job' }),
       ),
     );
-    this.logger.log({
-      msg: 'Requested an automatic status change',
-      ticketId: followUp.ticketId,
-      from,
-      to,
-      reason,
+    await afterCommit(manager, () => {
+      this.logger.log({
+        msg: 'Requested an automatic status change',
+        ticketId: followUp.ticketId,
+        from,
+        to,
+        reason,
+      });
+      return Promise.resolve();
     });
   }
 }
+
+const contactKey = (row: { tenant: string; ticketId: string }) => `${row.tenant}/${row.ticketId}`;

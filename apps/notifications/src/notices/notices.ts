@@ -7,8 +7,6 @@ import { DirectoryAgent } from '../contacts/directory-agent.entity';
 import { type TicketContact } from '../contacts/ticket-contact.entity';
 import { type DeliveryClaim, DeliveryLedger } from '../deliveries/delivery-ledger';
 import { type DeliveryRecipient } from '../deliveries/delivery.entity';
-import { FollowUpScheduler } from '../follow-ups/follow-up-scheduler';
-import { STATUS_FOLLOW_UPS } from '../follow-ups/follow-up.entity';
 import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
 import { overflowStopPhrase, renderTemplate, responseTimePhrase } from '../templates/render-template';
 import { type TemplateKind } from '../templates/template-catalog';
@@ -19,9 +17,10 @@ import { claimEscalationWebhook, escalationWebhookReason } from '../webhooks/esc
 const epochOf = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
 /**
- * What the product itself sends, and when: the acknowledgment, agent reply copies, assignment and
- * reopen notices, SLA warnings, breaches and escalation steps, and the follow-ups a status change
- * schedules. Every message is a ledger claim (R5), so redelivered events send nothing twice.
+ * What the product itself sends: the acknowledgment, agent reply copies, assignment and reopen
+ * notices, SLA warnings, breaches and escalation steps, and the messages of the follow-ups. Every
+ * message is a ledger claim (R5), so redelivered events send nothing twice. When the acknowledgment
+ * goes, and what a status change schedules for later, is the follow-ups' to decide.
  */
 @Injectable()
 export class Notices {
@@ -29,7 +28,6 @@ export class Notices {
     @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
     private readonly ledger: DeliveryLedger,
     private readonly templates: TemplateStore,
-    private readonly followUps: FollowUpScheduler,
   ) {}
 
   async apply(
@@ -39,25 +37,6 @@ export class Notices {
   ): Promise<void> {
     if (!contact) return;
     switch (event.type) {
-      case 'ticket.created':
-        // Held a moment for SLA's first-response clock, unless it is already here.
-        if (contact.firstResponseDueAt) await this.acknowledge(manager, contact);
-        else
-          await this.followUps.schedule(manager, {
-            tenant: contact.tenant,
-            ticketId: contact.ticketId,
-            kind: 'acknowledgment',
-            epoch: 0,
-            dueAt: new Date(Date.now() + this.config.followUps.acknowledgmentWaitMs),
-          });
-        return;
-      case 'sla.started':
-        if (event.data.metric === 'first_response' && contact.reference) {
-          await this.acknowledge(manager, contact);
-          // The wait ticket.created started for this clock is over.
-          await this.followUps.finishEarly(manager, contact.tenant, contact.ticketId, 'acknowledgment');
-        }
-        return;
       case 'ticket.message.added':
         return this.copyAgentReply(manager, event, contact);
       case 'ticket.assigned':
@@ -82,7 +61,9 @@ export class Notices {
       case 'ticket.overflow.stopped':
         return this.escalateStoppedOverflow(manager, event, contact);
       case 'ticket.status.changed':
-        return this.statusChanged(manager, event, contact);
+        if (event.data.from === 'solved' && event.data.to === 'open')
+          await this.toAgent(manager, contact, 'ticket.reopened', contact.statusEpoch, 'ticket.reopened', {});
+        return;
       case 'sla.warning':
         return this.toAgent(
           manager,
@@ -110,6 +91,10 @@ export class Notices {
         );
       case 'sla.escalated':
         return this.escalate(manager, event, contact);
+      // The acknowledgment goes when the follow-ups decide (FollowUpPlanner).
+      case 'ticket.created':
+      case 'sla.started':
+        return;
       // Events the product sends nothing for.
       case 'ticket.requested':
       case 'ticket.message.received':
@@ -179,50 +164,6 @@ export class Notices {
       },
     );
     await this.ledger.claim(manager, claim, { channel: 'email', to: contact.customerEmail, message });
-  }
-
-  /**
-   * A status change cancels what the previous status scheduled, then schedules its own: solved →
-   * the survey and the auto-close; pending → the reminder (and, after it, the auto-solve).
-   * A reopen tells the assignee.
-   */
-  private async statusChanged(
-    manager: EntityManager,
-    event: EventEnvelope<'ticket.status.changed'>,
-    contact: TicketContact,
-  ): Promise<void> {
-    const { from, to } = event.data;
-    const { tenant, ticketId, statusEpoch: epoch } = contact;
-    await this.followUps.cancelBefore(manager, tenant, ticketId, epoch, STATUS_FOLLOW_UPS);
-    const at = Date.parse(event.data.changedAt);
-    const { surveyAfterMs, autoCloseAfterMs, pendingReminderAfterMs } = this.config.followUps;
-    if (to === 'solved') {
-      await this.followUps.schedule(manager, {
-        tenant,
-        ticketId,
-        kind: 'survey',
-        epoch,
-        dueAt: new Date(at + surveyAfterMs),
-      });
-      await this.followUps.schedule(manager, {
-        tenant,
-        ticketId,
-        kind: 'auto_close',
-        epoch,
-        dueAt: new Date(at + autoCloseAfterMs),
-      });
-    } else if (to === 'pending') {
-      await this.followUps.schedule(manager, {
-        tenant,
-        ticketId,
-        kind: 'pending_reminder',
-        epoch,
-        dueAt: new Date(at + pendingReminderAfterMs),
-      });
-    }
-    if (from === 'solved' && to === 'open') {
-      await this.toAgent(manager, contact, 'ticket.reopened', epoch, 'ticket.reopened', {});
-    }
   }
 
   /**
