@@ -6,8 +6,8 @@ const QUEUE = 'notification-follow-ups';
 
 /**
  * Follow-up deadlines move from BullMQ jobs to the `timers` table. The table is the whole schema's:
- * every durable timer of this service keeps its rows there, told apart by queue. So it is created
- * only if absent, this migration touches only its own queue's rows, and the table goes on the way
+ * every durable timer of this service keeps its rows there, told apart by queue. So this migration
+ * touches only its own queue's rows, and the table goes on the way
  * down only when no other queue still has rows in it.
  *
  * Every follow-up still scheduled gets its timer, due when the follow-up is. The release before
@@ -20,12 +20,7 @@ export class FollowUpTimers1765300000000 implements MigrationInterface {
   name = 'FollowUpTimers1765300000000';
 
   async up(runner: QueryRunner): Promise<void> {
-    const [{ present }] = (await runner.query(
-      `SELECT to_regclass('timers') IS NOT NULL AS present`,
-    )) as Array<{
-      present: boolean;
-    }>;
-    if (!present) await createTimerTable(runner);
+    await createTimerTable(runner);
     await runner.query(
       `INSERT INTO timers (queue, id, due_at, data)
        SELECT $1, 'follow-up-' || id, due_at, jsonb_build_object('followUpId', id)
