@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
+import { MetricsService } from '@app/observability';
 import { createSandbox, provideInfrastructure } from '@app/testing';
 import { type SlaJobData, SlaTimers } from '../apps/sla/src/clocks/sla-timers';
 import { loadSlaConfig } from '../apps/sla/src/config/sla.config';
@@ -199,6 +200,9 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
     clearInterval(sampler);
+    // Nothing was lost while the slice fired: a repair here would be a false alarm.
+    const repairs = await app.get(MetricsService).registry.getSingleMetric('timer_repairs_total')?.get();
+    const repairsDuringFiring = repairs?.values.reduce((sum, value) => sum + value.value, 0) ?? 0;
     const slice = lateness.splice(0).sort((a, b) => a - b);
     const [{ breaches, warnings }] = await db.query<Array<{ breaches: number; warnings: number }>>(
       `SELECT count(*) FILTER (WHERE payload->>'type' = 'sla.breached')::int AS breaches,
@@ -271,6 +275,7 @@ async function main(): Promise<void> {
       latenessP99Ms: round1(percentile(slice, 99)),
       latenessMaxMs: round1(slice[slice.length - 1] ?? 0),
       firedEarly: slice.filter((ms) => ms < 0).length,
+      repairsDuringFiring,
       // The service's own keys: `used_memory` moves with everything else on a shared server too.
       redisBytesPerClock: round1(redisKeyBytesPerClock),
       redisUsedMemoryDeltaPerClock: round1(redisBytesPerClock),
