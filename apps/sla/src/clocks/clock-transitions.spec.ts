@@ -813,5 +813,31 @@ describe('SLA clock transitions', () => {
       expect(transition?.events.map((e) => e.type)).toEqual(['sla.started']);
       expectPublishable(transition!.events);
     });
+
+    it('restarts on the target of the priority the ticket has now, and arms the breach at the new due time', () => {
+      const tiered = {
+        policy: policy({ targets: { resolution: 'PT8H', byPriority: { urgent: { resolution: 'PT2H' } } } }),
+        calendar: null,
+      };
+      const met = clock({
+        metric: 'resolution',
+        target: 'PT8H',
+        targetMs: 8 * HOUR,
+        state: 'met',
+        runningSince: null,
+        metAt: at('2026-03-02T12:00:00Z'),
+      });
+      const reopenedAt = at('2026-03-03T09:00:00Z');
+      const transition = onStatusChange(
+        met,
+        tiered,
+        statusChange('solved', 'open', reopenedAt, 'urgent'),
+        new Date(),
+      );
+      const dueAt = at('2026-03-03T11:00:00Z');
+      expect(transition?.changes).toMatchObject({ target: 'PT2H', targetMs: 2 * HOUR, dueAt });
+      const breach = transition?.arm.find((timer) => timer.job.kind === 'breach');
+      expect(breach?.at).toEqual(dueAt);
+    });
   });
 });

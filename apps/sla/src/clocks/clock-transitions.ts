@@ -183,8 +183,11 @@ export function restart(
   const target = targetFor(policy.targets, clock.metric, priority);
   if (!target) return null;
   const deadline = deadlines.compute(calendar, at, target);
+  // The priority may have changed since the clock last ran: its target is the one it has now.
   const changes: ClockChanges = {
     state: 'running',
+    target,
+    targetMs: parseIsoDuration(target),
     startedAt: at,
     runningSince: at,
     pausedSince: null,
