@@ -11,7 +11,7 @@ import {
 } from '@app/contracts';
 import { type ChangeCause, eventMeta, OutboxWriter } from '@app/messaging';
 import { DeadlineCalculator } from '../calendars/deadline';
-import { MATCH_ORDER, SlaPolicy } from '../policies/sla-policy.entity';
+import { livePolicies, SlaPolicy } from '../policies/sla-policy.entity';
 import { SLA_SOURCE } from '../sla.tokens';
 import { SlaTimers } from './sla-timers';
 import { type ScheduledTimer } from './clock-schedule';
@@ -253,10 +253,7 @@ export class ClockService {
     tenant: string,
     ticket: MatchableTicket,
   ): Promise<SlaPolicy | undefined> {
-    const policies = await manager.find(SlaPolicy, {
-      where: { tenant, current: true, active: true },
-      order: MATCH_ORDER,
-    });
+    const policies = await livePolicies(manager, tenant);
     return policies.find((candidate) => ticketMatches(candidate.match, ticket));
   }
 

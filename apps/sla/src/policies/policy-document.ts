@@ -10,7 +10,7 @@ import { CalendarDto } from '../calendars/dto/calendar.dto';
 import { type BusinessCalendar } from '../calendars/business-time';
 import { SlaPolicyDto } from './dto/sla-policy.dto';
 import { unschedulableTargets } from './policy-targets';
-import { lockPolicies, MATCH_ORDER, SlaPolicy, writePolicyVersion } from './sla-policy.entity';
+import { livePolicies, lockPolicies, SlaPolicy, writePolicyVersion } from './sla-policy.entity';
 
 /**
  * Every SLA policy and calendar of a tenant as one YAML document, so platform teams can keep them
@@ -46,10 +46,7 @@ const isMapping = (value: unknown): value is Record<string, unknown> =>
 export class PolicyDocuments {
   async export(manager: EntityManager, tenant: string): Promise<string> {
     const calendars = await manager.find(Calendar, { where: { tenant }, order: { name: 'ASC' } });
-    const policies = await manager.find(SlaPolicy, {
-      where: { tenant, current: true, active: true },
-      order: MATCH_ORDER,
-    });
+    const policies = await livePolicies(manager, tenant);
     const names = new Map(calendars.map((calendar) => [calendar.id, calendar.name]));
     const document: PolicyDocument = {
       version: 1,
@@ -127,11 +124,7 @@ export class PolicyDocuments {
     }
 
     await lockPolicies(manager, tenant);
-    const current = await manager.find(SlaPolicy, {
-      where: { tenant, current: true, active: true },
-      order: MATCH_ORDER,
-      lock: { mode: 'pessimistic_write' },
-    });
+    const current = await livePolicies(manager, tenant, { lock: true });
     const byName = new Map(current.map((policy) => [policy.name, policy]));
     const positionOf = this.positions(current, document.policies);
     for (const [index, wanted] of document.policies.entries()) {

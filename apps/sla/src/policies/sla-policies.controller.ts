@@ -19,7 +19,7 @@ import { Calendar } from '../calendars/calendar.entity';
 import { ClockService } from '../clocks/clock.service';
 import { SlaPolicyDto } from './dto/sla-policy.dto';
 import { unschedulableTargets } from './policy-targets';
-import { lockPolicies, MATCH_ORDER, nameTaken, SlaPolicy, writePolicyVersion } from './sla-policy.entity';
+import { livePolicies, lockPolicies, nameTaken, SlaPolicy, writePolicyVersion } from './sla-policy.entity';
 
 const nameTakenError = (name: string) =>
   new ApiError(HttpStatus.CONFLICT, 'sla_policy_name_taken', `Another SLA policy is named "${name}"`, [
@@ -112,9 +112,7 @@ export class SlaPoliciesController {
   @Get()
   @ApiOperation({ summary: 'Current version of every active policy, in match order (admin)' })
   async list(@Tenant() tenant: string) {
-    const policies = await this.dataSource
-      .getRepository(SlaPolicy)
-      .find({ where: { tenant, current: true, active: true }, order: MATCH_ORDER });
+    const policies = await livePolicies(this.dataSource.manager, tenant);
     return policies.map(view);
   }
 

@@ -132,6 +132,18 @@ export function writePolicyVersion(
 export const MATCH_ORDER: FindOptionsOrder<SlaPolicy> = { position: 'ASC', createdAt: 'ASC' };
 
 /**
+ * The current version of each of the tenant's active policies, in match order: what tickets are
+ * matched against, listed and exported. `lock` locks them for a writer that replaces them.
+ */
+export function livePolicies(manager: EntityManager, tenant: string, options: { lock?: boolean } = {}) {
+  return manager.find(SlaPolicy, {
+    where: { tenant, current: true, active: true },
+    order: MATCH_ORDER,
+    ...(options.lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+  });
+}
+
+/**
  * Serialises the writers of a tenant's policies until the transaction ends: positions are read
  * and moved, and names checked, as one step.
  */
