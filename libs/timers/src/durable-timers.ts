@@ -126,6 +126,7 @@ export class DurableTimers<Data> implements OnModuleInit, OnModuleDestroy {
   private scheduler: WakeUpScheduler | undefined;
   private handler: FireTimers<Data> | undefined;
   private markerSeen = false;
+  private closing = false;
   private readonly firedListeners: FiredListener[] = [];
   private readonly fired: Counter;
   private readonly lateness: Histogram;
@@ -170,8 +171,12 @@ export class DurableTimers<Data> implements OnModuleInit, OnModuleDestroy {
     await this.wakeUps.verify(this.dependencies.health);
   }
 
-  /** Waits for the drains in progress, so their transactions end before the pool closes (R8). */
+  /**
+   * Waits for the batches in progress, so their transactions end before the pool closes (R8); a
+   * drain stops after its current batch and leaves the rest, still in Postgres, to another process.
+   */
   async onModuleDestroy(): Promise<void> {
+    this.closing = true;
     await this.scheduler?.onModuleDestroy();
     await this.worker?.close();
     await this.wakeUps.close();
@@ -268,14 +273,15 @@ export class DurableTimers<Data> implements OnModuleInit, OnModuleDestroy {
     return { kind: refill ? 'refill' : 'window', wakeUps: wakeUps.length, overdue };
   }
 
-  /** Fires everything due now, batch after batch, until a batch comes back short. */
+  /** Fires everything due now, batch after batch, until a batch comes back short or shutdown. */
   async drain(): Promise<number> {
     let fired = 0;
-    for (;;) {
+    while (!this.closing) {
       const batch = await this.fireBatch(new Date());
       fired += batch;
-      if (batch < this.options.batchSize) return fired;
+      if (batch < this.options.batchSize) break;
     }
+    return fired;
   }
 
   private async onWakeUp(job: Job<WakeUpJob>, token?: string): Promise<number> {
