@@ -182,10 +182,6 @@ export class DurableTimers<Data> implements OnModuleInit, OnModuleDestroy {
     await this.wakeUps.close();
   }
 
-  idOf(data: Data): string {
-    return this.definition.idOf(data);
-  }
-
   /**
    * Arms timers in the caller's transaction; their wake-ups are added after it commits. Arming an
    * armed timer changes nothing.
