@@ -129,7 +129,6 @@ describe('quiet and tidy staff notifications', () => {
     const smtpPort = await sink.start();
     sandbox = await createSandbox({
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-      NOTIFICATIONS_RECONCILE_INTERVAL_MS: '500',
       ACKNOWLEDGMENT_WAIT: 'PT1S',
       NOTIFICATIONS_COALESCE_WINDOW: 'PT4S',
       NOTIFICATIONS_DIGEST_INTERVAL: 'PT4S',
