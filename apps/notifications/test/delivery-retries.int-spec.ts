@@ -53,8 +53,10 @@ describe('delivery retries with the relay down', () => {
   const start = async () => {
     app = await startServiceApp(NotificationsModule.forRoot(loadNotificationsConfig(sandbox.env)));
     repairWarnings = [];
-    const logger = (app.get(DeliveryWatchdog) as unknown as { logger: { warn: (entry: unknown) => void } })
-      .logger;
+    // The watchdog's own logger: the repair warning is the only one it writes.
+    const { logger } = app.get<DeliveryWatchdog, { logger: { warn: (entry: unknown) => void } }>(
+      DeliveryWatchdog,
+    );
     const warn = logger.warn.bind(logger);
     logger.warn = (entry: unknown) => {
       repairWarnings.push(entry);
