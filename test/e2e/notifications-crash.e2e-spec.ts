@@ -72,7 +72,6 @@ describe('kill -9 of notifications between "SMTP accepted" and "ledger marked se
     sandbox = await createSandbox({
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       ACKNOWLEDGMENT_WAIT: 'PT1S',
-      NOTIFICATIONS_RECONCILE_INTERVAL_MS: '1000',
       LOG_LEVEL: 'info',
     });
   });

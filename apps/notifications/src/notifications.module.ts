@@ -15,7 +15,8 @@ import { notificationsDatabase } from './database/data-source';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import { DeliveryLedger } from './deliveries/delivery-ledger';
 import { DeliveryQueue } from './deliveries/delivery-queue';
-import { DeliveryReconciler } from './deliveries/delivery-reconciler';
+import { DeliveryTimers } from './deliveries/delivery-timers';
+import { DeliveryWatchdog } from './deliveries/delivery-watchdog';
 import { DeliveryWorker } from './deliveries/delivery.worker';
 import { MailSender } from './email/mail-sender';
 import { FollowUpPlanner } from './follow-ups/follow-up-planner';
@@ -83,7 +84,8 @@ export class NotificationsModule {
         DeliveryLedger,
         DeliveryTiming,
         DeliveryWorker,
-        DeliveryReconciler,
+        DeliveryTimers,
+        DeliveryWatchdog,
         TemplateStore,
         ContactBook,
         Notices,

@@ -123,7 +123,6 @@ describe('notification channels, templates and follow-ups', () => {
     receiverUrl = await receiver.start();
     sandbox = await createSandbox({
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-      NOTIFICATIONS_RECONCILE_INTERVAL_MS: '500',
       NOTIFICATIONS_TENANT_WEBHOOK_SECRETS: 'default:escalation-signing-secret-0001',
       // The receivers here listen on loopback, which webhooks may reach only when allowed.
       NOTIFICATIONS_WEBHOOK_ALLOWED_DESTINATIONS: '127.0.0.1',

@@ -5,7 +5,8 @@ import { type AnyEvent, buildEvent, serializeEvent, Topic } from '@app/contracts
 import { createSandbox, KafkaProbe, startServiceApp, type TestSandbox, waitFor } from '@app/testing';
 import { DataSource } from 'typeorm';
 import { loadNotificationsConfig } from '../src/config/notifications.config';
-import { DeliveryReconciler } from '../src/deliveries/delivery-reconciler';
+import { MetricsService } from '@app/observability';
+import { DeliveryWatchdog } from '../src/deliveries/delivery-watchdog';
 import { NotificationsModule } from '../src/notifications.module';
 
 interface Row {
@@ -43,8 +44,24 @@ describe('delivery retries with the relay down', () => {
         'SELECT id, reason, state, attempts, batch_key, hold_until, created_at FROM deliveries WHERE ticket_id = $1',
         [ticketId],
       );
+  let repairWarnings: unknown[] = [];
+  const repairs = async () => {
+    const metric = app.get(MetricsService).registry.getSingleMetric('notification_delivery_repairs_total');
+    const { values } = (await metric?.get()) ?? { values: [] };
+    return values.reduce((sum, { value }) => sum + value, 0);
+  };
   const start = async () => {
     app = await startServiceApp(NotificationsModule.forRoot(loadNotificationsConfig(sandbox.env)));
+    repairWarnings = [];
+    // The watchdog's own logger: the repair warning is the only one it writes.
+    const { logger } = app.get<DeliveryWatchdog, { logger: { warn: (entry: unknown) => void } }>(
+      DeliveryWatchdog,
+    );
+    const warn = logger.warn.bind(logger);
+    logger.warn = (entry: unknown) => {
+      repairWarnings.push(entry);
+      warn(entry);
+    };
   };
 
   beforeAll(async () => {
@@ -53,8 +70,8 @@ describe('delivery retries with the relay down', () => {
       NOTIFICATIONS_SEND_ATTEMPTS: String(ATTEMPTS),
       NOTIFICATIONS_SEND_BACKOFF_MS: '1500',
       NOTIFICATIONS_SEND_BACKOFF_MAX_MS: '3000',
-      // Only the run at start-up, and the one the test calls: any re-queue it makes is visible.
-      NOTIFICATIONS_RECONCILE_INTERVAL_MS: '3600000',
+      // Short, so watchdogs fire again and again while rows wait out their backoffs.
+      NOTIFICATIONS_DELIVERY_LEASE: 'PT1S',
       ACKNOWLEDGMENT_WAIT: 'PT1S',
       NOTIFICATIONS_COALESCE_WINDOW: 'PT1S',
       NOTIFICATIONS_DIGEST_INTERVAL: 'PT1S',
@@ -129,8 +146,8 @@ describe('delivery retries with the relay down', () => {
       );
     await waitFor(async () => (await rowsOf(ticketId)).length === 4, { description: 'four claims' });
 
-    // Rows past the reconciler's grace, tried and now waiting out a backoff: each still has its
-    // job (a batch's companions too), so nothing looks lost and nothing is queued again.
+    // Rows tried and now waiting out a backoff, a batch's companions too: their watchdogs fire
+    // through the wait and after it, and none takes a row waiting for its next attempt for lost.
     await waitFor(
       async () => {
         const rows = await rowsOf(ticketId);
@@ -146,7 +163,8 @@ describe('delivery retries with the relay down', () => {
       },
       { description: 'batched rows waiting out a retry', timeoutMs: 20_000 },
     );
-    expect(await app.get(DeliveryReconciler).runOnce()).toBe(0);
+    expect(await repairs()).toBe(0);
+    expect(repairWarnings).toEqual([]);
 
     const failed = await waitFor(
       async () => {
@@ -160,23 +178,41 @@ describe('delivery retries with the relay down', () => {
     expect((await rowsOf(ticketId)).map((row) => [row.state, row.attempts])).toEqual(
       failed.map(() => ['failed', ATTEMPTS]),
     );
+    // Every wait and every attempt went by without a single repair, and settled rows keep no timer.
+    expect(await repairs()).toBe(0);
+    expect(repairWarnings).toEqual([]);
+    const armed = await app
+      .get(DataSource)
+      .query<unknown[]>(
+        `SELECT id FROM timers WHERE queue = 'notification-delivery-timers' AND data->>'deliveryId' = ANY($1)`,
+        [failed.map((row) => row.id)],
+      );
+    expect(armed).toEqual([]);
   });
 
   it('keeps counting across a restart: attempts made before it count against the bound', async () => {
     await app.close();
     const ticketId = randomUUID();
-    // What a process that died after three failed tries of a batch leaves: open rows, three attempts each.
+    // What a process that died after three failed tries of a batch leaves: open rows, three attempts
+    // each, with the timers of their next attempts armed.
     const db = new DataSource({ type: 'postgres', url: sandbox.env.DATABASE_URL });
     await db.initialize();
     try {
-      for (const reason of ['ticket.assigned.x', 'sla.warning.first_response.0.5'])
-        await db.query(
+      for (const reason of ['ticket.assigned.x', 'sla.warning.first_response.0.5']) {
+        const [{ id }] = await db.query<Array<{ id: string }>>(
           `INSERT INTO notifications.deliveries (tenant, ticket_id, reason, epoch, channel, recipient, to_address, locale,
              subject, body, state, attempts, batch_key, created_at)
            VALUES ('default', $1, $2, 0, 'email', 'assignee', 'restart@agents.example', 'en', 'S', 'B',
-             'pending', $3, $4, now() - interval '1 minute')`,
+             'pending', $3, $4, now() - interval '1 minute')
+           RETURNING id`,
           [ticketId, reason, ATTEMPTS - 1, `ticket:${ticketId}`],
         );
+        await db.query(
+          `INSERT INTO notifications.timers (queue, id, due_at, data)
+           VALUES ('notification-delivery-timers', $1, now(), $2) ON CONFLICT DO NOTHING`,
+          [`delivery-${id}-${ATTEMPTS - 1}`, { deliveryId: id, attempt: ATTEMPTS - 1 }],
+        );
+      }
     } finally {
       await db.destroy();
     }

@@ -2,6 +2,7 @@ import { type INestApplication } from '@nestjs/common';
 import { simpleParser } from 'mailparser';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { type AnyEvent, buildEvent, type EventEnvelope, serializeEvent, Topic } from '@app/contracts';
 import {
@@ -13,7 +14,9 @@ import {
   type TestSandbox,
   waitFor,
 } from '@app/testing';
+import { MetricsService } from '@app/observability';
 import { loadNotificationsConfig } from '../src/config/notifications.config';
+import { DeliveryTimers } from '../src/deliveries/delivery-timers';
 import { NotificationsModule } from '../src/notifications.module';
 
 interface DeliveryView {
@@ -80,7 +83,8 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
     const smtpPort = await sink.start();
     sandbox = await createSandbox({
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-      NOTIFICATIONS_RECONCILE_INTERVAL_MS: '500',
+      // Short, so a delivery whose job Redis lost is found again within the test.
+      NOTIFICATIONS_DELIVERY_LEASE: 'PT2S',
       ACKNOWLEDGMENT_WAIT: 'PT1S',
       // Each notice on its own here; coalescing, quiet hours and digests have their own tests.
       NOTIFICATIONS_COALESCE_WINDOW: 'PT0S',
@@ -365,24 +369,78 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
     expect(sink.to('leyla@agents.example')).toHaveLength(1);
   });
 
-  it('sends a pending delivery whose job Redis lost, once', async () => {
-    // The state a Redis flush leaves behind: a claimed row and no job for it.
-    const rows = await app.get(DataSource).query<Array<{ id: string }>>(
-      `INSERT INTO deliveries (tenant, ticket_id, reason, epoch, channel, recipient, to_address, locale, subject, body, state, created_at)
-       VALUES ('default', $1, 'ticket.acknowledgment', 0, 'email', 'customer', 'lost-job@example.com', 'en', 'Lost job', 'Body', 'pending', now() - interval '1 minute')
-       RETURNING id`,
-      [randomUUID()],
-    );
+  /** Claims a row as the ledger does: the row and its attempt-0 watchdog in one transaction. */
+  const openDelivery = (to: string, createdAgo: string, holdUntil: Date | null) =>
+    app.get(DataSource).transaction(async (manager) => {
+      const [{ id }] = await manager.query<Array<{ id: string }>>(
+        `INSERT INTO deliveries (tenant, ticket_id, reason, epoch, channel, recipient, to_address, locale, subject, body, state, hold_until, created_at)
+         VALUES ('default', $1, 'ticket.acknowledgment', 0, 'email', 'customer', $2, 'en', 'Lost job', 'Body', 'pending', $3, now() - $4::interval)
+         RETURNING id`,
+        [randomUUID(), to, holdUntil, createdAgo],
+      );
+      await app
+        .get(DeliveryTimers)
+        .arm(manager, [{ data: { deliveryId: id, attempt: 0 }, at: holdUntil ?? new Date() }]);
+      return id;
+    });
+  const repairs = async () => {
+    const metric = app.get(MetricsService).registry.getSingleMetric('notification_delivery_repairs_total');
+    const { values } = (await metric?.get()) ?? { values: [] };
+    return values.reduce((sum, { value }) => sum + value, 0);
+  };
+
+  it('sends a pending delivery whose job Redis lost, once, and counts the repair', async () => {
+    // A row handed to the queue a minute ago whose job is gone: its watchdog, firing again, finds
+    // no live job.
+    const before = await repairs();
+    const id = await openDelivery('lost-job@example.com', '1 minute', null);
     const [mail] = await waitFor(
       () => {
         const mails = sink.to('lost-job@example.com');
         return mails.length > 0 ? mails : undefined;
       },
-      { description: 'the reconciler to send the orphaned delivery' },
+      { description: 'the watchdog to send the orphaned delivery' },
     );
-    expect(mail.header('message-id')).toBe(`<${rows[0].id}@ticketflow>`);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(mail.header('message-id')).toBe(`<${id}@ticketflow>`);
+    expect(await repairs()).toBe(before + 1);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(sink.to('lost-job@example.com')).toHaveLength(1);
+    expect(await repairs()).toBe(before + 1);
+  });
+
+  it('sends a held delivery once after every Redis key of the service is deleted', async () => {
+    const before = await repairs();
+    const holdUntil = new Date(Date.now() + 3_000);
+    const id = await openDelivery('after-flush@example.com', '0 seconds', holdUntil);
+    // As FLUSHALL would, for this sandbox only: other test files share the server.
+    const redis = new Redis(sandbox.env.REDIS_URL);
+    try {
+      const keys = await redis.keys(`${sandbox.env.REDIS_KEY_PREFIX}:*`);
+      expect(keys.length).toBeGreaterThan(0);
+      await redis.del(...keys);
+    } finally {
+      redis.disconnect();
+    }
+    const [mail] = await waitFor(
+      () => {
+        const mails = sink.to('after-flush@example.com');
+        return mails.length > 0 ? mails : undefined;
+      },
+      { description: 'the held delivery, from Postgres alone', timeoutMs: 15_000 },
+    );
+    expect(mail.header('message-id')).toBe(`<${id}@ticketflow>`);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(sink.to('after-flush@example.com')).toHaveLength(1);
+    const [row] = await app
+      .get(DataSource)
+      .query<Array<{ state: string; attempts: number; onTime: boolean }>>(
+        'SELECT state, attempts, sent_at >= hold_until AS "onTime" FROM deliveries WHERE id = $1',
+        [id],
+      );
+    // Not before its hold, though the wake-up Redis held for it was deleted.
+    expect(row).toEqual({ state: 'sent', attempts: 1, onTime: true });
+    // Handed over when its hold ended, as every held delivery is: no job was lost meanwhile.
+    expect(await repairs()).toBe(before);
   });
 
   it('shows in the ledger why nothing was sent when nobody can be written to', async () => {

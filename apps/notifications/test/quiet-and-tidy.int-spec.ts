@@ -13,6 +13,8 @@ import {
   type TestSandbox,
   waitFor,
 } from '@app/testing';
+import { MetricsService } from '@app/observability';
+import { DataSource } from 'typeorm';
 import { loadNotificationsConfig } from '../src/config/notifications.config';
 import { NotificationsModule } from '../src/notifications.module';
 import { afterQuietHours } from '../src/recipients/delivery-timing';
@@ -129,10 +131,11 @@ describe('quiet and tidy staff notifications', () => {
     const smtpPort = await sink.start();
     sandbox = await createSandbox({
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-      NOTIFICATIONS_RECONCILE_INTERVAL_MS: '500',
       ACKNOWLEDGMENT_WAIT: 'PT1S',
       NOTIFICATIONS_COALESCE_WINDOW: 'PT4S',
       NOTIFICATIONS_DIGEST_INTERVAL: 'PT4S',
+      // Short: a watchdog that took a held delivery for lost would show within the test.
+      NOTIFICATIONS_DELIVERY_LEASE: 'PT1S',
     });
     app = await startServiceApp(NotificationsModule.forRoot(loadNotificationsConfig(sandbox.env)));
   });
@@ -237,5 +240,15 @@ describe('quiet and tidy staff notifications', () => {
     await sleep(5_000);
     expect(sink.to(agent)).toHaveLength(0);
     expect((await deliveries(created.data.ticketId)).find((r) => r.id === row.id)?.state).toBe('pending');
+    // It waits in Postgres alone, its watchdog due when the hold ends, and nothing took it for lost.
+    const timers = await app
+      .get(DataSource)
+      .query<Array<{ dueAt: Date }>>(
+        `SELECT due_at AS "dueAt" FROM timers WHERE queue = 'notification-delivery-timers' AND data->>'deliveryId' = $1`,
+        [row.id],
+      );
+    expect(timers.map((timer) => timer.dueAt.toISOString())).toEqual([row.holdUntil]);
+    const metric = app.get(MetricsService).registry.getSingleMetric('notification_delivery_repairs_total');
+    expect(((await metric?.get())?.values ?? []).reduce((sum, { value }) => sum + value, 0)).toBe(0);
   });
 });

@@ -114,7 +114,6 @@ describe('webhook safety: destinations, answers, secrets and what agents see', (
     hugeUrl = await startHugeReceiver();
     sandbox = await createSandbox({
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-      NOTIFICATIONS_RECONCILE_INTERVAL_MS: '500',
       NOTIFICATIONS_TENANT_WEBHOOK_SECRETS: `default:${TENANT_SECRET},other:${OTHER_TENANT_SECRET}`,
       NOTIFICATIONS_WEBHOOK_ALLOWED_DESTINATIONS: '127.0.0.2',
       NOTIFICATIONS_SECRETS_KEY: randomBytes(32).toString('base64'),

@@ -120,3 +120,19 @@ describe('notifications configuration: timers', () => {
     ]);
   });
 });
+
+describe('notifications configuration: delivery lease', () => {
+  it('gives a send five minutes by default before its watchdog looks again, and takes another lease', () => {
+    expect(loadNotificationsConfig(valid).delivery.leaseMs).toBe(300_000);
+    expect(
+      loadNotificationsConfig({ ...valid, NOTIFICATIONS_DELIVERY_LEASE: 'PT30S' }).delivery.leaseMs,
+    ).toBe(30_000);
+  });
+
+  it('refuses a lease that is not a duration, or shorter than a second or longer than a day', () => {
+    for (const lease of ['5m', 'PT0.5S', 'P2D'])
+      expect(problemsOf({ NOTIFICATIONS_DELIVERY_LEASE: lease })).toEqual([
+        expect.stringMatching(/^NOTIFICATIONS_DELIVERY_LEASE: /),
+      ]);
+  });
+});

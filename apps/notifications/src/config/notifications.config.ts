@@ -15,8 +15,16 @@ import { parseDestinationAllowList } from '@app/http';
 
 const deliveryBlock = z
   .object({
-    /** How often pending deliveries without a live job are handed to the queue again. */
-    NOTIFICATIONS_RECONCILE_INTERVAL_MS: envInt(10_000, 200, 3_600_000),
+    /**
+     * How long a delivery handed to the send queue may take before its watchdog looks again: a row
+     * still open then, with no live job, lost its job in Redis and is queued again.
+     */
+    NOTIFICATIONS_DELIVERY_LEASE: z
+      .string()
+      .default('PT5M')
+      .refine(isIsoDuration, { message: 'must be an ISO 8601 duration such as PT5M' })
+      .transform(parseIsoDuration)
+      .refine((ms) => ms >= 1_000 && ms <= 86_400_000, { message: 'must be between PT1S and P1D' }),
     /** Attempts per delivery before it is marked failed and shown as such in the ledger. */
     NOTIFICATIONS_SEND_ATTEMPTS: envInt(8, 1, 50),
     /** An email's first retry waits this long; each further one twice as long, up to the cap. */
@@ -30,7 +38,7 @@ const deliveryBlock = z
     NOTIFICATIONS_DELIVERY_CONCURRENCY: envInt(64, 1, 1_000),
   })
   .transform((env) => ({
-    reconcileIntervalMs: env.NOTIFICATIONS_RECONCILE_INTERVAL_MS,
+    leaseMs: env.NOTIFICATIONS_DELIVERY_LEASE,
     sendAttempts: env.NOTIFICATIONS_SEND_ATTEMPTS,
     backoffMs: env.NOTIFICATIONS_SEND_BACKOFF_MS,
     backoffMaxMs: env.NOTIFICATIONS_SEND_BACKOFF_MAX_MS,

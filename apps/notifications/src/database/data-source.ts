@@ -13,6 +13,7 @@ import { QuietHoursAndBatching1764700000000 } from './migrations/1764700000000-q
 import { AgentDirectory1764800000000 } from './migrations/1764800000000-agent-directory';
 import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
 import { FollowUpTimers1765300000000 } from './migrations/1765300000000-follow-up-timers';
+import { DeliveryTimers1765400000000 } from './migrations/1765400000000-delivery-timers';
 import { DirectoryAgent } from '../contacts/directory-agent.entity';
 import { RecipientPreference } from '../recipients/recipient-preference.entity';
 
@@ -39,6 +40,7 @@ export function notificationsDatabase(config: Pick<NotificationsConfig, 'databas
       AgentDirectory1764800000000,
       InboxKeyedByTenant1765000000000,
       FollowUpTimers1765300000000,
+      DeliveryTimers1765400000000,
     ],
   };
 }

@@ -6,6 +6,7 @@ import { type RenderedMessage } from '../templates/render-template';
 import { Delivery, type DeliveryRecipient } from './delivery.entity';
 import { DeliveryTiming } from '../recipients/delivery-timing.service';
 import { DeliveryQueue, type QueuedDelivery } from './delivery-queue';
+import { DeliveryTimers } from './delivery-timers';
 
 /** What makes a delivery unique (R5): the ticket, why it is sent, and the epoch of that reason. */
 export interface DeliveryClaim {
@@ -35,11 +36,14 @@ export class DeliveryLedger {
   constructor(
     private readonly queue: DeliveryQueue,
     private readonly timing: DeliveryTiming,
+    private readonly timers: DeliveryTimers,
   ) {}
 
   /**
-   * Claims a delivery and queues it once the caller's transaction commits, so the worker always
-   * finds the row; undefined when it was claimed before. A rolled-back claim queues nothing.
+   * Claims a delivery with its watchdog timer armed, in the caller's transaction; undefined when it
+   * was claimed before. One due now is also queued once the transaction commits, so the worker
+   * always finds the row and nothing waits for the timer; one held for later waits in Postgres
+   * only, and its timer queues it when the hold ends. A rolled-back claim queues nothing.
    */
   async claim(manager: EntityManager, claim: DeliveryClaim, outgoing: Outgoing): Promise<string | undefined> {
     const { holdUntil, batchKey } = await this.timing.holdFor(manager, claim, outgoing);
@@ -55,13 +59,16 @@ export class DeliveryLedger {
       body: outgoing.message.body,
       state: 'pending',
     });
-    if (id) {
+    if (!id) return undefined;
+    const now = new Date();
+    const held = holdUntil !== null && holdUntil > now;
+    if (!held)
       await afterCommitTogether(manager, this.enqueueClaimed, {
         deliveryId: id,
         channel: outgoing.channel,
-        holdUntil,
+        holdUntil: null,
       });
-    }
+    await this.timers.arm(manager, [{ data: { deliveryId: id, attempt: 0 }, at: held ? holdUntil : now }]);
     return id;
   }
 

@@ -13,8 +13,8 @@ export interface QueuedDelivery {
 }
 
 /**
- * Hands ledger rows to BullMQ for sending. Redis is only the work list: a job it loses is
- * enqueued again from the pending rows in Postgres by the reconciler.
+ * Hands ledger rows to BullMQ for sending. Redis is only the work list: every open row has its
+ * watchdog timer in Postgres (DeliveryWatchdog), which queues the row again when its job is lost.
  */
 @Injectable()
 export class DeliveryQueue implements OnModuleInit, OnModuleDestroy {
@@ -40,7 +40,7 @@ export class DeliveryQueue implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Queues a delivery whatever became of an earlier job for it, unless one is still live: for the
-   * reconciler, which finds open rows whose jobs Redis lost or finished.
+   * watchdog, which hands over rows whose hold or backoff ended and rows whose jobs Redis lost.
    */
   async enqueue(deliveryId: string, channel: DeliveryChannel, holdUntil: Date | null = null): Promise<void> {
     const { name, data, options } = this.job({ deliveryId, channel, holdUntil });

@@ -6,7 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import { type Job, UnrecoverableError } from 'bullmq';
 import { type Counter } from 'prom-client';
 import { DataSource, In } from 'typeorm';
 import { buildEvent } from '@app/contracts';
@@ -23,11 +23,12 @@ import {
 import { NOTIFICATIONS_CONFIG, NOTIFICATIONS_SOURCE } from '../notifications.tokens';
 import { Delivery } from './delivery.entity';
 import { DeliveryJobName, DeliveryQueueName, type SendJobData } from './delivery-jobs';
-import { DeliveryQueue } from './delivery-queue';
 import { retryPolicyFor, type SettledRow, settleFailedSend } from './delivery-retries';
+import { DeliveryTimers, type SettledAttempt } from './delivery-timers';
 import { SendPermits } from './send-permits';
 
-export type SendOutcome = 'sent' | 'already_done' | 'unconfirmed';
+/** `retrying`: the send failed, and the row waits for its next attempt's timer. */
+export type SendOutcome = 'sent' | 'already_done' | 'unconfirmed' | 'retrying';
 
 /** What claiming found: rows now `sending` and the adapter for them, or nothing left to send. */
 type Started =
@@ -50,6 +51,7 @@ class DeliveryNotVisibleError extends Error {
  * the message may have been delivered. Channels whose receivers deduplicate on the delivery id
  * (signed webhooks) send again; email and Slack cannot be asked, so the row becomes
  * `unconfirmed` — visible in the ledger and a metric — instead of risking a second copy.
+ * Each step that settles a row disarms its watchdog timer (DeliveryTimers) in the same transaction.
  */
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -67,7 +69,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(CHANNEL_ADAPTERS) private readonly adapters: ChannelAdapter[],
     private readonly outbox: OutboxWriter,
-    private readonly queue: DeliveryQueue,
+    private readonly timers: DeliveryTimers,
     metrics: MetricsService,
   ) {
     this.outcomes = metrics.counter('notification_deliveries_total', 'Delivery attempts by outcome', [
@@ -82,7 +84,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.worker = new JobWorker<SendJobData>(
       DeliveryQueueName.Outbound,
       this.config.redis,
-      (job, token) => this.process(job, token),
+      (job) => this.process(job),
       {
         concurrency: this.config.delivery.concurrency,
         logger: this.logger,
@@ -96,11 +98,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * A failed send is retried by its row's `attempts` in Postgres: the job waits out the backoff the
-   * ledger set (moved to delayed, which BullMQ does not count), and stops once the row has failed.
-   * Errors before anything was claimed keep BullMQ's own bounded retries.
+   * A failed send is retried by its row's `attempts` in Postgres: settling the failure arms the next
+   * attempt's timer, due when the backoff ends, which queues the row again; this job is done. Errors
+   * before anything was claimed keep BullMQ's own bounded retries.
    */
-  async process(job: Job<SendJobData>, token?: string): Promise<SendOutcome> {
+  async process(job: Job<SendJobData>): Promise<SendOutcome> {
     if (job.name !== (DeliveryJobName.Send as string)) throw new Error(`Unknown delivery job ${job.name}`);
     try {
       return await this.send(job.data.deliveryId, job.data.channel);
@@ -109,10 +111,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       const permanent = error instanceof PermanentDeliveryError;
       const own = await this.recordFailure(job.data.deliveryId, error as Error, job.data.channel, permanent);
       if (permanent || own?.state === 'failed') throw new UnrecoverableError((error as Error).message);
-      if (own?.holdUntil && token) {
-        await job.moveToDelayed(own.holdUntil.getTime(), token);
-        throw new DelayedError();
-      }
+      if (own) return 'retrying';
       throw error;
     }
   }
@@ -138,11 +137,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
     const sentAt = new Date();
     await this.dataSource.transaction(async (manager) => {
-      const [marked] = await manager.query<[Array<{ id: string }>, number]>(
+      const [marked] = await manager.query<[SettledAttempt[], number]>(
         `UPDATE deliveries SET state = 'sent', sent_at = $2, last_error = NULL
-         WHERE id = ANY($1::uuid[]) AND state = 'sending' RETURNING id`,
+         WHERE id = ANY($1::uuid[]) AND state = 'sending' RETURNING id, attempts`,
         [batch.map((row) => row.id), sentAt],
       );
+      await this.timers.disarmSettled(manager, marked);
       const markedIds = new Set(marked.map((row) => row.id));
       await this.outbox.append(
         manager,
@@ -217,8 +217,32 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (current.state !== 'sending' || current.sentWith) return { kind: 'settled', outcome: 'already_done' };
     if (!this.adapterFor(current.channel).repeatable)
       return { kind: 'settled', outcome: await this.markUnconfirmed(current) };
-    await ledger.update({ id: deliveryId }, { attempts: () => 'attempts + 1' });
-    return this.toSend([current]);
+    const resent = await this.startResend(current);
+    return resent ? this.toSend([resent]) : { kind: 'settled', outcome: 'already_done' };
+  }
+
+  /**
+   * Counts the attempt of sending a `sending` row again, and moves its watchdog to that attempt in
+   * the same transaction. Null when another run settled or took it meanwhile.
+   */
+  private startResend(delivery: Delivery): Promise<Delivery | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const [rows] = await manager.query<[SettledAttempt[], number]>(
+        `UPDATE deliveries SET attempts = attempts + 1, send_started_at = $3
+         WHERE id = $1 AND state = 'sending' AND attempts = $2 RETURNING id, attempts`,
+        [delivery.id, delivery.attempts, new Date()],
+      );
+      if (rows.length === 0) return null;
+      const [{ attempts }] = rows;
+      await this.timers.disarmSettled(manager, [{ id: delivery.id, attempts: attempts - 1 }]);
+      await this.timers.arm(manager, [
+        {
+          data: { deliveryId: delivery.id, attempt: attempts - 1 },
+          at: new Date(Date.now() + this.config.delivery.leaseMs),
+        },
+      ]);
+      return { ...delivery, attempts, sendStartedAt: new Date() };
+    });
   }
 
   private toSend(batch: Delivery[]): Started {
@@ -291,13 +315,15 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** The delivery and whatever its email was carrying: nobody can say whether it arrived. */
   private async markUnconfirmed(delivery: Delivery): Promise<SendOutcome> {
-    const unconfirmed = {
-      state: 'unconfirmed' as const,
-      lastError: 'interrupted while sending; not repeated, so the recipient cannot receive it twice',
-    };
-    const ledger = this.dataSource.getRepository(Delivery);
-    await ledger.update({ id: delivery.id, state: 'sending' }, unconfirmed);
-    await ledger.update({ sentWith: delivery.id, state: 'sending' }, unconfirmed);
+    const why = 'interrupted while sending; not repeated, so the recipient cannot receive it twice';
+    await this.dataSource.transaction(async (manager) => {
+      const [rows] = await manager.query<[SettledAttempt[], number]>(
+        `UPDATE deliveries SET state = 'unconfirmed', last_error = $2
+         WHERE (id = $1 OR sent_with = $1) AND state = 'sending' RETURNING id, attempts`,
+        [delivery.id, why],
+      );
+      await this.timers.disarmSettled(manager, rows);
+    });
     this.outcomes.inc({ outcome: 'unconfirmed', channel: delivery.channel });
     this.logger.error({
       msg: 'Delivery interrupted mid-send; marked unconfirmed instead of sending again',
@@ -328,6 +354,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
         ? []
         : await settleFailedSend(
             this.dataSource,
+            this.timers,
             deliveryId,
             error.message.slice(0, 1000),
             permanent
@@ -345,13 +372,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       code: responseCode ?? status ?? code,
       ...(settled.length > 1 ? { batched: settled.length } : {}),
     });
-    // What this email was carrying had its own job finish when it was taken along: each row still
-    // to be tried gets a job again, due when its backoff ends.
-    for (const row of settled) {
-      if (row.id !== deliveryId && row.state === 'pending') {
-        await this.queue.enqueue(row.id, row.channel, row.holdUntil);
-      }
-    }
+    // Each row still to be tried, carried ones too, is queued again by its next attempt's timer.
     return own;
   }
 }
