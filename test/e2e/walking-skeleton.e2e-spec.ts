@@ -204,7 +204,12 @@ describe('ticket flow across the four services', () => {
         return parsed.some((text) => text.includes(breachNotice)) && parsed;
       },
       { description: 'the breach email to the assignee', timeoutMs: 30_000 },
-    );
+    ).catch((error: unknown) => {
+      // What notifications did meanwhile is what tells a slow notice from a lost one.
+      throw new Error(
+        `${String(error)}\n--- notifications ---\n${system.services.notifications.logs().slice(-6_000)}`,
+      );
+    });
     expect(texts.filter((text) => text.includes(breachNotice))).toHaveLength(1);
   });
 });
