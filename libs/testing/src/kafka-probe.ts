@@ -41,6 +41,11 @@ export class KafkaProbe {
       clientId: 'test-probe',
       brokers: brokers.split(','),
       logLevel: logLevel.NOTHING,
+      // A broker busy creating every test file's topics answers late or moves partition leaders:
+      // a request it sits on is retried after 10 s, and retries come quickly, instead of a send
+      // waiting out kafkajs's 30 s timeouts and backoffs past a test's own time limit.
+      requestTimeout: 10_000,
+      retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 15 },
     });
   }
 
