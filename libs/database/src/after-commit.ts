@@ -29,7 +29,7 @@ const logger = new Logger('AfterCommit');
  * Runs `work` once the manager's transaction has committed, or now when there is none; never when
  * it rolls back. For side effects outside Postgres that must not see uncommitted rows, such as
  * queuing a BullMQ job for a row: a job that ran first would find nothing. A failure is logged,
- * not thrown (the transaction has committed); callers keep a reconciler for what it misses.
+ * not thrown (the transaction has committed); callers keep what it was for in Postgres (a durable timer) so nothing is lost.
  * Inside a savepoint, the work is dropped if that savepoint rolls back, even when the outer
  * transaction then commits (a batch consumer rolls back one message and commits the rest).
  */
@@ -96,7 +96,7 @@ export class AfterCommitSubscriber implements EntitySubscriberInterface {
         await work();
       } catch (error) {
         logger.warn({
-          msg: 'Work after commit failed; its reconciler will redo it',
+          msg: 'Work after commit failed; Postgres still holds what it was for',
           error: (error as Error).message,
         });
       }

@@ -61,8 +61,8 @@ export class JobQueue<Data extends object> {
   /**
    * Jobs for work created just now, such as rows inserted by the transaction that queues them: no
    * job can have their ids yet, so nothing is looked up first, and any number of them costs one
-   * round trip. A job whose id did exist would be ignored by BullMQ; callers' reconcilers, which
-   * use `addUnlessLive`, find such work again in Postgres.
+   * round trip. A job whose id did exist would be ignored by BullMQ; the caller's durable timer, a
+   * watchdog in Postgres, finds such work again and uses `addUnlessLive`.
    */
   async addNew(jobs: Array<NewJob<Data>>): Promise<void> {
     if (jobs.length === 0) return;
@@ -71,14 +71,9 @@ export class JobQueue<Data extends object> {
     );
   }
 
-  async isLive(jobId: string): Promise<boolean> {
-    const [live] = await this.liveAmong([jobId]);
-    return live;
-  }
-
   /**
    * Which of these jobs are scheduled, in one burst: ioredis pipelines commands issued together,
-   * so a reconciler checks thousands of jobs for the price of a few round trips.
+   * so a watchdog checks a batch of jobs for the price of a few round trips.
    */
   async liveAmong(jobIds: string[]): Promise<boolean[]> {
     // Timers wait in the delayed set: one ZSCORE there answers for most of them, where BullMQ's

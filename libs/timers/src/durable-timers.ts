@@ -63,7 +63,7 @@ export interface TimerOptions {
   overdueGraceMs: number;
 }
 
-export const DEFAULT_TIMER_OPTIONS: TimerOptions = {
+const DEFAULT_TIMER_OPTIONS: TimerOptions = {
   bucketMs: 50,
   horizonMs: 30_000,
   roundMs: 1_000,

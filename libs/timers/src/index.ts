@@ -1,3 +1,3 @@
 export * from './durable-timers';
-export * from './timer-store';
+export { type DueTimer } from './timer-store';
 export * from './timer-table';

@@ -102,7 +102,6 @@ function clock(overrides: Partial<SlaClock> = {}): SlaClock {
     breachedAt: null,
     explanation: 'Started.',
     createdAt: at('2026-03-02T10:00:00Z'),
-    updatedAt: at('2026-03-02T10:00:00Z'),
     ...overrides,
   };
 }

@@ -36,7 +36,7 @@ export interface ClockContext {
 }
 
 /** A clock as stored, without the columns Postgres stamps. */
-export type ClockRow = Omit<SlaClock, 'createdAt' | 'updatedAt'>;
+export type ClockRow = Omit<SlaClock, 'createdAt'>;
 
 /** What a transition may change; who the clock belongs to and its assignee never change here. */
 export type ClockChanges = Partial<Omit<ClockRow, 'id' | 'tenant' | 'ticketId' | 'metric' | 'assigneeId'>>;

@@ -98,8 +98,4 @@ export class SlaClock {
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
-
-  /** Stamped by a Postgres trigger on every change. */
-  @Column({ type: 'timestamptz', insert: false, update: false })
-  updatedAt: Date;
 }

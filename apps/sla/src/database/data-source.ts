@@ -15,6 +15,7 @@ import { UniquePolicyNames1764810000000 } from './migrations/1764810000000-uniqu
 import { SlaTicketReplay1764820000000 } from './migrations/1764820000000-sla-ticket-replay';
 import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
 import { DurableTimers1765200000000 } from './migrations/1765200000000-durable-timers';
+import { DropClockChangeTracking1765210000000 } from './migrations/1765210000000-drop-clock-change-tracking';
 import { SlaTicket } from '../clocks/sla-ticket.entity';
 
 export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptionsInput {
@@ -34,6 +35,7 @@ export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptions
       SlaTicketReplay1764820000000,
       InboxKeyedByTenant1765000000000,
       DurableTimers1765200000000,
+      DropClockChangeTracking1765210000000,
     ],
   };
 }
