@@ -149,6 +149,9 @@ describe('business time', () => {
           ranges.push([time(marks[i] * 15), time(marks[i + 1] * 15)]);
         return ranges;
       });
+    const minutes = (clock: string) => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3));
+    const openMinutes = (ranges: Array<[string, string]>) =>
+      ranges.reduce((sum, [from, to]) => sum + minutes(to) - minutes(from), 0);
     const calendars: fc.Arbitrary<BusinessCalendar> = fc
       .record({
         timezone: zones,
@@ -158,7 +161,9 @@ describe('business time', () => {
           { maxLength: 10 },
         ),
       })
-      .filter(({ days }) => days.some((ranges) => ranges.length > 0))
+      // At least two open hours a week: the longest target the properties add (2 × 80 h) then fits
+      // well inside the ten years the scheduler looks ahead; a quarter hour a week would not.
+      .filter(({ days }) => openMinutes(days.flat()) >= 120)
       .map(({ timezone, days, holidays }) => ({
         timezone,
         weekly: Object.fromEntries(WEEKDAYS.map((day, i) => [day, days[i]])),
