@@ -140,6 +140,7 @@ describe('SLA clock lifecycle', () => {
     });
     await policy('flush', { targets: { firstResponse: 'PT8S' } });
     await policy('lost', { targets: { firstResponse: 'PT3S' } });
+    await policy('held', { targets: { firstResponse: 'PT2S' } });
     await policy('change', { targets: { firstResponse: 'PT1H' } });
     await policy('report', { targets: { firstResponse: 'P400D' } });
     await policy('tiered', {
@@ -674,6 +675,45 @@ describe('SLA clock lifecycle', () => {
     expect(strict.body.metrics.first_response.newlyBreached.sort()).toEqual(
       [answered.data.ticketId, waiting.data.ticketId].sort(),
     );
+  });
+
+  it('never waits for a clock another transaction holds: the breach fires once it is let go', async () => {
+    const created = ticketCreated('held');
+    await publish(created);
+    const first = (type: 'sla.started' | 'sla.breached') => {
+      const events = ofType(created.data.ticketId, type);
+      return events.length > 0 && events[0];
+    };
+    const started = await waitFor(() => first('sla.started') as EventEnvelope<'sla.started'> | false, {
+      description: 'clock started',
+    });
+    // A consumer's batch holds the clock, as it does while applying the ticket's events.
+    const holder = app.get(DataSource).createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    try {
+      await holder.query('SELECT id FROM sla_clocks WHERE id = $1 FOR UPDATE', [started.data.clockId]);
+      await sleep(Math.max(0, Date.parse(started.data.dueAt) - Date.now()) + 500);
+      // A drain waiting for that lock while holding others is how a drain and a consumer deadlock:
+      // past the due time, no session of this database may be waiting for a lock.
+      await sleep(1_000);
+      const [{ waiting }] = await holder.query<Array<{ waiting: number }>>(
+        `SELECT count(*)::int AS waiting FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      expect(waiting).toBe(0);
+      expect(ofType(created.data.ticketId, 'sla.breached')).toHaveLength(0);
+    } finally {
+      await holder.rollbackTransaction();
+      await holder.release();
+    }
+    const breach = await waitFor(() => first('sla.breached') as EventEnvelope<'sla.breached'> | false, {
+      description: 'the breach once the clock is free',
+      timeoutMs: 10_000,
+    });
+    expect(Date.parse(breach.data.breachedAt)).toBeGreaterThanOrEqual(Date.parse(started.data.dueAt));
+    await sleep(1_000);
+    expect(ofType(created.data.ticketId, 'sla.breached')).toHaveLength(1);
   });
 
   it('fires a breach whose wake-up Redis lost, once, and reports the repair', async () => {

@@ -31,7 +31,8 @@ import { type WakeUp, wakeUpsFor } from './wake-up-buckets';
  *   follows what is due soon, not how many timers are armed.
  * - **One failure handling.** A batch whose handler throws is fired again one timer at a time,
  *   each in its own savepoint; a timer that fails alone is retried with exponential backoff and
- *   failed for good (kept, with its error) after `maxAttempts`. Infrastructure errors fail the
+ *   failed for good (kept, with its error) after `maxAttempts`. One that lost a deadlock or a
+ *   serialization conflict is no failure: it fires again in a moment. Infrastructure errors fail the
  *   wake-up job, which BullMQ retries; the timers wait in Postgres meanwhile.
  *
  * Each use defines its queue and deterministic id once, arms and disarms inside its own
@@ -119,6 +120,14 @@ const MAX_EARLY_WAIT_MS = 10_000;
 /** Overdue timers counted per round, at most: enough to tell an operator how bad it is. */
 const OVERDUE_COUNT_CAP = 100_000;
 const WAKE_UP_JOB = 'timers.wake-up';
+/** How soon a timer whose transaction lost a deadlock or a serialization conflict fires again. */
+const CONFLICT_RETRY_MS = 50;
+
+/** SQLSTATE 40P01 (deadlock detected) and 40001 (serialization failure): transient by definition. */
+function lostLockConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === '40P01' || code === '40001';
+}
 
 export class DurableTimers<Data> implements OnModuleInit, OnModuleDestroy {
   protected readonly logger: Logger;
@@ -366,6 +375,13 @@ export class DurableTimers<Data> implements OnModuleInit, OnModuleDestroy {
         const [outcome] = await manager.transaction((savepoint) => handler(savepoint, [timer], now));
         outcomes.push(outcome);
       } catch (error) {
+        if (lostLockConflict(error)) {
+          // Postgres chose this transaction to break a deadlock, or a serializable conflict: the
+          // timer did nothing wrong. It fires again in a moment and keeps its attempts.
+          this.logger.warn({ msg: 'Timer lost a lock conflict; firing it again', timerId: timer.id });
+          outcomes.push({ notBefore: new Date(Date.now() + CONFLICT_RETRY_MS) });
+          continue;
+        }
         const message = (error as Error).message.slice(0, 1_000);
         const retryAt = new Date(
           now.getTime() + this.options.retryBaseMs * 2 ** Math.min(timer.attempts, 20),

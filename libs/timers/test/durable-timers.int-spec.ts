@@ -233,6 +233,37 @@ describe('DurableTimers', () => {
     expect(poisonAttempts).toBe(triesSoFar);
   });
 
+  it('fires a timer whose transaction lost a deadlock again at once, without counting an attempt', async () => {
+    const fired: string[] = [];
+    let conflicts = 0;
+    const start = Date.now();
+    const armed = reminders(3, () => new Date(start + 500));
+    const victim = armed[1].data.reminderId;
+    const { timers, metrics } = await startTimers(
+      (_manager, due) => {
+        if (conflicts < 2 && due.some((timer) => timer.data.reminderId === victim)) {
+          conflicts += 1;
+          // What node-postgres throws when Postgres breaks a lock cycle by aborting this transaction.
+          return Promise.reject(Object.assign(new Error('deadlock detected'), { code: '40P01' }));
+        }
+        fired.push(...due.map((timer) => timer.data.reminderId));
+        return Promise.resolve(due.map((): TimerOutcome => 'fired'));
+      },
+      // A failure would wait a minute: only the conflict path can fire it within the test.
+      { retryBaseMs: 60_000 },
+    );
+    await armAll(timers, armed);
+
+    await waitFor(() => fired.includes(victim), { description: 'the deadlocked timer', timeoutMs: 10_000 });
+    expect(Date.now() - start).toBeLessThan(10_000);
+    expect(fired.filter((id) => id === victim)).toHaveLength(1);
+    expect(await metricValue(metrics, 'timer_failures_total', {})).toBe(0);
+    const rows = await dataSource.query<unknown[]>('SELECT 1 FROM timers WHERE queue = $1', [
+      timers.wakeUps.queue.name,
+    ]);
+    expect(rows).toHaveLength(0);
+  });
+
   it('waits for a timer the handler finds not yet due, and fires it then', async () => {
     const firings: number[] = [];
     const start = Date.now();

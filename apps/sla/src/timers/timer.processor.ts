@@ -9,6 +9,9 @@ import { SlaClock } from '../clocks/sla-clock.entity';
 import { timersOf } from '../clocks/clock-schedule';
 import { type SlaJobData, type SlaTimerData, SlaTimers } from '../clocks/sla-timers';
 
+/** How long a timer whose clock another transaction holds waits before it fires again. */
+const HELD_CLOCK_WAIT_MS = 50;
+
 /**
  * Fires warnings, breaches and escalation steps, a batch of due timers at a time. Postgres decides,
  * not the timer: the batch's clocks are read under row locks and `fireTimer` finds each timer
@@ -44,20 +47,30 @@ export class TimerProcessor implements OnApplicationBootstrap {
   }
 
   async fire(manager: EntityManager, due: Array<DueTimer<SlaTimerData>>, now: Date): Promise<TimerOutcome[]> {
+    const ids = [...new Set(due.map((timer) => timer.data.clockId))];
+    // A consumer applying a batch of events locks its tickets' clocks in the order the events
+    // came, while this drain holds the clocks it has locked already: waiting here for one the
+    // consumer holds could close a cycle, which Postgres breaks only after a second. So the drain
+    // waits for nothing: a clock held right now is skipped and its timers fire a moment later.
     const clocks = await manager.find(SlaClock, {
-      where: { id: In([...new Set(due.map((timer) => timer.data.clockId))]) },
-      // Id order, as ClockService locks a ticket's clocks: no lock cycle between the two.
+      where: { id: In(ids) },
       order: { id: 'ASC' },
-      lock: { mode: 'pessimistic_write' },
+      lock: { mode: 'pessimistic_write', onLocked: 'skip_locked' },
     });
     const byId = new Map(clocks.map((clock) => [clock.id, clock]));
+    const held = await this.heldElsewhere(
+      manager,
+      ids.filter((id) => !byId.has(id)),
+    );
     const contextOf = this.clocks.contexts(manager);
     const outcomes: TimerOutcome[] = [];
     const staged: StagedTransition[] = [];
     for (const { data: job } of due) {
       const clock = byId.get(job.clockId);
       if (!clock) {
-        outcomes.push('stale');
+        outcomes.push(
+          held.has(job.clockId) ? { notBefore: new Date(Date.now() + HELD_CLOCK_WAIT_MS) } : 'stale',
+        );
         continue;
       }
       const context = await contextOf(clock);
@@ -89,6 +102,13 @@ export class TimerProcessor implements OnApplicationBootstrap {
     }
     await this.clocks.write(manager, staged, { kind: 'job' });
     return outcomes;
+  }
+
+  /** Of the clocks a locking read skipped, those that exist: another transaction holds them. */
+  private async heldElsewhere(manager: EntityManager, skipped: string[]): Promise<Set<string>> {
+    if (skipped.length === 0) return new Set();
+    const existing = await manager.find(SlaClock, { select: { id: true }, where: { id: In(skipped) } });
+    return new Set(existing.map((clock) => clock.id));
   }
 
   private record(kind: SlaJobData['kind'], metric: string, due: Date, now: Date): void {
