@@ -38,6 +38,11 @@ export class ServiceProcess {
     return this.child.pid;
   }
 
+  /** Whether a process is running now, whoever started it. */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** Whether the process ended without being asked to. */
   get died(): boolean {
     return !this.stopping && this.child !== undefined && this.child.exitCode !== null;
@@ -47,6 +52,12 @@ export class ServiceProcess {
     const entry = resolve(REPO_ROOT, `dist/apps/${this.name}/src/main.js`);
     if (!existsSync(entry))
       throw new Error(`${entry} is missing: run \`npm run build\` before the e2e tests`);
+    if (this.running) {
+      // A second child would orphan the first, which would keep the port and its consumer group seat.
+      throw new Error(
+        `${this.name} is still running (pid ${this.child?.pid}): stop it before starting it again`,
+      );
+    }
     this.stopping = false;
     const child = spawn(process.execPath, [...this.nodeArgs, entry], {
       env: { ...process.env, ...this.env, [SERVICE_PORTS[this.name]]: String(this.port) },
