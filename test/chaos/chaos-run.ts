@@ -202,6 +202,7 @@ async function main(): Promise<number> {
     });
     const violations = report({
       seed: SEED,
+      loadStartedAt: startedAt,
       results,
       faults: injector.log,
       http: http.met,

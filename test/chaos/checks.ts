@@ -38,9 +38,12 @@ function check(name: string): Check {
   return { name, checked: 0, lost: 0, duplicated: 0, early: 0, missed: 0, examples: [] };
 }
 
+/** Examples kept per check and kind: enough to start from, few enough to read. */
+const EXAMPLES_PER_KIND = 4;
+
 function flag(target: Check, kind: 'lost' | 'duplicated' | 'early' | 'missed', example: string): void {
   target[kind]++;
-  if (target.examples.length < 8) target.examples.push(`${kind}: ${example}`);
+  if (target[kind] <= EXAMPLES_PER_KIND) target.examples.push(`${kind}: ${example}`);
 }
 
 /**

@@ -147,7 +147,7 @@ export class Cluster {
             return;
           } catch (error) {
             if (Date.now() > deadline) {
-              throw new Error(`${replica.name} did not become ready: ${String(error).slice(0, 2_000)}`);
+              throw new Error(`${replica.name} did not become ready`, { cause: error });
             }
             await replica.process.stop('SIGKILL');
             await new Promise((resolve) => setTimeout(resolve, RESTART_PAUSE_MS));

@@ -73,10 +73,10 @@ export function planLoad(random: SeededRandom, tickets: number, loadMs: number, 
       if (random.chance(0.15)) {
         steps.push({ at: (at += random.int(2_000, 6_000)), kind: 'customer_message' });
         if (random.chance(0.5))
-          steps.push({ at: (at += random.int(2_000, 8_000)), kind: 'status', to: 'solved' });
+          steps.push({ at: at + random.int(2_000, 8_000), kind: 'status', to: 'solved' });
       }
     } else if (ending < 0.75) {
-      steps.push({ at: (at += random.int(2_000, 5_000)), kind: 'status', to: 'pending' });
+      steps.push({ at: at + random.int(2_000, 5_000), kind: 'status', to: 'pending' });
     }
     // One customer in ten writes again under an address an earlier ticket used.
     const customerNumber = n > 10 && random.chance(0.1) ? random.int(1, n - 1) : n;
@@ -317,7 +317,8 @@ export class Load {
           },
           { key: 'publisher', repeatable: true },
         );
-      default:
+      case 'http':
+      case 'inbound':
         return this.publishInbound(plan.n, {
           specversion: '1.0',
           id: `${externalId}-message-${index}`,
@@ -342,7 +343,7 @@ export class Load {
         });
         return;
       } catch (error) {
-        if (attempt > 200) throw new Error(`inbound publish kept failing: ${String(error)}`);
+        if (attempt > 200) throw new Error('inbound publish kept failing', { cause: error });
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
     }

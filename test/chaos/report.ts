@@ -7,6 +7,7 @@ import { type Load } from './load';
 /** Prints the run's one table and its JSON line; returns the number of violations. */
 export function report({
   seed,
+  loadStartedAt,
   results,
   faults,
   http,
@@ -15,6 +16,8 @@ export function report({
   say,
 }: {
   seed: number;
+  /** When the load began: fault times are printed from it. */
+  loadStartedAt: number;
   results: RunResults;
   faults: FaultLog[];
   http: ChaosHttp['met'];
@@ -67,6 +70,13 @@ export function report({
           .join(', ')}`,
       );
     for (const example of check.examples) say(`  ${example}`);
+  }
+  for (const entry of faults) {
+    const at = ((entry.startedAt - loadStartedAt) / 1000).toFixed(1);
+    const took = entry.endedAt === undefined ? '?' : ((entry.endedAt - entry.startedAt) / 1000).toFixed(1);
+    say(
+      `  +${at} s ${entry.fault.kind}${entry.fault.target ? ` ${entry.fault.target}` : ''}, back after ${took} s`,
+    );
   }
   for (const failure of failedFaults) say(`fault did not complete: ${failure}`);
   const violations =

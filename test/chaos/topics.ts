@@ -42,10 +42,10 @@ export async function readTopics(kafka: Kafka, prefix: string, timeoutMs = 120_0
       timeoutMs,
     );
     void consumer.run({
-      eachBatch: async ({ batch }) => {
+      eachBatch: ({ batch }) => {
         const id = `${batch.topic}/${batch.partition}`;
         const end = ends.get(id);
-        if (end === undefined) return;
+        if (end === undefined) return Promise.resolve();
         for (const message of batch.messages) {
           const offset = Number(message.offset);
           if (offset >= end) break;
@@ -65,6 +65,7 @@ export async function readTopics(kafka: Kafka, prefix: string, timeoutMs = 120_0
           clearTimeout(timer);
           resolveDone();
         }
+        return Promise.resolve();
       },
     });
   });

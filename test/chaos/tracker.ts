@@ -11,7 +11,6 @@ export class LiveTracker {
   /** Inbound event id → the ticket it created. */
   private readonly createdBy = new Map<string, string>();
   private readonly assignees = new Map<string, string>();
-  private readonly statuses = new Map<string, string>();
   private consumer: Consumer | undefined;
 
   constructor(
@@ -30,24 +29,17 @@ export class LiveTracker {
       fromBeginning: true,
     });
     await this.consumer.run({
-      eachMessage: async ({ message }) => {
-        if (!message.value) return;
+      eachMessage: ({ message }) => {
+        if (!message.value) return Promise.resolve();
         const event = JSON.parse(message.value.toString()) as AnyEvent;
-        switch (event.type) {
-          case 'ticket.created':
-            if (event.causationid) this.createdBy.set(event.causationid, event.data.ticketId);
-            break;
-          case 'ticket.status.changed':
-            this.statuses.set(event.data.ticketId, event.data.to);
-            break;
-          case 'ticket.assigned':
-          case 'ticket.reassigned':
-            this.assignees.set(event.data.ticketId, event.data.agentId);
-            break;
-          case 'ticket.unassigned':
-            this.assignees.delete(event.data.ticketId);
-            break;
+        if (event.type === 'ticket.created' && event.causationid) {
+          this.createdBy.set(event.causationid, event.data.ticketId);
+        } else if (event.type === 'ticket.assigned' || event.type === 'ticket.reassigned') {
+          this.assignees.set(event.data.ticketId, event.data.agentId);
+        } else if (event.type === 'ticket.unassigned') {
+          this.assignees.delete(event.data.ticketId);
         }
+        return Promise.resolve();
       },
     });
   }
@@ -58,10 +50,6 @@ export class LiveTracker {
 
   assigneeOf(ticketId: string): string | undefined {
     return this.assignees.get(ticketId);
-  }
-
-  statusOf(ticketId: string): string | undefined {
-    return this.statuses.get(ticketId);
   }
 
   async stop(): Promise<void> {

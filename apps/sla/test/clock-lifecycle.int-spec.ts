@@ -697,10 +697,10 @@ describe('SLA clock lifecycle', () => {
       // A drain waiting for that lock while holding others is how a drain and a consumer deadlock:
       // past the due time, no session of this database may be waiting for a lock.
       await sleep(1_000);
-      const [{ waiting }] = await holder.query<Array<{ waiting: number }>>(
+      const [{ waiting }] = (await holder.query(
         `SELECT count(*)::int AS waiting FROM pg_stat_activity
           WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
+      )) as Array<{ waiting: number }>;
       expect(waiting).toBe(0);
       expect(ofType(created.data.ticketId, 'sla.breached')).toHaveLength(0);
     } finally {
