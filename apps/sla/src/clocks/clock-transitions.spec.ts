@@ -6,6 +6,7 @@ import {
   type ClockContext,
   type ClockTransition,
   fireTimer,
+  newWait,
   onAgentReply,
   onStatusChange,
   recompute,
@@ -837,6 +838,32 @@ describe('SLA clock transitions', () => {
       expect(transition?.changes).toMatchObject({ target: 'PT2H', targetMs: 2 * HOUR, dueAt });
       const breach = transition?.arm.find((timer) => timer.job.kind === 'breach');
       expect(breach?.at).toEqual(dueAt);
+    });
+  });
+
+  describe('a customer writing again', () => {
+    const answered = clock({ state: 'met', runningSince: null, metAt: at('2026-03-02T10:20:00Z') });
+    const next = (overrides: Partial<SlaClock>) =>
+      clock({ id: '0b9a3a52-55a4-4c38-9f0e-0a54d4f1c007', metric: 'next_response', ...overrides });
+
+    it('begins a wait once the first response was given and nothing else waits', () => {
+      expect(newWait([answered])).toEqual({ policyOf: answered, next: undefined });
+      const replied = next({ state: 'met', runningSince: null, metAt: at('2026-03-02T10:40:00Z') });
+      expect(newWait([answered, replied])?.next).toBe(replied);
+    });
+
+    it('is still the same wait while the next-response clock runs, or has breached unanswered', () => {
+      expect(newWait([answered, next({ state: 'running' })])).toBeNull();
+      const breached = next({ state: 'breached', breachedAt: at('2026-03-02T11:00:00Z') });
+      expect(newWait([answered, breached])).toBeNull();
+      // Solving stops a breached clock's escalations, but the customer was never answered.
+      expect(newWait([answered, { ...breached, stoppedAt: at('2026-03-02T11:30:00Z') }])).toBeNull();
+      expect(newWait([answered, { ...breached, metAt: at('2026-03-02T11:10:00Z') }])?.next).toBeDefined();
+    });
+
+    it('begins no next-response wait while the first response is still owed, breached or not', () => {
+      expect(newWait([clock({})])).toBeNull();
+      expect(newWait([clock({ state: 'breached', breachedAt: at('2026-03-02T11:00:00Z') })])).toBeNull();
     });
   });
 });

@@ -355,6 +355,15 @@ export function onAgentReply(clock: SlaClock, context: ClockContext, at: Date): 
 }
 
 /**
+ * Whether a response clock still waits for its reply: running or paused, or breached and not yet
+ * answered. A customer who writes again while unanswered is still in the same wait, which is
+ * measured from their oldest unanswered message; restarting it would breach the same wait twice.
+ */
+function awaitsReply(clock: SlaClock): boolean {
+  return isActive(clock) || (clock.state === 'breached' && !clock.metAt);
+}
+
+/**
  * Whether a customer message begins a new wait for a reply: only once the first response was
  * given (before it, the first-response clock is the one waiting) and no next-response clock
  * already waits. The new wait runs under the first-response clock's policy version.
@@ -364,7 +373,7 @@ export function newWait(
 ): { policyOf: SlaClock; next: SlaClock | undefined } | null {
   const first = clocks.find((clock) => clock.metric === 'first_response');
   const next = clocks.find((clock) => clock.metric === 'next_response');
-  if (!first || isActive(first) || (next && isActive(next))) return null;
+  if (!first || awaitsReply(first) || (next && awaitsReply(next))) return null;
   return { policyOf: first, next };
 }
 
