@@ -364,16 +364,20 @@ export async function checkRun({
       .filter((event) => event.data.revokesBreach)
       .map((event) => `${event.data.clockId}@${Date.parse(event.data.dueAt)}`),
   );
-  // When sla set each clock's due time: a clock it learned of only after the due time (its
-  // ticket's event reached it late, through a broker outage) can breach no sooner than that.
+  // When sla had set each clock's due time: a clock it learned of only after the due time (its
+  // ticket's event reached it late, through a broker outage or a backlog) can breach no sooner.
+  // The decision's record was sent after the transaction that made it committed; its event time
+  // is earlier, while that transaction still ran.
   const decisions = groupBy(
-    [...ofType('sla.started'), ...ofType('sla.resumed'), ...ofType('sla.recomputed')],
-    (event) => event.data.clockId,
+    events.filter(({ event }) => ['sla.started', 'sla.resumed', 'sla.recomputed'].includes(event.type)),
+    ({ event }) => (event.data as { clockId: string }).clockId,
   );
   const decidedBefore = (clockId: string, at: number) =>
     Math.max(
       0,
-      ...(decisions.get(clockId) ?? []).map((event) => Date.parse(event.time)).filter((time) => time <= at),
+      ...(decisions.get(clockId) ?? [])
+        .filter(({ event }) => Date.parse(event.time) <= at)
+        .map(({ record }) => Math.min(record.timestamp, at)),
     );
   let late = 0;
   let learnedLate = 0;

@@ -5,6 +5,8 @@ export interface TopicRecord {
   topic: string;
   partition: number;
   offset: number;
+  /** When the producer sent it (CreateTime): after the transaction that wrote it committed. */
+  timestamp: number;
   key: string | null;
   value: string | null;
   headers: Record<string, string>;
@@ -55,6 +57,7 @@ export async function readTopics(kafka: Kafka, prefix: string, timeoutMs = 120_0
             topic: batch.topic,
             partition: batch.partition,
             offset,
+            timestamp: Number(message.timestamp),
             key: message.key?.toString() ?? null,
             value: message.value?.toString() ?? null,
             headers,
