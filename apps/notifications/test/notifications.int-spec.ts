@@ -67,6 +67,35 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
     );
   }
 
+  const assigned = (ticketId: string, name: string, email: string) =>
+    buildEvent(
+      'ticket.assigned',
+      {
+        ticketId,
+        agentId: randomUUID(),
+        teamId: null,
+        agent: { name, email },
+        reason: 'least loaded',
+        assignedAt: new Date().toISOString(),
+      },
+      { source: 'ticketflow/routing', subject: ticketId },
+    );
+
+  const breached = (ticketId: string, dueAt: string) =>
+    buildEvent(
+      'sla.breached',
+      {
+        ticketId,
+        clockId: randomUUID(),
+        metric: 'first_response',
+        policyId: randomUUID(),
+        policyVersion: 1,
+        dueAt,
+        breachedAt: dueAt,
+      },
+      { source: 'ticketflow/sla', subject: ticketId },
+    );
+
   const publish = (logicalTopic: Topic, event: AnyEvent) =>
     probe.publish(topic(logicalTopic), serializeEvent(event), event.subject);
 
@@ -214,6 +243,80 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
       `ticket.acknowledgment:customer`,
       `ticket.assigned.${agentId}:assignee`,
     ]);
+  });
+
+  it('keeps a breach that came before any assignment for the ticket’s next assignee, and sends it once', async () => {
+    const created = ticketCreated({ email: 'early-breach@example.com' });
+    const { ticketId } = created.data;
+    await publish(Topic.TicketEvents, created);
+    const dueAt = new Date().toISOString();
+    await publish(Topic.SlaEvents, breached(ticketId, dueAt));
+    const [waiting] = await waitFor(async () => {
+      const rows = (await deliveries(ticketId)).filter((row) => row.reason === 'sla.breached.first_response');
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(waiting).toMatchObject({
+      state: 'skipped',
+      lastError: 'the ticket has no assignee yet: its next assignee is told',
+    });
+
+    const assignment = assigned(ticketId, 'Bora', 'bora@agents.example');
+    await publish(Topic.AssignmentEvents, assignment);
+    const [mail] = await waitFor(
+      () => {
+        const mails = sink.to('bora@agents.example').filter((m) => m.subject.includes('SLA breached'));
+        return mails.length > 0 ? mails : undefined;
+      },
+      { description: 'the breach email to the later assignee' },
+    );
+    expect(mail.subject).toBe(`[${created.data.reference}] SLA breached: first response was due ${dueAt}`);
+    expect((await simpleParser(mail.raw)).text).toContain('Hello Bora,');
+    // The same row, now sent: one row and one message per reason.
+    const sent = await waitFor(async () => {
+      const rows = (await deliveries(ticketId)).filter((row) => row.reason === 'sla.breached.first_response');
+      return rows.length === 1 && rows[0].state === 'sent' ? rows[0] : undefined;
+    });
+    expect(sent).toMatchObject({ id: waiting.id, recipient: 'assignee', attempts: 1, lastError: null });
+    expect(mail.header('message-id')).toBe(`<${waiting.id}@ticketflow>`);
+
+    // A redelivered assignment and a later one to someone else find nothing waiting any more.
+    await publish(Topic.AssignmentEvents, { ...assignment, id: randomUUID() });
+    await publish(Topic.AssignmentEvents, assigned(ticketId, 'Cem', 'cem@agents.example'));
+    await waitFor(() => sink.to('cem@agents.example').length === 1, {
+      description: 'the second assignment notice',
+    });
+    expect(sink.to('cem@agents.example')[0].subject).not.toContain('SLA breached');
+    expect(sink.to('bora@agents.example').filter((m) => m.subject.includes('SLA breached'))).toHaveLength(1);
+  });
+
+  it('emails one breach notice whichever of a breach and an assignment is applied first', async () => {
+    const tickets = Array.from({ length: 6 }, (_, n) => ({
+      created: ticketCreated({ email: `race-${n}@example.com` }),
+      agentEmail: `race-agent-${n}@agents.example`,
+    }));
+    for (const { created } of tickets) await publish(Topic.TicketEvents, created);
+    await waitFor(async () => {
+      for (const { created } of tickets)
+        if ((await deliveries(created.data.ticketId)).length === 0) return false;
+      return true;
+    });
+    // Both at once, on their two topics: the consumer may apply them in either order, or together.
+    await Promise.all(
+      tickets.flatMap(({ created, agentEmail }) => [
+        publish(Topic.SlaEvents, breached(created.data.ticketId, new Date().toISOString())),
+        publish(Topic.AssignmentEvents, assigned(created.data.ticketId, 'Race', agentEmail)),
+      ]),
+    );
+    for (const { created, agentEmail } of tickets) {
+      await waitFor(
+        () => sink.to(agentEmail).filter((m) => m.subject.includes('SLA breached')).length === 1,
+        { description: `the breach email of ${created.data.reference}` },
+      );
+      const breach = (await deliveries(created.data.ticketId)).filter((row) =>
+        row.reason.startsWith('sla.breached'),
+      );
+      expect(breach.map((row) => row.state)).toEqual(['sent']);
+    }
   });
 
   it('tells the team lead, once, when a ticket is reassigned for want of a first response', async () => {

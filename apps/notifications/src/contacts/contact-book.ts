@@ -122,6 +122,12 @@ export class ContactBook {
       case 'agent.changed':
         break;
     }
-    return { before, after: await manager.findOneBy(TicketContact, key) };
+    // A breach locks the contact, as an assignment's upsert does: whichever comes second sees the
+    // other, so a breach notice kept for the next assignee is never missed by that assignment.
+    const after = await manager.findOne(TicketContact, {
+      where: key,
+      ...(event.type === 'sla.breached' ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+    return { before, after };
   }
 }

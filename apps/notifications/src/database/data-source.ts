@@ -14,6 +14,7 @@ import { AgentDirectory1764800000000 } from './migrations/1764800000000-agent-di
 import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
 import { FollowUpTimers1765300000000 } from './migrations/1765300000000-follow-up-timers';
 import { DeliveryTimers1765400000000 } from './migrations/1765400000000-delivery-timers';
+import { NoticesAwaitingAnAssignee1765500000000 } from './migrations/1765500000000-notices-awaiting-an-assignee';
 import { DirectoryAgent } from '../contacts/directory-agent.entity';
 import { RecipientPreference } from '../recipients/recipient-preference.entity';
 
@@ -41,6 +42,7 @@ export function notificationsDatabase(config: Pick<NotificationsConfig, 'databas
       InboxKeyedByTenant1765000000000,
       FollowUpTimers1765300000000,
       DeliveryTimers1765400000000,
+      NoticesAwaitingAnAssignee1765500000000,
     ],
   };
 }

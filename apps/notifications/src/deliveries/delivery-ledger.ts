@@ -3,7 +3,7 @@ import { type EntityManager } from 'typeorm';
 import { afterCommitTogether } from '@app/database';
 import { type DeliveryChannel } from '../channels/channel';
 import { type RenderedMessage } from '../templates/render-template';
-import { Delivery, type DeliveryRecipient } from './delivery.entity';
+import { type AwaitedNotice, Delivery, type DeliveryRecipient } from './delivery.entity';
 import { DeliveryTiming } from '../recipients/delivery-timing.service';
 import { DeliveryQueue, type QueuedDelivery } from './delivery-queue';
 import { DeliveryTimers } from './delivery-timers';
@@ -41,35 +41,59 @@ export class DeliveryLedger {
 
   /**
    * Claims a delivery with its watchdog timer armed, in the caller's transaction; undefined when it
-   * was claimed before. One due now is also queued once the transaction commits, so the worker
-   * always finds the row and nothing waits for the timer; one held for later waits in Postgres
-   * only, and its timer queues it when the hold ends. A rolled-back claim queues nothing.
+   * was claimed before.
    */
   async claim(manager: EntityManager, claim: DeliveryClaim, outgoing: Outgoing): Promise<string | undefined> {
     const { holdUntil, batchKey } = await this.timing.holdFor(manager, claim, outgoing);
-    const id = await this.insert(manager, {
-      ...claim,
-      holdUntil,
-      batchKey,
-      channel: outgoing.channel,
-      webhookId: outgoing.webhookId ?? null,
-      toAddress: outgoing.to,
-      locale: outgoing.message.locale,
-      subject: outgoing.message.subject,
-      body: outgoing.message.body,
-      state: 'pending',
-    });
-    if (!id) return undefined;
+    const id = await this.insert(manager, { ...claim, ...pendingRow(outgoing, holdUntil, batchKey) });
+    if (id) await this.handOver(manager, id, outgoing.channel, holdUntil);
+    return id;
+  }
+
+  /**
+   * Claims a notice that waited for the ticket's assignee, in the row that recorded the wait: the
+   * reason still has one row and sends one message. False when another transaction claimed it.
+   */
+  async claimAwaited(manager: EntityManager, waiting: Delivery, outgoing: Outgoing): Promise<boolean> {
+    const { holdUntil, batchKey } = await this.timing.holdFor(manager, waiting, outgoing);
+    const result = await manager
+      .createQueryBuilder()
+      .update(Delivery)
+      .set({ ...pendingRow(outgoing, holdUntil, batchKey), lastError: null, awaitingAssignee: null })
+      .where('id = :id AND awaiting_assignee IS NOT NULL', { id: waiting.id })
+      .execute();
+    if (!result.affected) return false;
+    await this.handOver(manager, waiting.id, outgoing.channel, holdUntil);
+    return true;
+  }
+
+  /** The notices of a ticket waiting for its assignee, locked until the caller's transaction ends. */
+  async awaitingAssignee(manager: EntityManager, tenant: string, ticketId: string): Promise<Delivery[]> {
+    return manager
+      .createQueryBuilder(Delivery, 'delivery')
+      .where('delivery.tenant = :tenant AND delivery.ticket_id = :ticketId', { tenant, ticketId })
+      .andWhere('delivery.awaiting_assignee IS NOT NULL')
+      .orderBy('delivery.created_at')
+      .setLock('pessimistic_write')
+      .getMany();
+  }
+
+  /**
+   * One due now is queued once the transaction commits, so the worker always finds the row and
+   * nothing waits for the timer; one held for later waits in Postgres only, and its timer queues it
+   * when the hold ends. A rolled-back claim queues nothing.
+   */
+  private async handOver(
+    manager: EntityManager,
+    deliveryId: string,
+    channel: DeliveryChannel,
+    holdUntil: Date | null,
+  ): Promise<void> {
     const now = new Date();
     const held = holdUntil !== null && holdUntil > now;
     if (!held)
-      await afterCommitTogether(manager, this.enqueueClaimed, {
-        deliveryId: id,
-        channel: outgoing.channel,
-        holdUntil: null,
-      });
-    await this.timers.arm(manager, [{ data: { deliveryId: id, attempt: 0 }, at: held ? holdUntil : now }]);
-    return id;
+      await afterCommitTogether(manager, this.enqueueClaimed, { deliveryId, channel, holdUntil: null });
+    await this.timers.arm(manager, [{ data: { deliveryId, attempt: 0 }, at: held ? holdUntil : now }]);
   }
 
   /**
@@ -78,8 +102,16 @@ export class DeliveryLedger {
    */
   private readonly enqueueClaimed = (claims: QueuedDelivery[]) => this.queue.enqueueClaimed(claims);
 
-  /** Records that a reason came due but nobody could be written to, so the ledger shows why. */
-  async recordSkipped(manager: EntityManager, claim: DeliveryClaim, why: string): Promise<void> {
+  /**
+   * Records that a reason came due but nobody could be written to, so the ledger shows why; with
+   * `awaited`, the notice the ticket's next assignee is to receive.
+   */
+  async recordSkipped(
+    manager: EntityManager,
+    claim: DeliveryClaim,
+    why: string,
+    awaited: AwaitedNotice | null = null,
+  ): Promise<void> {
     const id = await this.insert(manager, {
       ...claim,
       channel: 'email',
@@ -89,6 +121,7 @@ export class DeliveryLedger {
       body: '',
       state: 'skipped',
       lastError: why,
+      awaitingAssignee: awaited,
     });
     if (id)
       this.logger.warn({ msg: 'Notification skipped', ticketId: claim.ticketId, reason: claim.reason, why });
@@ -108,4 +141,18 @@ export class DeliveryLedger {
       .execute();
     return (result.raw as Array<{ id: string }>)[0]?.id;
   }
+}
+
+function pendingRow(outgoing: Outgoing, holdUntil: Date | null, batchKey: string | null): Partial<Delivery> {
+  return {
+    holdUntil,
+    batchKey,
+    channel: outgoing.channel,
+    webhookId: outgoing.webhookId ?? null,
+    toAddress: outgoing.to,
+    locale: outgoing.message.locale,
+    subject: outgoing.message.subject,
+    body: outgoing.message.body,
+    state: 'pending',
+  };
 }

@@ -1,11 +1,18 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { type DeliveryChannel } from '../channels/channel';
+import { type TemplateKind } from '../templates/template-catalog';
 
 /**
  * `sending` is committed before a message leaves: a row found still `sending` after its process died
  * may or may not have reached the recipient, and becomes `unconfirmed` rather than risk a second copy.
  */
 export type DeliveryState = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped' | 'unconfirmed';
+/** A notice kept for the ticket's next assignee: its template and the values it is rendered with. */
+export interface AwaitedNotice {
+  kind: TemplateKind;
+  values: Record<string, string>;
+}
+
 export type DeliveryRecipient = 'customer' | 'assignee' | 'team_lead' | 'agent' | 'subscriber';
 
 /**
@@ -88,4 +95,11 @@ export class Delivery {
 
   @Column({ type: 'timestamptz', nullable: true })
   sentAt: Date | null;
+
+  /**
+   * A skipped notice meant for an assignee the ticket did not have yet: what to render once it has
+   * one. Null for every other row, and again once the notice is claimed.
+   */
+  @Column({ type: 'jsonb', nullable: true })
+  awaitingAssignee: AwaitedNotice | null;
 }

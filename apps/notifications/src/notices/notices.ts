@@ -13,6 +13,9 @@ import { type TemplateKind } from '../templates/template-catalog';
 import { TemplateStore } from '../templates/template-store';
 import { claimEscalationWebhook, escalationWebhookReason } from '../webhooks/escalation-webhooks';
 
+const NO_ASSIGNEE = 'the ticket has no assignee to notify';
+const NO_ASSIGNEE_YET = 'the ticket has no assignee yet: its next assignee is told';
+
 /** A due time as a ledger epoch: a new deadline is a new reason to tell someone. */
 const epochOf = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
@@ -40,7 +43,7 @@ export class Notices {
       case 'ticket.message.added':
         return this.copyAgentReply(manager, event, contact);
       case 'ticket.assigned':
-        return this.toAgent(
+        await this.toAgent(
           manager,
           contact,
           `ticket.assigned.${event.data.agentId}`,
@@ -48,6 +51,7 @@ export class Notices {
           'ticket.assigned',
           {},
         );
+        return this.handOverAwaited(manager, contact);
       case 'ticket.reassigned':
         await this.toAgent(
           manager,
@@ -57,6 +61,7 @@ export class Notices {
           'ticket.assigned',
           {},
         );
+        await this.handOverAwaited(manager, contact);
         return this.tellLeadOfReassignment(manager, event, contact, before);
       case 'ticket.overflow.stopped':
         return this.escalateStoppedOverflow(manager, event, contact);
@@ -88,6 +93,7 @@ export class Notices {
             metric: event.data.metric.replace('_', ' '),
             dueAt: event.data.dueAt,
           },
+          { awaitAssignee: true },
         );
       case 'sla.escalated':
         return this.escalate(manager, event, contact);
@@ -275,7 +281,7 @@ export class Notices {
         recipient: 'assignee',
         email: contact.assigneeEmail,
         name: contact.assigneeName,
-        why: 'the ticket has no assignee to notify',
+        why: NO_ASSIGNEE,
       };
     if (target === 'team_lead')
       return {
@@ -296,7 +302,11 @@ export class Notices {
     };
   }
 
-  /** An email to the assignee, in English: agents' own locales are not known here. */
+  /**
+   * An email to the assignee, in English: agents' own locales are not known here. With
+   * `awaitAssignee`, a ticket nobody has keeps the notice for its next assignee: a breach the
+   * SLA service saw before routing's assignment reached us is still news to whoever takes it.
+   */
   private async toAgent(
     manager: EntityManager,
     contact: TicketContact,
@@ -304,18 +314,47 @@ export class Notices {
     epoch: number,
     kind: TemplateKind,
     values: Record<string, string>,
+    { awaitAssignee = false } = {},
   ): Promise<void> {
     const claim = this.claimFor(contact, reason, epoch, 'assignee');
     if (!contact.assigneeEmail) {
-      await this.ledger.recordSkipped(manager, claim, 'the ticket has no assignee to notify');
+      if (awaitAssignee && !contact.assigneeId)
+        await this.ledger.recordSkipped(manager, claim, NO_ASSIGNEE_YET, { kind, values });
+      else await this.ledger.recordSkipped(manager, claim, NO_ASSIGNEE);
       return;
     }
-    const message = await this.templates.render(manager, contact.tenant, kind, ['en'], {
+    await this.ledger.claim(manager, claim, {
+      channel: 'email',
+      to: contact.assigneeEmail,
+      message: await this.renderToAssignee(manager, contact, kind, values),
+    });
+  }
+
+  /** The ticket has an assignee now: every notice that waited for one goes to them, once. */
+  private async handOverAwaited(manager: EntityManager, contact: TicketContact): Promise<void> {
+    if (!contact.assigneeEmail) return;
+    for (const waiting of await this.ledger.awaitingAssignee(manager, contact.tenant, contact.ticketId)) {
+      if (!waiting.awaitingAssignee) continue;
+      const { kind, values } = waiting.awaitingAssignee;
+      await this.ledger.claimAwaited(manager, waiting, {
+        channel: 'email',
+        to: contact.assigneeEmail,
+        message: await this.renderToAssignee(manager, contact, kind, values),
+      });
+    }
+  }
+
+  private renderToAssignee(
+    manager: EntityManager,
+    contact: TicketContact,
+    kind: TemplateKind,
+    values: Record<string, string>,
+  ) {
+    return this.templates.render(manager, contact.tenant, kind, ['en'], {
       ...this.ticketValues(contact),
-      agentName: contact.assigneeName ?? contact.assigneeEmail,
+      agentName: contact.assigneeName ?? contact.assigneeEmail ?? '',
       ...values,
     });
-    await this.ledger.claim(manager, claim, { channel: 'email', to: contact.assigneeEmail, message });
   }
 
   ticketValues(contact: TicketContact): { reference: string; subject: string } {
