@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { type Redis } from 'ioredis';
-import { REPO_ROOT } from '@app/testing';
+import { REPO_ROOT, waitFor } from '@app/testing';
 import { type ServiceName } from '../e2e/support/service-process';
 import { type Cluster } from './cluster';
 import { type SeededRandom } from './random';
@@ -23,6 +23,8 @@ export interface FaultLog {
   fault: Fault;
   startedAt: number;
   endedAt?: number;
+  /** After an infrastructure restart: how long from its answering again until every replica was ready. */
+  readyAfterMs?: number;
   error?: string;
 }
 
@@ -114,7 +116,7 @@ export class FaultInjector {
           `fault ${fault.kind}${fault.target ? ` ${fault.target}` : ''} at +${Math.round(fault.at / 1000)} s`,
         );
         try {
-          await this.inject(fault);
+          entry.readyAfterMs = await this.inject(fault);
         } catch (error) {
           entry.error = String(error);
           this.say(`fault ${fault.kind} failed: ${entry.error.slice(0, 500)}`);
@@ -125,7 +127,8 @@ export class FaultInjector {
     );
   }
 
-  private async inject(fault: Fault): Promise<void> {
+  /** Resolves once the fault is over; an infrastructure restart, with the replicas' time to be ready. */
+  private async inject(fault: Fault): Promise<number | undefined> {
     switch (fault.kind) {
       case 'kill': {
         const replica = this.cluster.all().find((candidate) => candidate.name === fault.target);
@@ -155,9 +158,29 @@ export class FaultInjector {
     }
   }
 
-  private async restart(component: 'redis' | 'kafka' | 'postgres', downMs: number): Promise<void> {
+  private async restart(component: 'redis' | 'kafka' | 'postgres', downMs: number): Promise<number> {
     await infraComponent(this.infraEnv, component, 'crash');
     await sleep(downMs);
     await infraComponent(this.infraEnv, component, 'start');
+    return this.untilReplicasReady();
+  }
+
+  /**
+   * How long every replica meant to be running takes to answer ready (R7); a replica starting
+   * again after a kill counts too, as an operator's dashboard would show it.
+   */
+  private async untilReplicasReady(): Promise<number> {
+    const from = Date.now();
+    await waitFor(
+      async () => {
+        for (const replica of this.cluster.running()) {
+          const response = await fetch(`${replica.process.url}/health/ready`).catch(() => undefined);
+          if (!response?.ok) return false;
+        }
+        return true;
+      },
+      { timeoutMs: 180_000, intervalMs: 250, description: 'every replica ready again' },
+    );
+    return Date.now() - from;
   }
 }

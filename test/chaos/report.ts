@@ -74,8 +74,12 @@ export function report({
   for (const entry of faults) {
     const at = ((entry.startedAt - loadStartedAt) / 1000).toFixed(1);
     const took = entry.endedAt === undefined ? '?' : ((entry.endedAt - entry.startedAt) / 1000).toFixed(1);
+    const ready =
+      entry.readyAfterMs === undefined
+        ? ''
+        : `, every replica ready ${(entry.readyAfterMs / 1000).toFixed(1)} s later`;
     say(
-      `  +${at} s ${entry.fault.kind}${entry.fault.target ? ` ${entry.fault.target}` : ''}, back after ${took} s`,
+      `  +${at} s ${entry.fault.kind}${entry.fault.target ? ` ${entry.fault.target}` : ''}, back after ${took} s${ready}`,
     );
   }
   for (const failure of failedFaults) say(`fault did not complete: ${failure}`);
@@ -92,6 +96,11 @@ export function report({
       seed,
       ...results.counts,
       faults: injected,
+      readyAfterRestartS: Object.fromEntries(
+        faults
+          .filter((entry) => entry.readyAfterMs !== undefined)
+          .map((entry) => [entry.fault.kind, Number(((entry.readyAfterMs ?? 0) / 1000).toFixed(1))]),
+      ),
       lost: totals('lost'),
       duplicated: totals('duplicated'),
       early: totals('early'),
