@@ -158,15 +158,26 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const topics = this.subscribedTopics();
     if (topics.length === 0) return;
     await this.options.provisioner.ensure(topics);
+    // A replica killed without leaving its group holds its partitions until its session expires,
+    // and a rebalance waits for it: 10 s bounds that pause. A live consumer heartbeats after every
+    // chunk and through every retry pause, each well under a second apart.
     const consumer = this.options.kafka.consumer({
       groupId: this.options.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
+      sessionTimeout: 10_000,
       rebalanceTimeout: 60_000,
-      heartbeatInterval: 3_000,
+      heartbeatInterval: 1_000,
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, () => (this.joined = true));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.joined = true;
+      this.logger.log({
+        msg: 'Joined the consumer group',
+        groupId: payload.groupId,
+        joinMs: payload.duration,
+        partitions: Object.values(payload.memberAssignment).reduce((sum, list) => sum + list.length, 0),
+      });
+    });
     consumer.on(consumer.events.STOP, () => (this.joined = false));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.joined = false;
