@@ -16,8 +16,9 @@
  *   CHAOS_FAULTS=all        the infrastructure faults: all, none, or a list of
  *                           redis_flush,redis_restart,broker_restart,postgres_restart,scale
  *   CHAOS_QUIET_SECONDS=600 longest wait for quiet after the load
- *   CHAOS_LATE_MS=15000     a breach later than this after it was due (or after sla learned of its clock)
- *                           is a violation; an infrastructure outage delays timers by about its length
+ *   CHAOS_LATE_MS=LATE     a breach later than this after sla could first have fired it is a violation:
+ *                           after its due time, after sla learned of its clock, after an sla replica was
+ *                           ready and Postgres and Redis answered again, whichever came last
  *   CHAOS_INFRA_HOME        the run's own Postgres, Redis and Kafka (default .infra-chaos/), on
  *                           ports 25432, 26379, 29092 and 29093 unless CHAOS_*_PORT say otherwise
  *   CHAOS_KEEP=1            keep the run's database and the infrastructure running afterwards
@@ -202,6 +203,7 @@ async function main(): Promise<number> {
       quiet,
       lateMs: LATE_MS,
       tenant,
+      faults: injector,
     });
     const violations = report({
       seed: SEED,

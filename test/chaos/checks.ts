@@ -4,6 +4,7 @@ import { type AnyEvent } from '@app/contracts';
 import { type SmtpSink, type WebhookReceiver } from '@app/testing';
 import { SERVICE_NAMES } from '../e2e/support/service-process';
 import { type Cluster } from './cluster';
+import { type FaultInjector } from './faults';
 import { type Load } from './load';
 import { type Tenant } from './tenant';
 import { readTopics, type TopicRecord } from './topics';
@@ -224,6 +225,7 @@ export async function checkRun({
   quiet,
   lateMs,
   tenant,
+  faults,
 }: {
   db: Db;
   kafka: Kafka;
@@ -236,6 +238,7 @@ export async function checkRun({
   quiet: Quiet;
   lateMs: number;
   tenant: Tenant;
+  faults: FaultInjector;
 }): Promise<RunResults> {
   const checkedAt = Date.now();
   const records = await readTopics(kafka, prefix);
@@ -379,8 +382,18 @@ export async function checkRun({
         .filter(({ event }) => Date.parse(event.time) <= at)
         .map(({ record }) => Math.min(record.timestamp, at)),
     );
+  // The first instant from `at` on at which sla could fire a timer: a replica ready, Postgres and
+  // Redis answering. A timer due while every sla replica or a timer store was down fires no sooner.
+  const slaCouldFireFrom = (at: number) => {
+    for (let from = at; ;) {
+      const next = Math.max(cluster.servingFrom('sla', from), faults.timerStoresBackFrom(from));
+      if (next === from) return from;
+      from = next;
+    }
+  };
   let late = 0;
   let learnedLate = 0;
+  let dueWhileDown = 0;
   let worstLearning = 0;
   const lateness: number[] = [];
   for (const [key, group] of breachesPer) {
@@ -395,7 +408,10 @@ export async function checkRun({
         learnedLate++;
         worstLearning = Math.max(worstLearning, decided - due);
       }
-      const timerLateness = breachedAt - Math.max(due, decided);
+      // It did fire at breachedAt: a replica starting up fires timers before it reports ready.
+      const couldFire = Math.min(breachedAt, slaCouldFireFrom(Math.max(due, decided)));
+      if (couldFire > Math.max(due, decided)) dueWhileDown++;
+      const timerLateness = breachedAt - couldFire;
       lateness.push(timerLateness);
       if (timerLateness > lateMs) {
         late++;
@@ -491,6 +507,7 @@ export async function checkRun({
     breachLatenessP99Ms: percentile(lateness, 0.99),
     breachLatenessMaxMs: lateness[lateness.length - 1] ?? 0,
     clocksLearnedAfterDue: learnedLate,
+    breachesDueWhileSlaCouldNotFire: dueWhileDown,
     worstLearnedAfterDueMs: worstLearning,
   };
   checks.push(sla);

@@ -28,6 +28,14 @@ export class Replica {
   }
 }
 
+/** A replica became ready (`up`) or went down: killed, scaled away, or found dead. */
+interface Transition {
+  replica: string;
+  service: ServiceName;
+  at: number;
+  up: boolean;
+}
+
 const RESTART_PAUSE_MS = 1_000;
 const START_DEADLINE_MS = 180_000;
 
@@ -43,6 +51,7 @@ export class Cluster {
   private nextPort: number;
   private supervisor: NodeJS.Timeout | undefined;
   private readonly restarting = new Set<string>();
+  private readonly transitions: Transition[] = [];
 
   constructor(
     private readonly env: Record<string, string>,
@@ -72,6 +81,27 @@ export class Cluster {
     return [...this.replicas.values()];
   }
 
+  /**
+   * The first instant from `at` on at which some replica of `service` was ready: `at` itself when
+   * one was, Infinity when none ever was again. A timer due while every replica was down can fire
+   * no sooner.
+   */
+  servingFrom(service: ServiceName, at: number): number {
+    const ready = new Set<string>();
+    const ofService = this.transitions.filter((transition) => transition.service === service);
+    for (const transition of ofService) {
+      if (transition.at > at && ready.size > 0) return at;
+      if (transition.up) ready.add(transition.replica);
+      else ready.delete(transition.replica);
+      if (transition.at > at && ready.size > 0) return transition.at;
+    }
+    return ready.size > 0 ? at : Infinity;
+  }
+
+  private record(replica: Replica, up: boolean): void {
+    this.transitions.push({ replica: replica.name, service: replica.service, at: Date.now(), up });
+  }
+
   /** A running replica's base URL, round robin, for the load's HTTP requests. */
   url(service: ServiceName, turn: number): string | undefined {
     const candidates = this.of(service);
@@ -81,6 +111,7 @@ export class Cluster {
   /** kill -9: no drain, no goodbye to the consumer group. A start-up in progress is abandoned. */
   async kill(replica: Replica): Promise<void> {
     this.down.add(replica.name);
+    this.record(replica, false);
     replica.generation++;
     await replica.process.stop('SIGKILL');
     await replica.serially(() => replica.process.stop('SIGKILL'));
@@ -100,6 +131,7 @@ export class Cluster {
     }
     for (const replica of this.of(service).slice(count).reverse()) {
       this.down.add(replica.name);
+      this.record(replica, false);
       replica.generation++;
       await replica.serially(() => replica.process.stop('SIGTERM', 30_000));
     }
@@ -144,6 +176,7 @@ export class Cluster {
           if (replica.process.running) return;
           try {
             await replica.process.start();
+            this.record(replica, true);
             return;
           } catch (error) {
             if (Date.now() > deadline) {
@@ -163,6 +196,7 @@ export class Cluster {
     for (const replica of this.running()) {
       if (this.restarting.has(replica.name) || !replica.process.died) continue;
       replica.selfExits++;
+      this.record(replica, false);
       this.restarting.add(replica.name);
       void this.startUntilReady(replica).catch((error: unknown) => {
         process.stderr.write(`${String(error)}\n`);

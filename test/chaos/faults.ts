@@ -23,7 +23,9 @@ export interface FaultLog {
   fault: Fault;
   startedAt: number;
   endedAt?: number;
-  /** After an infrastructure restart: how long from its answering again until every replica was ready. */
+  /** An infrastructure restart: when the component answered again. */
+  backAt?: number;
+  /** An infrastructure restart: how long from `backAt` until every replica was ready. */
   readyAfterMs?: number;
   error?: string;
 }
@@ -116,7 +118,7 @@ export class FaultInjector {
           `fault ${fault.kind}${fault.target ? ` ${fault.target}` : ''} at +${Math.round(fault.at / 1000)} s`,
         );
         try {
-          entry.readyAfterMs = await this.inject(fault);
+          await this.inject(fault, entry);
         } catch (error) {
           entry.error = String(error);
           this.say(`fault ${fault.kind} failed: ${entry.error.slice(0, 500)}`);
@@ -127,8 +129,8 @@ export class FaultInjector {
     );
   }
 
-  /** Resolves once the fault is over; an infrastructure restart, with the replicas' time to be ready. */
-  private async inject(fault: Fault): Promise<number | undefined> {
+  /** Resolves once the fault is over; an infrastructure restart, once every replica is ready again. */
+  private async inject(fault: Fault, entry: FaultLog): Promise<void> {
     switch (fault.kind) {
       case 'kill': {
         const replica = this.cluster.all().find((candidate) => candidate.name === fault.target);
@@ -143,11 +145,11 @@ export class FaultInjector {
         await this.redis.flushall();
         return;
       case 'redis_restart':
-        return this.restart('redis', fault.downMs);
+        return this.restart('redis', fault.downMs, entry);
       case 'broker_restart':
-        return this.restart('kafka', fault.downMs);
+        return this.restart('kafka', fault.downMs, entry);
       case 'postgres_restart':
-        return this.restart('postgres', fault.downMs);
+        return this.restart('postgres', fault.downMs, entry);
       case 'scale': {
         const service = fault.target as ServiceName;
         await this.cluster.scale(service, 3);
@@ -158,11 +160,30 @@ export class FaultInjector {
     }
   }
 
-  private async restart(component: 'redis' | 'kafka' | 'postgres', downMs: number): Promise<number> {
+  private async restart(
+    component: 'redis' | 'kafka' | 'postgres',
+    downMs: number,
+    entry: FaultLog,
+  ): Promise<void> {
     await infraComponent(this.infraEnv, component, 'crash');
     await sleep(downMs);
     await infraComponent(this.infraEnv, component, 'start');
-    return this.untilReplicasReady();
+    entry.backAt = Date.now();
+    entry.readyAfterMs = await this.untilReplicasReady();
+  }
+
+  /**
+   * The end of the Postgres or Redis outage `at` falls in, or `at` when none: SLA timers need both
+   * to fire, so one due during an outage can fire no sooner.
+   */
+  timerStoresBackFrom(at: number): number {
+    const outage = this.log.find(
+      (entry) =>
+        (entry.fault.kind === 'postgres_restart' || entry.fault.kind === 'redis_restart') &&
+        entry.startedAt <= at &&
+        at < (entry.backAt ?? Infinity),
+    );
+    return outage ? (outage.backAt ?? Infinity) : at;
   }
 
   /**

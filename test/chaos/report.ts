@@ -73,13 +73,14 @@ export function report({
   }
   for (const entry of faults) {
     const at = ((entry.startedAt - loadStartedAt) / 1000).toFixed(1);
-    const took = entry.endedAt === undefined ? '?' : ((entry.endedAt - entry.startedAt) / 1000).toFixed(1);
+    const back = entry.backAt ?? entry.endedAt;
+    const took = back === undefined ? '?' : ((back - entry.startedAt) / 1000).toFixed(1);
     const ready =
       entry.readyAfterMs === undefined
         ? ''
         : `, every replica ready ${(entry.readyAfterMs / 1000).toFixed(1)} s later`;
     say(
-      `  +${at} s ${entry.fault.kind}${entry.fault.target ? ` ${entry.fault.target}` : ''}, back after ${took} s${ready}`,
+      `  +${at} s (${new Date(entry.startedAt).toISOString()}) ${entry.fault.kind}${entry.fault.target ? ` ${entry.fault.target}` : ''}, back after ${took} s${ready}`,
     );
   }
   for (const failure of failedFaults) say(`fault did not complete: ${failure}`);
