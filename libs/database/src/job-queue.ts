@@ -1,8 +1,11 @@
+import { Logger } from '@nestjs/common';
 import { type JobsOptions, Queue } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { type RedisConfig } from '@app/config';
 import { type HealthService, type MetricsService } from '@app/observability';
 import { assertSafeRedis, createRedisConnection } from './redis';
+
+const logger = new Logger('JobQueue');
 
 const LIVE_STATES = new Set(['delayed', 'waiting', 'active', 'prioritized', 'waiting-children']);
 
@@ -27,6 +30,11 @@ export class JobQueue<Data extends object> {
   ) {
     this.connection = createRedisConnection(redis.url);
     this.queue = new Queue<Data>(name, { connection: this.connection, prefix: redis.keyPrefix });
+    // Without a listener BullMQ writes the connection's errors to the console, not to the JSON log;
+    // the connection reconnects by itself, and readiness reports Redis meanwhile.
+    this.queue.on('error', (error) =>
+      logger.warn({ msg: 'Job queue connection error', queue: name, error: error.message }),
+    );
   }
 
   /** Call from onModuleInit: throws on an evicting Redis, then reports Redis in readiness. */
