@@ -16,7 +16,7 @@
  *   CHAOS_FAULTS=all        the infrastructure faults: all, none, or a list of
  *                           redis_flush,redis_restart,broker_restart,postgres_restart,scale
  *   CHAOS_QUIET_SECONDS=600 longest wait for quiet after the load
- *   CHAOS_LATE_MS=LATE     a breach later than this after sla could first have fired it is a violation:
+ *   CHAOS_LATE_MS=10000     a breach later than this after sla could first have fired it is a violation:
  *                           after its due time, after sla learned of its clock, after an sla replica was
  *                           ready and Postgres and Redis answered again, whichever came last
  *   CHAOS_INFRA_HOME        the run's own Postgres, Redis and Kafka (default .infra-chaos/), on
@@ -55,7 +55,7 @@ const TICKETS = int('CHAOS_TICKETS', 10_000);
 const SECONDS = Math.max(30, int('CHAOS_SECONDS', 240));
 const KILLS = int('CHAOS_KILLS', 12);
 const QUIET_SECONDS = int('CHAOS_QUIET_SECONDS', 600);
-const LATE_MS = int('CHAOS_LATE_MS', 15_000);
+const LATE_MS = int('CHAOS_LATE_MS', 10_000);
 const KEEP = process.env.CHAOS_KEEP === '1';
 const FAULTS = parseFaults(process.env.CHAOS_FAULTS ?? 'all');
 const INFRA_ENV = {

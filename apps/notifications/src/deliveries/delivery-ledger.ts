@@ -123,7 +123,15 @@ export class DeliveryLedger {
       lastError: why,
       awaitingAssignee: awaited,
     });
-    if (id)
+    if (!id) return;
+    // A notice kept for the next assignee is routine: SLA and assignment events race each other.
+    if (awaited)
+      this.logger.log({
+        msg: 'Notice waits for an assignee',
+        ticketId: claim.ticketId,
+        reason: claim.reason,
+      });
+    else
       this.logger.warn({ msg: 'Notification skipped', ticketId: claim.ticketId, reason: claim.reason, why });
   }
 
