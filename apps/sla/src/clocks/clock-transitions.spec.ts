@@ -381,7 +381,11 @@ describe('SLA clock transitions', () => {
     });
 
     it.each([
-      { name: 'meets a running response clock', subject: clock(), state: 'met' },
+      {
+        name: 'meets a running response clock',
+        subject: clock({ dueAt: at('2026-03-02T11:30:00Z') }),
+        state: 'met',
+      },
       {
         name: 'records a late answer on a breached one and ends its escalation',
         subject: clock({
@@ -404,7 +408,7 @@ describe('SLA clock transitions', () => {
       },
     ])('a public agent reply $name', ({ subject, state }) => {
       const repliedAt = at('2026-03-02T11:10:00Z');
-      const transition = onAgentReply(subject, aroundTheClock, repliedAt);
+      const transition = onAgentReply(subject, aroundTheClock, repliedAt, repliedAt);
       if (state === null) {
         expect(transition).toBeNull();
         return;
@@ -415,6 +419,75 @@ describe('SLA clock transitions', () => {
         expect(transition?.events).toEqual([]);
         expect(transition?.disarm).toEqual([{ kind: 'escalation', clockId: CLOCK, step: 1 }]);
       }
+    });
+  });
+
+  describe('a fact that comes after the due time of a clock whose breach timer has not fired', () => {
+    // Due at 11:00; the breach timer waited out an outage, so the clock still runs when the fact
+    // is applied at 11:20. What happened at 11:10 finds the clock breached since 11:00.
+    const overdue = () => clock();
+    const factAt = at('2026-03-02T11:10:00Z');
+    const now = at('2026-03-02T11:20:00Z');
+    const escalating = policy({ escalation: [{ after: 'PT30M', notify: ['team_lead'] }] });
+    const context = { policy: escalating, calendar: null };
+    const breachEvent = {
+      type: 'sla.breached',
+      data: expect.objectContaining({ dueAt: '2026-03-02T11:00:00.000Z', breachedAt: now.toISOString() }),
+    };
+    const runningTimersOf = (subject: SlaClock) => [
+      { kind: 'breach', clockId: CLOCK, epoch: subject.epoch },
+      { kind: 'warning', clockId: CLOCK, epoch: subject.epoch, fraction: 0.5 },
+    ];
+
+    it.each([
+      {
+        name: 'a public agent reply answers it late, breached, with no escalation to come',
+        apply: (subject: SlaClock) => onAgentReply(subject, context, factAt, now),
+        state: { state: 'breached', breachedAt: now, metAt: factAt, stoppedAt: factAt },
+        arms: [],
+      },
+      {
+        name: 'a status change to pending breaches it instead of pausing it, and escalates',
+        apply: (subject: SlaClock) =>
+          onStatusChange(subject, context, statusChange('open', 'pending', factAt), now),
+        state: { state: 'breached', breachedAt: now, stoppedAt: null, pausedSince: null },
+        arms: [{ job: { kind: 'escalation', clockId: CLOCK, step: 0 }, at: at('2026-03-02T11:50:00Z') }],
+      },
+      {
+        name: 'a priority change breaches it under the terms it ran under, and escalates',
+        apply: (subject: SlaClock) =>
+          recompute(subject, context, context, { reason: 'ticket_changed', priority: 'urgent' }, now),
+        state: { state: 'breached', breachedAt: now, target: 'PT1H', stoppedAt: null },
+        arms: [{ job: { kind: 'escalation', clockId: CLOCK, step: 0 }, at: at('2026-03-02T11:50:00Z') }],
+      },
+    ])('$name', ({ apply, state, arms }) => {
+      const subject = overdue();
+      const transition = apply(subject);
+      expect(transition).not.toBeNull();
+      expect(transition!.events).toEqual([breachEvent]);
+      expectPublishable(transition!.events);
+      expect(after(subject, transition!)).toMatchObject(state);
+      expect(transition!.disarm).toEqual(runningTimersOf(subject));
+      expect(transition!.arm).toEqual(arms);
+    });
+
+    it('the same reply before the due time meets the clock', () => {
+      const transition = onAgentReply(overdue(), context, at('2026-03-02T10:59:59Z'), now);
+      expect(transition?.changes.state).toBe('met');
+      expect(transition?.events.map((event) => event.type)).toEqual(['sla.met']);
+    });
+
+    it('leaves what the breach timer would have done to the breach, when it then fires', () => {
+      const subject = overdue();
+      const paused = after(
+        subject,
+        onStatusChange(subject, context, statusChange('open', 'pending', factAt), now)!,
+      );
+      expect(
+        fireTimer(paused, context, { kind: 'breach', clockId: CLOCK, epoch: subject.epoch }, now),
+      ).toEqual({
+        outcome: 'stale',
+      });
     });
   });
 
@@ -684,13 +757,14 @@ describe('SLA clock transitions', () => {
     });
 
     it('moves a clock to another policy and its calendar, counting what ran on the old one', () => {
-      // Friday 15:00 in Istanbul; ran around the clock since 10:00 Istanbul time.
+      // Friday 15:00 in Istanbul; ran around the clock since 10:00 Istanbul time, on a PT6H target.
       const now = at('2026-11-27T12:00:00Z');
       const running = clock({
         startedAt: at('2026-11-27T07:00:00Z'),
         runningSince: at('2026-11-27T07:00:00Z'),
-        dueAt: at('2026-11-27T08:00:00Z'),
-        target: 'PT1H',
+        dueAt: at('2026-11-27T13:00:00Z'),
+        target: 'PT6H',
+        targetMs: 6 * HOUR,
       });
       const next: ClockContext = {
         policy: policy({

@@ -314,11 +314,18 @@ export function meet(
  * Solved at `at`, after the due time, before the breach timer got to it (a slow worker, a lost
  * timer): the target was missed, so it is a breach announced `now`, with nothing left to escalate.
  */
-export function breachLate(clock: SlaClock, context: ClockContext, at: Date, now: Date): ClockTransition {
+export function breachLate(
+  clock: SlaClock,
+  context: ClockContext,
+  at: Date,
+  now: Date,
+  { answered = false } = {},
+): ClockTransition {
   return {
     changes: {
       state: 'breached',
       breachedAt: now,
+      ...(answered ? { metAt: at } : {}),
       stoppedAt: at,
       runningSince: null,
       epoch: clock.epoch + 1,
@@ -346,9 +353,42 @@ export function stop(clock: SlaClock, at: Date): ClockTransition {
   return { changes: { stoppedAt: at, metAt }, events: [], disarm: nextEscalation(clock), arm: [] };
 }
 
-/** A public agent reply at `at` meets the response clocks; a resolution clock waits for the solve. */
-export function onAgentReply(clock: SlaClock, context: ClockContext, at: Date): ClockTransition | null {
+/**
+ * A running clock past its due time at `at` had breached by then, whether or not its breach timer
+ * has fired yet: the timer may be waiting out a Postgres or Redis outage, or this event may simply
+ * be read first. A fact after the due time finds the clock breached, as a solve already does.
+ */
+function overdueAt(clock: SlaClock, at: Date): boolean {
+  return clock.state === 'running' && at > clock.dueAt;
+}
+
+/** A running clock's breach at `now`. The epoch stays: the escalation chain hangs off this breach. */
+function breachAt(clock: SlaClock, context: ClockContext, now: Date): Omit<ClockTransition, 'disarm'> {
+  const changes = { state: 'breached' as const, breachedAt: now };
+  return {
+    changes,
+    events: [breached(clock, now)],
+    arm: timersOf({ ...clock, ...changes }, context.policy, context.calendar),
+  };
+}
+
+/** What an overdue clock's breach timer would have done, done now; the timer is left nothing. */
+export function breachOverdue(clock: SlaClock, context: ClockContext, now: Date): ClockTransition {
+  return { ...breachAt(clock, context, now), disarm: runningTimers(clock, context.policy) };
+}
+
+/**
+ * A public agent reply at `at` meets the response clocks, or, after the due time, answers them late
+ * with the breach recorded; a resolution clock waits for the solve.
+ */
+export function onAgentReply(
+  clock: SlaClock,
+  context: ClockContext,
+  at: Date,
+  now: Date,
+): ClockTransition | null {
   if (clock.metric === 'resolution') return null;
+  if (overdueAt(clock, at)) return breachLate(clock, context, at, now, { answered: true });
   if (isActive(clock)) return meet(clock, context, at);
   if (clock.state === 'breached' && !clock.metAt) return answerLate(clock, at);
   return null;
@@ -410,7 +450,8 @@ export function onStatusChange(
   }
   if (from === 'solved' && clock.metric === 'resolution' && targetFor(policy.targets, 'resolution', priority))
     return restart(clock, context, at, priority);
-  if (policy.pauseOn.includes(to) && clock.state === 'running') return pause(clock, context, at, to);
+  if (policy.pauseOn.includes(to) && clock.state === 'running')
+    return overdueAt(clock, at) ? breachOverdue(clock, context, now) : pause(clock, context, at, to);
   if (!policy.pauseOn.includes(to) && clock.state === 'paused') return resume(clock, context, at);
   return null;
 }
@@ -449,6 +490,8 @@ export function recompute(
   const { policy, calendar } = next;
   const target = recomputedTarget(clock, policy, fact.priority);
   if (!target) return null;
+  // Breached under the terms it ran under before the change came: new terms do not undo that.
+  if (overdueAt(clock, now)) return breachOverdue(clock, current, now);
   const running = clock.state === 'running';
   const counted = clock.runningSince
     ? businessTimeBetween(current.calendar ?? ALWAYS_OPEN, clock.runningSince, now)
@@ -561,17 +604,10 @@ export function fireTimer(clock: SlaClock, context: ClockContext, job: SlaJobDat
     case 'breach': {
       if (clock.state !== 'running' || clock.epoch !== job.epoch) return { outcome: 'stale' };
       if (clock.dueAt > now) return { outcome: 'early', at: clock.dueAt };
-      const changes = { state: 'breached' as const, breachedAt: now };
       return {
         outcome: 'fired',
         at: clock.dueAt,
-        transition: {
-          changes,
-          events: [breached(clock, now)],
-          disarm: [],
-          // The epoch stays: the escalation chain hangs off this breach.
-          arm: timersOf({ ...clock, ...changes }, policy, calendar),
-        },
+        transition: { ...breachAt(clock, context, now), disarm: [] },
       };
     }
     case 'escalation': {

@@ -85,7 +85,7 @@ export class ClockService {
     if (data.author === 'agent' && !data.internal) {
       const contextOf = this.contexts(manager);
       for (const clock of clocks) {
-        const transition = onAgentReply(clock, await contextOf(clock), at);
+        const transition = onAgentReply(clock, await contextOf(clock), at, new Date());
         if (transition) await this.apply(manager, clock, transition, cause);
       }
       return;
