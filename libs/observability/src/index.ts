@@ -7,3 +7,4 @@ export * from './metrics.module';
 export * from './health.service';
 export * from './health.module';
 export * from './single-flight';
+export * from './with-timeout';
