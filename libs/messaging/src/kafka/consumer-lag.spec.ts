@@ -161,6 +161,17 @@ describe('ConsumerLag', () => {
     expect(failures).toBe(2);
   });
 
+  it('reads nothing once closed', async () => {
+    const reader = lagReader();
+    await reader.read();
+    await reader.close();
+    clock += 5_000;
+    await expect(reader.read()).resolves.toBeUndefined();
+    expect(admin.connects).toBe(1);
+    expect(admin.disconnects).toBe(1);
+    expect(failures).toBe(0);
+  });
+
   it('drops the connection after a refused read and connects anew for the next', async () => {
     const reader = lagReader();
     await reader.read();

@@ -49,6 +49,7 @@ export class ConsumerLag {
   private readonly logger = new Logger(ConsumerLag.name);
   private readonly now: () => number;
   private admin: Admin | undefined;
+  private closed = false;
   private last: { at: number; lag: LagByTopic | undefined } | undefined;
   /** One fetch at a time: one that outlived its timeout is joined, not joined by another. */
   private readonly fetchOnce = singleFlight(() => this.fetch());
@@ -60,11 +61,18 @@ export class ConsumerLag {
 
   /** Lag per consumed topic, or undefined when Kafka could not say within the timeout. */
   async read(): Promise<LagByTopic | undefined> {
+    // A scrape during shutdown must not connect a client nobody would close.
+    if (this.closed) return undefined;
     if (this.last && this.now() - this.last.at < this.options.cacheMs) return this.last.lag;
     return this.readOnce();
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    await this.disconnect();
+  }
+
+  private async disconnect(): Promise<void> {
     const admin = this.admin;
     this.admin = undefined;
     await admin?.disconnect();
@@ -116,7 +124,7 @@ export class ConsumerLag {
       );
     } catch (error) {
       // A fresh connection next time: after a broker outage the old one may point nowhere.
-      await this.close().catch(() => undefined);
+      await this.disconnect().catch(() => undefined);
       throw error;
     }
   }
