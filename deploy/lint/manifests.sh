@@ -16,6 +16,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../local/common.sh"
 source "$ROOT/deploy/local/lib/common.sh"
+source "$HERE/checks.sh"
 die() { log "ERROR: $*"; exit 1; }
 
 KUBERNETES_VALIDATE_VERSION=1.37.0
@@ -42,15 +43,6 @@ while (($# > 0)); do
   esac
   shift 2
 done
-
-# Installs are serialised: the unit test and `npm run lint` may start at once on a fresh machine.
-with_install_lock() {
-  mkdir -p "$LINT_HOME"
-  exec 9>"$LINT_HOME/.lock"
-  flock 9
-  "$@"
-  exec 9>&-
-}
 
 ensure_tools() {
   grep -qx "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "$REQUIREMENTS" ||
@@ -122,23 +114,10 @@ check_dockerfile() {
   return "$status"
 }
 
-shown() { [[ "$1" == "$ROOT/"* ]] && echo "${1#"$ROOT/"}" || echo "$1"; }
+[[ -n "$k8s_dir$dockerfile" ]] && with_lock "$LINT_HOME" ensure_tools
+[[ -n "$compose_file" ]] && with_lock "$LINT_HOME" ensure_compose_lint
 
-[[ -n "$k8s_dir$dockerfile" ]] && with_install_lock ensure_tools
-[[ -n "$compose_file" ]] && with_install_lock ensure_compose_lint
-
-failed=()
-run() {
-  local what="$1" output; shift
-  if output="$("$@" 2>&1)"; then
-    log "ok: $what${output:+ ($output)}"
-  else
-    log "FAILED: $what"
-    sed 's/^/  /' <<<"$output" >&2
-    failed+=("$what")
-  fi
-}
-[[ -z "$k8s_dir" ]] || run "$(shown "$k8s_dir")" check_k8s "$k8s_dir"
-[[ -z "$compose_file" ]] || run "$(shown "$compose_file")" check_compose "$compose_file"
-[[ -z "$dockerfile" ]] || run "$(shown "$dockerfile")" check_dockerfile "$dockerfile"
-((${#failed[@]} == 0)) || die "deployment files with problems: ${failed[*]}"
+[[ -z "$k8s_dir" ]] || run_check "$(shown "$k8s_dir")" check_k8s "$k8s_dir"
+[[ -z "$compose_file" ]] || run_check "$(shown "$compose_file")" check_compose "$compose_file"
+[[ -z "$dockerfile" ]] || run_check "$(shown "$dockerfile")" check_dockerfile "$dockerfile"
+finish_checks "deployment files"

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { AssignerProtocol, Kafka, logLevel, type PartitionAssigner } from 'kafkajs';
 import { Topic } from '@app/contracts';
 import { waitFor } from '@app/testing';
+import {
+  exposedFamilies,
+  familyOf,
+  type FamilyType,
+  queriedMetrics,
+  readObservabilityFiles,
+  REDIS_EXPORTER_METRICS,
+} from '../../deploy/lint/observability-metrics';
 import { ServiceProcess } from './support/service-process';
 import { RunningSystem } from './support/system';
 
@@ -134,6 +143,33 @@ describe('operating the four services', () => {
       expect(openApi.paths['/health/ready'].get.security).toEqual([]);
       expect(openApi.paths['/health/live'].get.security).toEqual([]);
     }
+  });
+
+  it('exposes every metric the alert rules and the dashboard query, ready and with a consumer lag', async () => {
+    const files = readObservabilityFiles(join(__dirname, '..', '..', 'deploy', 'observability'));
+    expect(files.problems).toEqual([]);
+    const exposed = new Map<string, FamilyType>();
+    const lagSample = /^kafka_consumer_lag_messages\{[^}]*topic="[^"]+"[^}]*\} \d+$/m;
+    for (const [name, service] of Object.entries(system.services)) {
+      // Real values too, not only declared families: a lag read from Kafka (the first read connects,
+      // and may miss its 2 s on a busy machine) and readiness as /health/ready answers it.
+      const exposition = await waitFor(
+        async () => {
+          const text = await (await fetch(`${service.url}/metrics`)).text();
+          return lagSample.test(text) && text;
+        },
+        { description: `${name} to report its consumer lag`, timeoutMs: 30_000, intervalMs: 500 },
+      );
+      expect({ name, ready: /^service_ready\{[^}]*\} 1$/m.test(exposition) }).toEqual({ name, ready: true });
+      for (const [family, type] of exposedFamilies(exposition)) exposed.set(family, type);
+    }
+    // redis_exporter's metrics come from Redis's exporter, which this system does not run.
+    const missing = [...files.alerts, ...files.dashboard].flatMap(({ where, expr }) =>
+      queriedMetrics(expr)
+        .filter((metric) => !REDIS_EXPORTER_METRICS.has(metric) && familyOf(metric, exposed) === undefined)
+        .map((metric) => `${where}: ${metric}`),
+    );
+    expect(missing).toEqual([]);
   });
 
   it('SIGTERM drains in-flight work and exits 0; after a restart nothing is lost or applied twice', async () => {

@@ -16,6 +16,17 @@ wait_until() {
   done
 }
 
+# with_lock <dir> <command...>: runs the command holding <dir>/.lock, so two installs into one
+# cache (a unit test and `npm run lint` starting at once on a fresh machine) never interleave.
+with_lock() {
+  local dir="$1"; shift
+  mkdir -p "$dir"
+  exec 9>"$dir/.lock"
+  flock 9
+  "$@"
+  exec 9>&-
+}
+
 pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 apt_install() {

@@ -12,6 +12,7 @@ import { DataSource } from 'typeorm';
 import { type KafkaConfig } from '@app/config';
 import { type Topic } from '@app/contracts';
 import { createRootLogger, HealthService, MetricsService } from '@app/observability';
+import { ConsumerLag } from './kafka/consumer-lag';
 import { createKafkaClient } from './kafka/kafka-client';
 import { KafkaProducer } from './kafka/kafka-producer';
 import { TopicNames } from './kafka/topic-names';
@@ -35,6 +36,10 @@ export interface MessagingOptions {
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
+
+/** A scrape reuses a lag read this recent, and waits at most this long for a new one. */
+const CONSUMER_LAG_CACHE_MS = 5_000;
+const CONSUMER_LAG_TIMEOUT_MS = 2_000;
 
 function exitOnFatal(client: string, error: unknown): void {
   // Nest may still hold start-up lines in its buffer (the consumer can fail during start-up);
@@ -64,6 +69,7 @@ class MessagingLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly producer: KafkaProducer,
     private readonly relay: OutboxRelay,
     private readonly transport: KafkaEventTransport,
+    private readonly consumerLag: ConsumerLag,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -77,6 +83,7 @@ class MessagingLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
     await this.transport.close();
     await this.relay.stop();
     await this.producer.disconnect();
+    await this.consumerLag.close();
   }
 }
 
@@ -153,18 +160,50 @@ export class MessagingModule {
           },
         },
         {
+          provide: ConsumerLag,
+          inject: [KAFKA_CLIENT, TopicNames, KafkaEventTransport, MetricsService],
+          useFactory: (
+            kafka: Kafka,
+            names: TopicNames,
+            transport: KafkaEventTransport,
+            metrics: MetricsService,
+          ) => {
+            const failures = metrics.counter(
+              'kafka_consumer_lag_read_failures_total',
+              'Scrapes that could not read the consumer lag from Kafka in time, and so reported none',
+            );
+            return new ConsumerLag({
+              kafka,
+              names,
+              groupId: options.kafka.groupId,
+              consumed: () => transport.consumedTopics(),
+              cacheMs: CONSUMER_LAG_CACHE_MS,
+              timeoutMs: CONSUMER_LAG_TIMEOUT_MS,
+              onReadFailure: () => failures.inc(),
+            });
+          },
+        },
+        {
           provide: MessagingLifecycle,
           useClass: MessagingLifecycle,
         },
         {
           provide: 'MESSAGING_OBSERVABILITY',
-          inject: [HealthService, MetricsService, KafkaProducer, OutboxRelay, KafkaEventTransport],
+          inject: [
+            HealthService,
+            MetricsService,
+            KafkaProducer,
+            OutboxRelay,
+            KafkaEventTransport,
+            ConsumerLag,
+          ],
           useFactory: (
             health: HealthService,
             metrics: MetricsService,
             producer: KafkaProducer,
             relay: OutboxRelay,
             transport: KafkaEventTransport,
+            consumerLag: ConsumerLag,
           ) => {
             health.register('kafka', () => {
               if (!producer.isConnected) throw new Error('Kafka producer is not connected');
@@ -183,6 +222,17 @@ export class MessagingModule {
               [],
               (gauge) => {
                 gauge.set(relay.publishedCount);
+              },
+            );
+            // Every replica reports its whole group's lag, so dashboards take the max per service.
+            metrics.gauge(
+              'kafka_consumer_lag_messages',
+              "Messages on each consumed topic that the service's consumer group has not yet committed",
+              ['topic'],
+              async (gauge) => {
+                const lag = await consumerLag.read();
+                gauge.reset();
+                for (const [topic, messages] of lag ?? []) gauge.set({ topic }, messages);
               },
             );
             return true;

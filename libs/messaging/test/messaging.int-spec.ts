@@ -17,7 +17,7 @@ import {
   startEventConsumers,
   HandlesEvent,
 } from '@app/messaging';
-import { HealthModule, MetricsModule } from '@app/observability';
+import { HealthModule, MetricsModule, MetricsService } from '@app/observability';
 import { createSandbox, KafkaProbe, type TestSandbox, waitFor } from '@app/testing';
 
 class ProbeTables1700000000000 implements MigrationInterface {
@@ -31,12 +31,17 @@ class ProbeTables1700000000000 implements MigrationInterface {
   }
 }
 
+/** Until it is called, an event whose reason is `hold` keeps its batch, and so its offsets, uncommitted. */
+let releaseHeld: () => void = () => undefined;
+const held = new Promise<void>((resolve) => (releaseHeld = resolve));
+
 /** Records each applied event; a reason of `always-fail` makes the handler throw like a bug would. */
 @Controller()
 class ProbeConsumer {
   @HandlesEvent('ticket.queued')
   async onQueued(@Payload() event: EventEnvelope<'ticket.queued'>, @Ctx() ctx: EventContext): Promise<void> {
     if (event.data.reason === 'always-fail') throw new TypeError('handler bug');
+    if (event.data.reason === 'hold') await held;
     await ctx.manager.query('INSERT INTO probe_effects (ticket_id, event_id) VALUES ($1, $2)', [
       event.data.ticketId,
       event.id,
@@ -110,6 +115,7 @@ describe('messaging over real Kafka and Postgres', () => {
   });
 
   afterAll(async () => {
+    releaseHeld();
     await probe?.close();
     await app?.close();
     await sandbox?.dispose();
@@ -240,6 +246,45 @@ describe('messaging over real Kafka and Postgres', () => {
     // now() is the transaction's start: rows written in one transaction share it.
     const transactions = new Set(inbox.map((row) => row.processed_at.getTime()));
     expect(transactions.size).toBeLessThanOrEqual(6);
+  });
+
+  /** The lag the service reports for a logical topic at a scrape, or undefined when it reports none. */
+  async function scrapedLag(topic: Topic): Promise<number | undefined> {
+    const exposition = await app.get(MetricsService).registry.metrics();
+    const sample = exposition
+      .split('\n')
+      .find((line) => line.startsWith('kafka_consumer_lag_messages{') && line.includes(`topic="${topic}"`));
+    return sample === undefined ? undefined : Number(sample.slice(sample.lastIndexOf(' ') + 1));
+  }
+
+  it('reports the messages the group has not yet consumed on a topic, and 0 once it has', async () => {
+    await waitFor(async () => (await scrapedLag(Topic.AssignmentEvents)) === 0, {
+      description: 'no lag once the events of the tests before are consumed',
+      timeoutMs: 30_000,
+    });
+    const ticketId = randomUUID();
+    const events = [queued('hold'), ...Array.from({ length: 4 }, () => queued('behind the held one'))];
+    // One key, so all five share a partition and wait behind the held one.
+    await probe.publishBatch(
+      physical(Topic.AssignmentEvents),
+      events.map((event) => serializeEvent(event)),
+      ticketId,
+    );
+    await waitFor(async () => (await scrapedLag(Topic.AssignmentEvents)) === 5, {
+      description: 'a lag of the five unconsumed messages',
+    });
+    // Labels carry the logical topic, never the deployment's prefixed name.
+    expect(await app.get(MetricsService).registry.metrics()).not.toContain(
+      `topic="${physical(Topic.AssignmentEvents)}"`,
+    );
+
+    releaseHeld();
+    await waitFor(async () => (await effects()).some((e) => e.event_id === events[4].id), {
+      description: 'the five applied once the first is let go',
+    });
+    await waitFor(async () => (await scrapedLag(Topic.AssignmentEvents)) === 0, {
+      description: 'the lag back at 0',
+    });
   });
 
   it('resumes after a restart from the committed offset without reapplying or skipping', async () => {

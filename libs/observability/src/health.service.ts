@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { withTimeout } from './with-timeout';
 
 export type ReadinessCheck = () => Promise<void>;
 
@@ -62,12 +63,8 @@ export class HealthService {
   }
 
   private async run(name: string, registered: RegisteredCheck): Promise<CheckStatus> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
-    });
     try {
-      await Promise.race([registered.check(), timeout]);
+      await withTimeout(registered.check(), this.timeoutMs);
       if (registered.failing) this.logger.log({ msg: 'Dependency answers again', check: name });
       registered.failing = false;
       return 'up';
@@ -81,8 +78,6 @@ export class HealthService {
       }
       registered.failing = true;
       return registered.required ? 'down' : 'degraded';
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

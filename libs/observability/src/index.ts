@@ -6,3 +6,5 @@ export * from './metrics.service';
 export * from './metrics.module';
 export * from './health.service';
 export * from './health.module';
+export * from './single-flight';
+export * from './with-timeout';

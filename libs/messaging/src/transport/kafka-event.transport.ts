@@ -103,6 +103,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private joined = false;
   private stopping = false;
   private stuckSince: number | undefined;
+  private subscribed: readonly Topic[] = [];
 
   constructor(private readonly options: KafkaEventTransportOptions) {
     super();
@@ -154,6 +155,11 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     return [...topics];
   }
 
+  /** Logical topics the consumer subscribed to: none until it listens. */
+  consumedTopics(): readonly Topic[] {
+    return this.subscribed;
+  }
+
   private async start(): Promise<void> {
     const topics = this.subscribedTopics();
     if (topics.length === 0) return;
@@ -195,6 +201,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       topics: topics.map((topic) => this.options.topics.physical(topic)),
       fromBeginning: true,
     });
+    this.subscribed = topics;
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
