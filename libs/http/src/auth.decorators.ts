@@ -13,6 +13,9 @@ export interface Principal {
   keyId: string;
 }
 
+/** How records name who did something: the key, never its secret. */
+export const actorOf = (principal: Principal) => `api-key:${principal.keyId}`;
+
 export type AuthenticatedRequest = Request & { principal?: Principal };
 
 /** Marks a public operation in the OpenAPI document until configureHttpApp gives it `security: []`. */
