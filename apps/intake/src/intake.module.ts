@@ -37,6 +37,7 @@ export class IntakeModule implements NestModule {
         HealthModule.forRoot(),
         HttpPlatformModule.forRoot({
           apiKeys: config.auth.apiKeys,
+          operatorTenant: config.auth.operatorTenant,
           rateLimit: config.rateLimit && { ...config.rateLimit, redis: config.redis },
         }),
         DatabaseModule.forRoot(intakeDatabase(config)),

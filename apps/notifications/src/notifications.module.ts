@@ -51,6 +51,7 @@ export class NotificationsModule {
         HealthModule.forRoot(),
         HttpPlatformModule.forRoot({
           apiKeys: config.auth.apiKeys,
+          operatorTenant: config.auth.operatorTenant,
           rateLimit: config.rateLimit && { ...config.rateLimit, redis: config.redis },
         }),
         DatabaseModule.forRoot(notificationsDatabase(config)),

@@ -33,6 +33,7 @@ export class RoutingModule {
         HealthModule.forRoot(),
         HttpPlatformModule.forRoot({
           apiKeys: config.auth.apiKeys,
+          operatorTenant: config.auth.operatorTenant,
           rateLimit: config.rateLimit && { ...config.rateLimit, redis: config.redis },
         }),
         DatabaseModule.forRoot(routingDatabase(config)),

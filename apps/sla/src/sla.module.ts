@@ -32,6 +32,7 @@ export class SlaModule implements NestModule {
         HealthModule.forRoot(),
         HttpPlatformModule.forRoot({
           apiKeys: config.auth.apiKeys,
+          operatorTenant: config.auth.operatorTenant,
           rateLimit: config.rateLimit && { ...config.rateLimit, redis: config.redis },
         }),
         DatabaseModule.forRoot(slaDatabase(config)),
