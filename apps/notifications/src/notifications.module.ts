@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { Topic } from '@app/contracts';
 import { DatabaseModule } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
-import { MessagingModule } from '@app/messaging';
+import { DeadLettersModule, MessagingModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { type NotificationsConfig } from './config/notifications.config';
 import { type ChannelAdapter, CHANNEL_ADAPTERS } from './channels/channel';
@@ -61,6 +61,7 @@ export class NotificationsModule {
           // Auto-close and auto-solve are requests to intake, on the topic it takes commands from.
           publishes: [Topic.NotificationEvents, Topic.TicketCommands],
         }),
+        DeadLettersModule,
       ],
       controllers: [
         DeliveriesController,

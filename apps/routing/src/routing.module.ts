@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { Topic } from '@app/contracts';
 import { DatabaseModule } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
-import { MessagingModule } from '@app/messaging';
+import { DeadLettersModule, MessagingModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule, MetricsService } from '@app/observability';
 import { DataSource } from 'typeorm';
 import { AgentsController } from './agents/agents.controller';
@@ -42,6 +42,7 @@ export class RoutingModule {
           schema: config.database.schema,
           publishes: [Topic.AssignmentEvents, Topic.AgentEvents],
         }),
+        DeadLettersModule,
       ],
       controllers: [
         AgentsController,

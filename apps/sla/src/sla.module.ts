@@ -3,7 +3,7 @@ import { text } from 'express';
 import { Topic } from '@app/contracts';
 import { DatabaseModule } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
-import { MessagingModule } from '@app/messaging';
+import { DeadLettersModule, MessagingModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { CalendarsController } from './calendars/calendars.controller';
 import { ClockService } from './clocks/clock.service';
@@ -41,6 +41,7 @@ export class SlaModule implements NestModule {
           schema: config.database.schema,
           publishes: [Topic.SlaEvents],
         }),
+        DeadLettersModule,
       ],
       controllers: [
         // Before SlaPoliciesController, whose `:id` routes would otherwise claim /export and /import.
