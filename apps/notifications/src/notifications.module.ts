@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Topic } from '@app/contracts';
-import { DatabaseModule } from '@app/database';
+import { DatabaseModule, queueBoardProvider } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
 import { DeadLettersModule, MessagingModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
@@ -88,6 +88,15 @@ export class NotificationsModule {
         DeliveryWorker,
         DeliveryTimers,
         DeliveryWatchdog,
+        queueBoardProvider({
+          title: 'ticketflow notifications',
+          inject: [DeliveryQueue, DeliveryTimers, FollowUpTimers],
+          queues: (deliveries, deliveryTimers, followUps) => [
+            deliveries.jobs,
+            deliveryTimers.wakeUps,
+            followUps.wakeUps,
+          ],
+        }),
         TemplateStore,
         ContactBook,
         Notices,

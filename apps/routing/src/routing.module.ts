@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Topic } from '@app/contracts';
-import { DatabaseModule } from '@app/database';
+import { DatabaseModule, queueBoardProvider } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
 import { DeadLettersModule, MessagingModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule, MetricsService } from '@app/observability';
@@ -60,6 +60,11 @@ export class RoutingModule {
         AuditLog,
         OverflowTimers,
         OverflowProcessor,
+        queueBoardProvider({
+          title: 'ticketflow routing',
+          inject: [OverflowTimers],
+          queues: (overflows) => [overflows.wakeUps],
+        }),
         QueueDrainer,
         {
           provide: 'ROUTING_QUEUE_DEPTH',

@@ -1,7 +1,7 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { text } from 'express';
 import { Topic } from '@app/contracts';
-import { DatabaseModule } from '@app/database';
+import { DatabaseModule, queueBoardProvider } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
 import { DeadLettersModule, MessagingModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
@@ -55,6 +55,11 @@ export class SlaModule implements NestModule {
       providers: [
         { provide: SLA_CONFIG, useValue: config },
         SlaTimers,
+        queueBoardProvider({
+          title: 'ticketflow sla',
+          inject: [SlaTimers],
+          queues: (timers) => [timers.wakeUps],
+        }),
         DeadlineCalculator,
         TimerProcessor,
         PolicyDocuments,
