@@ -516,6 +516,8 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     for (let attempt = 1; ; attempt++) {
       try {
         await work();
+        // The outage this waited out is over, whatever the message was.
+        if (attempt > 1) this.stuckSince = undefined;
         return;
       } catch (error) {
         if (this.stopping) throw new ShutdownInterrupt();
