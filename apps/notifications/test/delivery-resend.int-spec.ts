@@ -98,7 +98,7 @@ describe('resending a delivery', () => {
     await sandbox?.dispose();
   });
 
-  it('sends a delivery that failed for good once when an admin resends it, and refuses to resend a sent one', async () => {
+  it('sends a delivery that failed for good once an admin resends it with the relay back, and never resends a sent one', async () => {
     const created = ticketCreated('resend-customer@example.com');
     await probe.publish(
       `${sandbox.env.KAFKA_TOPIC_PREFIX}${Topic.TicketEvents}`,
@@ -118,10 +118,21 @@ describe('resending a delivery', () => {
     await resend('admin', randomUUID()).expect(404);
     await resend('admin', 'not-a-uuid').expect(400);
 
+    // Resent while the relay is still down: a whole new round of attempts, then failed again.
+    const early = await resend('admin', failed.id).expect(202);
+    expect(early.body).toMatchObject({ id: failed.id, state: 'pending', resends: 1 });
+    expect((early.body as DeliveryView).resentBy).toMatch(/^api-key:[0-9a-f]{8}$/);
+    await waitFor(
+      async () =>
+        (await deliveriesOf(created.data.ticketId)).find(
+          (row) => row.id === failed.id && row.state === 'failed' && row.attempts === 2 * ATTEMPTS,
+        ),
+      { description: 'the first resend failed after a round of its own', timeoutMs: 30_000 },
+    );
+
     await relay.start();
     const accepted = await resend('admin', failed.id).expect(202);
-    expect(accepted.body).toMatchObject({ id: failed.id, state: 'pending', resends: 1 });
-    expect((accepted.body as DeliveryView).resentBy).toMatch(/^api-key:[0-9a-f]{8}$/);
+    expect(accepted.body).toMatchObject({ id: failed.id, state: 'pending', resends: 2 });
 
     const sent = await waitFor(
       async () =>
@@ -130,8 +141,7 @@ describe('resending a delivery', () => {
         ),
       { description: 'the resent delivery sent', timeoutMs: 30_000 },
     );
-    // A new round of attempts: the first of it went through.
-    expect(sent).toMatchObject({ attempts: ATTEMPTS + 1, lastError: null, resends: 1 });
+    expect(sent).toMatchObject({ attempts: 2 * ATTEMPTS + 1, lastError: null, resends: 2 });
     // Quiet: no watchdog left to queue it again, so the count below is final.
     const watchdogs = await app
       .get(DataSource)
@@ -147,7 +157,7 @@ describe('resending a delivery', () => {
     const refused = await resend('admin', failed.id).expect(409);
     expect(refused.body).toMatchObject({ code: 'delivery_not_resendable' });
     expect(await deliveriesOf(created.data.ticketId)).toContainEqual(
-      expect.objectContaining({ id: failed.id, state: 'sent', resends: 1 }),
+      expect.objectContaining({ id: failed.id, state: 'sent', resends: 2 }),
     );
   });
 });
