@@ -63,6 +63,11 @@ describe('the queue dashboard', () => {
     const page = await get('/').set('authorization', bearer('admin')).expect(200);
     expect(page.type).toBe('text/html');
     expect(page.headers['x-powered-by']).toBeUndefined();
+    // The page's scripts load from under the dashboard's path, behind the same key.
+    const script = /src="(static\/js\/main\.[^"]+\.js)"/.exec(page.text)?.[1];
+    expect(script).toBeDefined();
+    await get(`/${script}`).set('authorization', bearer('admin')).expect(200);
+    await get(`/${script}`).expect(401);
 
     const listed = await get('/api/queues').set('authorization', bearer('admin')).expect(200);
     const queues = (listed.body as { queues: Array<{ name: string; readOnlyMode: boolean; counts: object }> })
