@@ -3,7 +3,7 @@ import { raw } from 'express';
 import { Topic } from '@app/contracts';
 import { DatabaseModule } from '@app/database';
 import { afterAuthentication, HttpPlatformModule } from '@app/http';
-import { MessagingModule, PublisherDirectory } from '@app/messaging';
+import { DeadLettersModule, MessagingModule, PublisherDirectory } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { ChannelsController, EMAIL_CONTENT_TYPES } from './channels/channels.controller';
 import { type ConversationConfig, type IntakeConfig } from './config/intake.config';
@@ -37,6 +37,7 @@ export class IntakeModule implements NestModule {
         HealthModule.forRoot(),
         HttpPlatformModule.forRoot({
           apiKeys: config.auth.apiKeys,
+          operatorTenant: config.auth.operatorTenant,
           rateLimit: config.rateLimit && { ...config.rateLimit, redis: config.redis },
         }),
         DatabaseModule.forRoot(intakeDatabase(config)),
@@ -46,6 +47,7 @@ export class IntakeModule implements NestModule {
           publishes: [Topic.TicketEvents, Topic.CustomerEvents],
           signed: { topic: Topic.TicketsInbound, publishers: new PublisherDirectory(config.publishers) },
         }),
+        DeadLettersModule,
       ],
       controllers: [
         TicketsController,

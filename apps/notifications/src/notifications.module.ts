@@ -1,8 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Topic } from '@app/contracts';
-import { DatabaseModule } from '@app/database';
+import { DatabaseModule, queueBoardProvider } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
-import { MessagingModule } from '@app/messaging';
+import { DeadLettersModule, MessagingModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { type NotificationsConfig } from './config/notifications.config';
 import { type ChannelAdapter, CHANNEL_ADAPTERS } from './channels/channel';
@@ -51,6 +51,7 @@ export class NotificationsModule {
         HealthModule.forRoot(),
         HttpPlatformModule.forRoot({
           apiKeys: config.auth.apiKeys,
+          operatorTenant: config.auth.operatorTenant,
           rateLimit: config.rateLimit && { ...config.rateLimit, redis: config.redis },
         }),
         DatabaseModule.forRoot(notificationsDatabase(config)),
@@ -60,6 +61,7 @@ export class NotificationsModule {
           // Auto-close and auto-solve are requests to intake, on the topic it takes commands from.
           publishes: [Topic.NotificationEvents, Topic.TicketCommands],
         }),
+        DeadLettersModule,
       ],
       controllers: [
         DeliveriesController,
@@ -86,6 +88,15 @@ export class NotificationsModule {
         DeliveryWorker,
         DeliveryTimers,
         DeliveryWatchdog,
+        queueBoardProvider({
+          title: 'ticketflow notifications',
+          inject: [DeliveryQueue, DeliveryTimers, FollowUpTimers],
+          queues: (deliveries, deliveryTimers, followUps) => [
+            deliveries.jobs,
+            deliveryTimers.wakeUps,
+            followUps.wakeUps,
+          ],
+        }),
         TemplateStore,
         ContactBook,
         Notices,

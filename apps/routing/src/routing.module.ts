@@ -1,8 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Topic } from '@app/contracts';
-import { DatabaseModule } from '@app/database';
+import { DatabaseModule, queueBoardProvider } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
-import { MessagingModule } from '@app/messaging';
+import { DeadLettersModule, MessagingModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule, MetricsService } from '@app/observability';
 import { DataSource } from 'typeorm';
 import { AgentsController } from './agents/agents.controller';
@@ -33,6 +33,7 @@ export class RoutingModule {
         HealthModule.forRoot(),
         HttpPlatformModule.forRoot({
           apiKeys: config.auth.apiKeys,
+          operatorTenant: config.auth.operatorTenant,
           rateLimit: config.rateLimit && { ...config.rateLimit, redis: config.redis },
         }),
         DatabaseModule.forRoot(routingDatabase(config)),
@@ -41,6 +42,7 @@ export class RoutingModule {
           schema: config.database.schema,
           publishes: [Topic.AssignmentEvents, Topic.AgentEvents],
         }),
+        DeadLettersModule,
       ],
       controllers: [
         AgentsController,
@@ -58,6 +60,11 @@ export class RoutingModule {
         AuditLog,
         OverflowTimers,
         OverflowProcessor,
+        queueBoardProvider({
+          title: 'ticketflow routing',
+          inject: [OverflowTimers],
+          queues: (overflows) => [overflows.wakeUps],
+        }),
         QueueDrainer,
         {
           provide: 'ROUTING_QUEUE_DEPTH',

@@ -1,9 +1,9 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { text } from 'express';
 import { Topic } from '@app/contracts';
-import { DatabaseModule } from '@app/database';
+import { DatabaseModule, queueBoardProvider } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
-import { MessagingModule } from '@app/messaging';
+import { DeadLettersModule, MessagingModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { CalendarsController } from './calendars/calendars.controller';
 import { ClockService } from './clocks/clock.service';
@@ -32,6 +32,7 @@ export class SlaModule implements NestModule {
         HealthModule.forRoot(),
         HttpPlatformModule.forRoot({
           apiKeys: config.auth.apiKeys,
+          operatorTenant: config.auth.operatorTenant,
           rateLimit: config.rateLimit && { ...config.rateLimit, redis: config.redis },
         }),
         DatabaseModule.forRoot(slaDatabase(config)),
@@ -40,6 +41,7 @@ export class SlaModule implements NestModule {
           schema: config.database.schema,
           publishes: [Topic.SlaEvents],
         }),
+        DeadLettersModule,
       ],
       controllers: [
         // Before SlaPoliciesController, whose `:id` routes would otherwise claim /export and /import.
@@ -53,6 +55,11 @@ export class SlaModule implements NestModule {
       providers: [
         { provide: SLA_CONFIG, useValue: config },
         SlaTimers,
+        queueBoardProvider({
+          title: 'ticketflow sla',
+          inject: [SlaTimers],
+          queues: (timers) => [timers.wakeUps],
+        }),
         DeadlineCalculator,
         TimerProcessor,
         PolicyDocuments,

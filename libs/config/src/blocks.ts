@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT } from '@app/contracts';
 import { parseApiKeys } from '@app/http';
 import { z } from 'zod';
 import { envBoolean, envInt } from './load-config';
@@ -171,10 +172,19 @@ export type RedisConfig = z.output<typeof redisBlock>;
 export const authBlock = z
   .object({
     API_KEYS: z.string({ message: 'is required: comma-separated tenant:role:key entries' }).min(1),
+    /**
+     * The tenant whose admins run the deployment: they alone see what belongs to no tenant (a dead
+     * letter nobody vouches for) and what every tenant shares (the queue dashboard). `default` is
+     * the tenant of events that name none, the one a single-tenant deployment has.
+     */
+    OPERATOR_TENANT: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a tenant name like those in API_KEYS')
+      .default(DEFAULT_TENANT),
   })
   .transform((env, ctx) => {
     try {
-      return { apiKeys: parseApiKeys(env.API_KEYS) };
+      return { apiKeys: parseApiKeys(env.API_KEYS), operatorTenant: env.OPERATOR_TENANT };
     } catch (error) {
       ctx.addIssue({ code: 'custom', path: ['API_KEYS'], message: (error as Error).message });
       return z.NEVER;

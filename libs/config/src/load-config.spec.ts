@@ -34,6 +34,7 @@ describe('configuration', () => {
     expect(config.database.schema).toBe('sla');
     expect(config.kafka.topicPrefix).toBe('');
     expect(config.redis).toEqual({ url: 'redis://redis:6379', keyPrefix: 'ticketflow', requireAof: false });
+    expect(config.auth.operatorTenant).toBe('default');
   });
 
   it('reports every problem at once, by variable', () => {
@@ -57,6 +58,13 @@ describe('configuration', () => {
     const problems = problemsOf({ ...valid, DATABASE_URL: secret });
     expect(problems.join('\n')).toContain('DATABASE_URL');
     expect(problems.join('\n')).not.toContain(secret);
+  });
+
+  it('takes an operator tenant by name, and refuses one no API key could have', () => {
+    expect(loadConfig(blocks, { ...valid, OPERATOR_TENANT: 'ops' }).auth.operatorTenant).toBe('ops');
+    expect(problemsOf({ ...valid, OPERATOR_TENANT: 'Ops Team' })).toEqual([
+      'OPERATOR_TENANT: must be a tenant name like those in API_KEYS',
+    ]);
   });
 
   it('reads service ports from their own variable', () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, causedBy } from './build-event';
 import { InvalidEventError } from './errors';
-import { parseEvent, serializeEvent } from './parse-event';
+import { envelopeTenant, parseEvent, serializeEvent } from './parse-event';
 import { eventTypesOn, topicOf } from './registry';
 import { deadLetterTopic, Topic } from './topics';
 
@@ -130,6 +130,34 @@ describe('parseEvent', () => {
     expect(error.detail).toContain('channel');
     expect(error.message).not.toContain(secret);
     expect(rejection(() => parseEvent(`{"email":"${secret}"`)).message).not.toContain(secret);
+  });
+});
+
+describe('envelopeTenant', () => {
+  const envelope = (fields: Record<string, unknown>) =>
+    JSON.stringify({ specversion: '1.0', id: 'x', source: 's', type: 'ticket.queued', data: {}, ...fields });
+
+  it('names the tenant of a message whose envelope is valid, however wrong its type or data', () => {
+    expect(envelopeTenant(envelope({ tenant: 'acme', data: { ticketId: 1 } }))).toBe('acme');
+    expect(envelopeTenant(envelope({ tenant: 'acme', type: 'ticket.exploded' }))).toBe('acme');
+  });
+
+  it('takes the default tenant for an envelope naming none, as parseEvent does', () => {
+    expect(envelopeTenant(envelope({}))).toBe('default');
+    expect(envelopeTenant(envelope({}), { defaultTenant: 'acme' })).toBe('acme');
+  });
+
+  it.each([
+    ['not JSON', '{"tenant":"acme"'],
+    ['no CloudEvent', JSON.stringify({ tenant: 'acme' })],
+    ['an invalid tenant', envelope({ tenant: 'Not A Tenant' })],
+  ])('names none for %s', (_, raw) => {
+    expect(envelopeTenant(raw)).toBeUndefined();
+  });
+
+  it('names none for a value too large to parse', () => {
+    expect(envelopeTenant(envelope({ tenant: 'acme' }), { maxBytes: 10 })).toBeUndefined();
+    expect(envelopeTenant(null)).toBeUndefined();
   });
 });
 

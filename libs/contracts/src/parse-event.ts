@@ -1,5 +1,5 @@
 import { InvalidEventError } from './errors';
-import { type AnyEvent, envelopeSchema } from './envelope';
+import { type AnyEvent, type Envelope, envelopeSchema } from './envelope';
 import { EVENTS, isEventType } from './registry';
 import { type Topic } from './topics';
 import { LIMITS } from './values';
@@ -15,6 +15,42 @@ export interface ParseOptions {
 
 /** Parses a structured-mode CloudEvent from Kafka bytes, validating the envelope and the payload. */
 export function parseEvent(raw: Buffer | string | null, options: ParseOptions = {}): AnyEvent {
+  const envelope = parseEnvelope(raw, options);
+  const { type } = envelope;
+  if (!isEventType(type))
+    throw new InvalidEventError('unknown_type', `unknown event type ${JSON.stringify(type.slice(0, 100))}`);
+  const definition = EVENTS[type];
+  if (options.topic && definition.topic !== options.topic) {
+    throw new InvalidEventError('wrong_topic', `${type} belongs on ${definition.topic}`);
+  }
+
+  const data = definition.data.safeParse(envelope.data);
+  if (!data.success) throw new InvalidEventError('invalid_data', `${type}: ${describeIssues(data.error)}`);
+
+  return {
+    ...envelope,
+    time: envelope.time ?? new Date().toISOString(),
+    data: data.data,
+  } as AnyEvent;
+}
+
+/**
+ * The tenant a message names when at least its envelope is valid, whatever is wrong with its type
+ * or data: whose a refused message is. Undefined when it is too large, not JSON, or no CloudEvent.
+ */
+export function envelopeTenant(
+  raw: Buffer | string | null,
+  options: Pick<ParseOptions, 'maxBytes' | 'defaultTenant'> = {},
+): string | undefined {
+  try {
+    return parseEnvelope(raw, options).tenant;
+  } catch (error) {
+    if (error instanceof InvalidEventError) return undefined;
+    throw error;
+  }
+}
+
+function parseEnvelope(raw: Buffer | string | null, options: ParseOptions): Envelope {
   if (raw === null) throw new InvalidEventError('malformed_json', 'empty message value');
   const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
   const maxBytes = options.maxBytes ?? LIMITS.eventBytes;
@@ -30,23 +66,7 @@ export function parseEvent(raw: Buffer | string | null, options: ParseOptions = 
 
   const envelope = envelopeSchema.safeParse(withDefaultTenant(json, options.defaultTenant));
   if (!envelope.success) throw new InvalidEventError('invalid_envelope', describeIssues(envelope.error));
-
-  const { type } = envelope.data;
-  if (!isEventType(type))
-    throw new InvalidEventError('unknown_type', `unknown event type ${JSON.stringify(type.slice(0, 100))}`);
-  const definition = EVENTS[type];
-  if (options.topic && definition.topic !== options.topic) {
-    throw new InvalidEventError('wrong_topic', `${type} belongs on ${definition.topic}`);
-  }
-
-  const data = definition.data.safeParse(envelope.data.data);
-  if (!data.success) throw new InvalidEventError('invalid_data', `${type}: ${describeIssues(data.error)}`);
-
-  return {
-    ...envelope.data,
-    time: envelope.data.time ?? new Date().toISOString(),
-    data: data.data,
-  } as AnyEvent;
+  return envelope.data;
 }
 
 function withDefaultTenant(json: unknown, tenant: string | undefined): unknown {

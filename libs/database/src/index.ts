@@ -7,3 +7,4 @@ export * from './unique-violation';
 export * from './job-queue';
 export * from './after-commit';
 export * from './job-worker';
+export * from './queue-board';

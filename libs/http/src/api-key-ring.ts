@@ -10,12 +10,17 @@ export type Identification = { principal: Principal } | { problem: 'missing' | '
 export class ApiKeyRing {
   private readonly keys: Array<{ digest: Buffer; principal: Principal }>;
 
-  constructor(apiKeys: ApiKey[]) {
+  constructor(apiKeys: ApiKey[], operatorTenant: string) {
     this.keys = apiKeys.map((entry) => {
       const hash = digest(entry.key);
       return {
         digest: hash,
-        principal: { tenant: entry.tenant, role: entry.role, keyId: hash.toString('hex').slice(0, 8) },
+        principal: {
+          tenant: entry.tenant,
+          role: entry.role,
+          keyId: hash.toString('hex').slice(0, 8),
+          operator: entry.role === 'admin' && entry.tenant === operatorTenant,
+        },
       };
     });
   }

@@ -11,7 +11,15 @@ export interface Principal {
   role: Role;
   /** First 8 hex characters of the key's SHA-256: safe to log, enough to tell keys apart. */
   keyId: string;
+  /**
+   * An admin of the operator tenant (OPERATOR_TENANT): besides its own tenant's data, it sees what
+   * belongs to no tenant and what all tenants share.
+   */
+  operator: boolean;
 }
+
+/** How records name who did something: the key, never its secret. */
+export const actorOf = (principal: Principal) => `api-key:${principal.keyId}`;
 
 export type AuthenticatedRequest = Request & { principal?: Principal };
 

@@ -10,8 +10,12 @@ import { createValidationPipe } from './validation.pipe';
 /** Rate limits, authentication, JSON errors and validation for every route, also in apps built by tests. */
 @Module({})
 export class HttpPlatformModule {
-  static forRoot(options: { apiKeys: ApiKey[]; rateLimit?: RateLimitOptions }): DynamicModule {
-    const keys = new ApiKeyRing(options.apiKeys);
+  static forRoot(options: {
+    apiKeys: ApiKey[];
+    operatorTenant: string;
+    rateLimit?: RateLimitOptions;
+  }): DynamicModule {
+    const keys = new ApiKeyRing(options.apiKeys, options.operatorTenant);
     return {
       module: HttpPlatformModule,
       global: true,

@@ -9,6 +9,7 @@ export * from './validation.pipe';
 export * from './http-platform.module';
 export * from './configure-http-app';
 export * from './uuid-param.pipe';
+export * from './page-cursor';
 export * from './ticket-fields';
 export * from './transient-failure';
 export * from './webhook-destination';

@@ -16,3 +16,4 @@ export * from './transport/handles-event';
 export * from './transport/kafka-event.transport';
 export * from './lifecycle/run-service';
 export * from './lifecycle/periodic-task';
+export * from './dead-letters/dead-letters.module';

@@ -54,3 +54,46 @@ export async function dropMessagingTables(runner: QueryRunner): Promise<void> {
   await runner.query('DROP TABLE processed_events');
   await runner.query('DROP TABLE outbox');
 }
+
+/**
+ * What the service's consumer dead-lettered, so operators can list and replay it over HTTP (the DLQ
+ * topic is for tools that read Kafka). One row per consumed record: `(consumer_group, topic,
+ * kafka_partition, kafka_offset)` is unique and the transport writes the row before it produces the
+ * dead letter, so a crash between the two redelivers the record, fails it again and finds its row
+ * (no second row), and a crash before the row loses nothing, because the offset is not committed.
+ * `tenant` is null when the record named no tenant anyone vouches for. The original key, value
+ * and headers are kept for replay while they fit the size a consumer accepts (`message_kept`);
+ * `message_bytes` says how large it was either way.
+ */
+export async function createDeadLetterTable(runner: QueryRunner): Promise<void> {
+  await runner.query(`
+    CREATE TABLE dead_letters (
+      id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+      consumer_group text NOT NULL,
+      topic text NOT NULL,
+      kafka_partition int NOT NULL,
+      kafka_offset bigint NOT NULL,
+      tenant text,
+      reason text NOT NULL,
+      detail text NOT NULL,
+      attempts int NOT NULL,
+      message_key bytea,
+      message_value bytea,
+      message_headers jsonb NOT NULL DEFAULT '[]',
+      message_bytes int NOT NULL,
+      message_kept boolean NOT NULL,
+      created_at timestamptz NOT NULL,
+      replay_count int NOT NULL DEFAULT 0,
+      replayed_at timestamptz,
+      replayed_by text,
+      CONSTRAINT dead_letters_record_key UNIQUE (consumer_group, topic, kafka_partition, kafka_offset)
+    )`);
+  // Lists are per tenant, newest first; the operator's also takes the rows of no tenant.
+  await runner.query(
+    `CREATE INDEX dead_letters_tenant_idx ON dead_letters (tenant, created_at DESC, id DESC)`,
+  );
+}
+
+export async function dropDeadLetterTable(runner: QueryRunner): Promise<void> {
+  await runner.query('DROP TABLE dead_letters');
+}

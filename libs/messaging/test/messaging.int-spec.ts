@@ -7,7 +7,9 @@ import { databaseBlock, kafkaBlock, loadConfig } from '@app/config';
 import { buildEvent, type EventEnvelope, serializeEvent, Topic } from '@app/contracts';
 import { DatabaseModule } from '@app/database';
 import {
+  createDeadLetterTable,
   createMessagingTables,
+  dropDeadLetterTable,
   dropMessagingTables,
   type EventContext,
   MessagingModule,
@@ -23,10 +25,12 @@ import { createSandbox, KafkaProbe, type TestSandbox, waitFor } from '@app/testi
 class ProbeTables1700000000000 implements MigrationInterface {
   async up(runner: QueryRunner): Promise<void> {
     await createMessagingTables(runner);
+    await createDeadLetterTable(runner);
     await runner.query('CREATE TABLE probe_effects (ticket_id uuid NOT NULL, event_id text NOT NULL)');
   }
   async down(runner: QueryRunner): Promise<void> {
     await runner.query('DROP TABLE probe_effects');
+    await dropDeadLetterTable(runner);
     await dropMessagingTables(runner);
   }
 }

@@ -11,6 +11,7 @@ import { Conversations1764200000000 } from './migrations/1764200000000-conversat
 import { TicketMetadata1764600000000 } from './migrations/1764600000000-ticket-metadata';
 import { ChatMessageKeys1764750000000 } from './migrations/1764750000000-chat-message-keys';
 import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
+import { DeadLetters1765600000000 } from './migrations/1765600000000-dead-letters';
 
 export function intakeDatabase(config: Pick<IntakeConfig, 'database'>): TypeOrmOptionsInput {
   return {
@@ -23,6 +24,7 @@ export function intakeDatabase(config: Pick<IntakeConfig, 'database'>): TypeOrmO
       TicketMetadata1764600000000,
       ChatMessageKeys1764750000000,
       InboxKeyedByTenant1765000000000,
+      DeadLetters1765600000000,
     ],
   };
 }

@@ -1,47 +1,12 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { isUUID } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { ApiError, notFound } from '@app/http';
+import { decodePageCursor, encodePageCursor, notFound } from '@app/http';
 import { TimelineEntry } from '../timeline/timeline-entry.entity';
 import { type ListTicketsQuery } from './dto/list-tickets.query';
 import { Message } from './message.entity';
 import { Ticket } from './ticket.entity';
 import { messageView, ticketView } from './ticket-view';
-
-interface Cursor {
-  createdAt: string;
-  id: string;
-}
-
-/** Exactly what encodeCursor writes: Date#toISOString of a valid time. */
-const isIssuedTime = (value: string) => {
-  const time = new Date(value);
-  return !Number.isNaN(time.getTime()) && time.toISOString() === value;
-};
-
-const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
-
-function decodeCursor(raw: string): Cursor {
-  try {
-    const cursor = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Partial<Cursor>;
-    // Both go into SQL as a timestamptz and a uuid: anything else would be a database error.
-    if (
-      typeof cursor.createdAt === 'string' &&
-      isIssuedTime(cursor.createdAt) &&
-      typeof cursor.id === 'string' &&
-      isUUID(cursor.id)
-    )
-      return cursor as Cursor;
-  } catch {
-    // Falls through to the 400 below: a cursor we did not issue.
-  }
-  throw new ApiError(
-    HttpStatus.BAD_REQUEST,
-    'invalid_cursor',
-    'cursor must be a nextCursor from a previous page',
-  );
-}
 
 @Injectable()
 export class TicketQueries {
@@ -88,7 +53,7 @@ export class TicketQueries {
     if (query.channel) builder.andWhere('t.channel = :channel', { channel: query.channel });
     if (query.tag) builder.andWhere('t.tags @> ARRAY[:tag]::text[]', { tag: query.tag });
     if (query.cursor) {
-      const cursor = decodeCursor(query.cursor);
+      const cursor = decodePageCursor(query.cursor);
       builder.andWhere('(t.created_at, t.id) < (:createdAt, :id)', cursor);
     }
     const rows = await builder.getMany();
@@ -96,10 +61,7 @@ export class TicketQueries {
     const last = page[page.length - 1];
     return {
       items: page.map(ticketView),
-      nextCursor:
-        rows.length > limit && last
-          ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id })
-          : null,
+      nextCursor: rows.length > limit && last ? encodePageCursor(last) : null,
     };
   }
 }

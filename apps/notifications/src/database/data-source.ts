@@ -15,6 +15,8 @@ import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbo
 import { FollowUpTimers1765300000000 } from './migrations/1765300000000-follow-up-timers';
 import { DeliveryTimers1765400000000 } from './migrations/1765400000000-delivery-timers';
 import { NoticesAwaitingAnAssignee1765500000000 } from './migrations/1765500000000-notices-awaiting-an-assignee';
+import { DeadLetters1765600000000 } from './migrations/1765600000000-dead-letters';
+import { DeliveryResends1765610000000 } from './migrations/1765610000000-delivery-resends';
 import { DirectoryAgent } from '../contacts/directory-agent.entity';
 import { RecipientPreference } from '../recipients/recipient-preference.entity';
 
@@ -43,6 +45,8 @@ export function notificationsDatabase(config: Pick<NotificationsConfig, 'databas
       FollowUpTimers1765300000000,
       DeliveryTimers1765400000000,
       NoticesAwaitingAnAssignee1765500000000,
+      DeadLetters1765600000000,
+      DeliveryResends1765610000000,
     ],
   };
 }

@@ -1,9 +1,28 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, HttpStatus, Logger, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { CurrentPrincipal, type Principal, Roles, Tenant, uuidParam } from '@app/http';
+import {
+  actorOf,
+  conflict,
+  CurrentPrincipal,
+  notFound,
+  type Principal,
+  Roles,
+  Tenant,
+  uuidParam,
+} from '@app/http';
 import { hostOfUrl } from '../webhooks/webhook-http';
+import { DeliveryLedger, RESENDABLE } from './delivery-ledger';
 import { Delivery } from './delivery.entity';
 
 /**
@@ -16,11 +35,41 @@ function targetFor(principal: Principal, delivery: Delivery): string | null {
   return hostOfUrl(delivery.toAddress);
 }
 
+function deliveryView(principal: Principal, delivery: Delivery) {
+  return {
+    id: delivery.id,
+    ticketId: delivery.ticketId,
+    reason: delivery.reason,
+    epoch: delivery.epoch,
+    channel: delivery.channel,
+    recipient: delivery.recipient,
+    to: targetFor(principal, delivery),
+    webhookId: delivery.webhookId,
+    locale: delivery.locale,
+    subject: delivery.subject,
+    state: delivery.state,
+    attempts: delivery.attempts,
+    holdUntil: delivery.holdUntil,
+    sentWith: delivery.sentWith,
+    lastError: delivery.lastError,
+    createdAt: delivery.createdAt,
+    sentAt: delivery.sentAt,
+    resends: delivery.resendCount,
+    resentAt: delivery.resentAt,
+    resentBy: delivery.resentBy,
+  };
+}
+
 @ApiTags('deliveries')
 @ApiBearerAuth()
 @Controller('v1/deliveries')
 export class DeliveriesController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly logger = new Logger(DeliveriesController.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly ledger: DeliveryLedger,
+  ) {}
 
   @Get()
   @Roles('agent')
@@ -39,26 +88,51 @@ export class DeliveriesController {
       order: { createdAt: 'DESC' },
       take: 200,
     });
-    return {
-      items: deliveries.map((delivery) => ({
-        id: delivery.id,
-        ticketId: delivery.ticketId,
-        reason: delivery.reason,
-        epoch: delivery.epoch,
-        channel: delivery.channel,
-        recipient: delivery.recipient,
-        to: targetFor(principal, delivery),
-        webhookId: delivery.webhookId,
-        locale: delivery.locale,
-        subject: delivery.subject,
-        state: delivery.state,
-        attempts: delivery.attempts,
-        holdUntil: delivery.holdUntil,
-        sentWith: delivery.sentWith,
-        lastError: delivery.lastError,
-        createdAt: delivery.createdAt,
-        sentAt: delivery.sentAt,
-      })),
-    };
+    return { items: deliveries.map((delivery) => deliveryView(principal, delivery)) };
+  }
+
+  @Post(':id/resend')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOperation({
+    summary: 'Send a failed or unconfirmed delivery again, deliberately (admin)',
+    description:
+      'The row goes back to `pending` and gets a new round of NOTIFICATIONS_SEND_ATTEMPTS (webhooks: ' +
+      'NOTIFICATIONS_WEBHOOK_ATTEMPTS) attempts, sent as usual with the same id, so the same Message-ID ' +
+      'or Idempotency-Key. An `unconfirmed` email may already have arrived: the recipient can get it ' +
+      'twice, which is what resending one means. The row records the resend (`resends`, `resentAt`, ' +
+      '`resentBy`), and so does the log.',
+  })
+  @ApiAcceptedResponse({ description: 'The delivery, pending again' })
+  @ApiNotFoundResponse({ description: '`delivery_not_found`: no such delivery for this tenant' })
+  @ApiConflictResponse({
+    description: '`delivery_not_resendable`: only a failed or unconfirmed delivery is resent',
+  })
+  async resend(
+    @CurrentPrincipal() principal: Principal,
+    @Tenant() tenant: string,
+    @Param('id', uuidParam()) id: string,
+  ) {
+    const actor = actorOf(principal);
+    const result = await this.dataSource.transaction((manager) =>
+      this.ledger.resend(manager, tenant, id, actor),
+    );
+    if (result.outcome === 'not_found') throw notFound('delivery_not_found', `No delivery ${id}`);
+    if (result.outcome === 'not_resendable')
+      throw conflict(
+        'delivery_not_resendable',
+        `The delivery is ${result.state}; only ${RESENDABLE.join(' or ')} deliveries are resent`,
+      );
+    const { delivery, previousState } = result;
+    this.logger.log({
+      msg: 'Delivery resent by an operator',
+      deliveryId: delivery.id,
+      ticketId: delivery.ticketId,
+      channel: delivery.channel,
+      previousState,
+      resends: delivery.resendCount,
+      actor,
+    });
+    return deliveryView(principal, delivery);
   }
 }

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
-import { afterCommitTogether } from '@app/database';
+import { afterCommit, afterCommitTogether } from '@app/database';
 import { type DeliveryChannel } from '../channels/channel';
 import { type RenderedMessage } from '../templates/render-template';
-import { type AwaitedNotice, Delivery, type DeliveryRecipient } from './delivery.entity';
+import { type AwaitedNotice, Delivery, type DeliveryRecipient, type DeliveryState } from './delivery.entity';
 import { DeliveryTiming } from '../recipients/delivery-timing.service';
 import { DeliveryQueue, type QueuedDelivery } from './delivery-queue';
 import { DeliveryTimers } from './delivery-timers';
@@ -103,6 +103,55 @@ export class DeliveryLedger {
   private readonly enqueueClaimed = (claims: QueuedDelivery[]) => this.queue.enqueueClaimed(claims);
 
   /**
+   * An operator's resend of a delivery that failed for good or could not be confirmed sent. The row
+   * goes back to `pending` for a new round of attempts (`attempts_before_resend`) on the usual path:
+   * its watchdog timer is armed and it is queued once this commits, and the worker claims it as
+   * any other. Its id, so the email's Message-ID and the webhook's Idempotency-Key, stay the same.
+   * Held for nothing (`hold_until` now): the operator means now. A row another email carried is
+   * sent on its own. The row records who resent it and when; notifications keeps no audit log of
+   * its own, so the caller logs it too.
+   */
+  async resend(
+    manager: EntityManager,
+    tenant: string,
+    deliveryId: string,
+    actor: string,
+  ): Promise<
+    | { outcome: 'resent'; delivery: Delivery; previousState: DeliveryState }
+    | { outcome: 'not_found' }
+    | { outcome: 'not_resendable'; state: DeliveryState }
+  > {
+    const current = await manager.findOne(Delivery, {
+      where: { id: deliveryId, tenant },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (!current) return { outcome: 'not_found' };
+    if (!RESENDABLE.includes(current.state)) return { outcome: 'not_resendable', state: current.state };
+    const now = new Date();
+    await manager.update(
+      Delivery,
+      { id: deliveryId },
+      {
+        state: 'pending',
+        attemptsBeforeResend: current.attempts,
+        holdUntil: now,
+        sentWith: null,
+        resendCount: current.resendCount + 1,
+        resentAt: now,
+        resentBy: actor,
+      },
+    );
+    await this.timers.arm(manager, [{ data: { deliveryId, attempt: current.attempts }, at: now }]);
+    // Not enqueueClaimed: the row had a send job, which a failed email leaves in Redis for a week.
+    await afterCommit(manager, () => this.queue.enqueue(deliveryId, current.channel));
+    return {
+      outcome: 'resent',
+      delivery: await manager.findOneByOrFail(Delivery, { id: deliveryId }),
+      previousState: current.state,
+    };
+  }
+
+  /**
    * Records that a reason came due but nobody could be written to, so the ledger shows why; with
    * `awaited`, the notice the ticket's next assignee is to receive.
    */
@@ -150,6 +199,9 @@ export class DeliveryLedger {
     return (result.raw as Array<{ id: string }>)[0]?.id;
   }
 }
+
+/** What an operator may resend: a delivery that ended without a confirmed send. */
+export const RESENDABLE: readonly DeliveryState[] = ['failed', 'unconfirmed'];
 
 function pendingRow(outgoing: Outgoing, holdUntil: Date | null, batchKey: string | null): Partial<Delivery> {
   return {

@@ -47,11 +47,13 @@ export function settleFailedSend(
   policy: RetryPolicy,
 ): Promise<SettledRow[]> {
   return dataSource.transaction(async (manager) => {
+    // A round of attempts starts at the last resend: an operator's resend gets the whole policy again.
     const [rows] = await manager.query<[SettledRow[], number]>(
       `UPDATE deliveries SET
-         state = CASE WHEN attempts >= $3 THEN 'failed' ELSE 'pending' END,
-         hold_until = CASE WHEN attempts >= $3 THEN hold_until
-           ELSE now() + least($5::float8, $4::float8 * power(2, least(greatest(attempts - 1, 0), 40)))
+         state = CASE WHEN attempts - attempts_before_resend >= $3 THEN 'failed' ELSE 'pending' END,
+         hold_until = CASE WHEN attempts - attempts_before_resend >= $3 THEN hold_until
+           ELSE now() + least($5::float8, $4::float8
+                        * power(2, least(greatest(attempts - attempts_before_resend - 1, 0), 40)))
                         * (1 - $6::float8 * random()) * interval '1 millisecond' END,
          sent_with = NULL,
          last_error = $2

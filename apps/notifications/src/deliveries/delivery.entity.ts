@@ -66,8 +66,23 @@ export class Delivery {
   @Column({ type: 'text' })
   state: DeliveryState;
 
+  /** Every try the row ever had, across resends. */
   @Column({ type: 'int', default: 0 })
   attempts: number;
+
+  /** `attempts` when an operator last resent the row: NOTIFICATIONS_SEND_ATTEMPTS counts from here. */
+  @Column({ type: 'int', default: 0 })
+  attemptsBeforeResend: number;
+
+  /** How often an operator resent the row (POST /v1/deliveries/:id/resend), when last, and with which key. */
+  @Column({ type: 'int', default: 0 })
+  resendCount: number;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  resentAt: Date | null;
+
+  @Column({ type: 'text', nullable: true })
+  resentBy: string | null;
 
   @Column({ type: 'text', nullable: true })
   lastError: string | null;

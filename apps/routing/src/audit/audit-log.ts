@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
-import { type Principal } from '@app/http';
+import { actorOf, type Principal } from '@app/http';
 import { type AuditAction, type AuditedEntity } from './audit-entry.entity';
-
-export const actorOf = (principal: Principal) => `api-key:${principal.keyId}`;
 
 /** Records admin changes in the caller's transaction: the change and its record commit together. */
 @Injectable()

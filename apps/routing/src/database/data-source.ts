@@ -12,6 +12,7 @@ import { RoutingTicketMetadata1764700000000 } from './migrations/1764700000000-r
 import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
 import { BoundedOverflow1765100000000 } from './migrations/1765100000000-bounded-overflow';
 import { OverflowTimers1765300000000 } from './migrations/1765300000000-overflow-timers';
+import { DeadLetters1765600000000 } from './migrations/1765600000000-dead-letters';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { RoutingTicket } from '../tickets/routing-ticket.entity';
 
@@ -37,6 +38,7 @@ export function routingDatabase(config: Pick<RoutingConfig, 'database'>): TypeOr
       InboxKeyedByTenant1765000000000,
       BoundedOverflow1765100000000,
       OverflowTimers1765300000000,
+      DeadLetters1765600000000,
     ],
   };
 }

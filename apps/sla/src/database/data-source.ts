@@ -16,6 +16,7 @@ import { SlaTicketReplay1764820000000 } from './migrations/1764820000000-sla-tic
 import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
 import { DurableTimers1765200000000 } from './migrations/1765200000000-durable-timers';
 import { DropClockChangeTracking1765210000000 } from './migrations/1765210000000-drop-clock-change-tracking';
+import { DeadLetters1765600000000 } from './migrations/1765600000000-dead-letters';
 import { SlaTicket } from '../clocks/sla-ticket.entity';
 
 export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptionsInput {
@@ -36,6 +37,7 @@ export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptions
       InboxKeyedByTenant1765000000000,
       DurableTimers1765200000000,
       DropClockChangeTracking1765210000000,
+      DeadLetters1765600000000,
     ],
   };
 }

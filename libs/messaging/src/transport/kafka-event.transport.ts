@@ -5,6 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import { type DataSource, type EntityManager } from 'typeorm';
 import {
   type AnyEvent,
+  envelopeTenant,
   InvalidEventError,
   isEventType,
   parseEvent,
@@ -14,11 +15,17 @@ import {
 import { runWithCorrelation } from '@app/observability';
 import { claimEvent, claimEvents, inboxKey } from '../inbox/claim-event';
 import { type KafkaProducer } from '../kafka/kafka-producer';
-import { authorizeTenant, onlyTenantOf, type PublisherDirectory } from '../publishers/inbound-publishers';
+import { recordDeadLetter } from '../dead-letters/dead-letter-store';
+import {
+  authorizeTenant,
+  type InboundPublisher,
+  onlyTenantOf,
+  type PublisherDirectory,
+} from '../publishers/inbound-publishers';
 import { type TopicNames } from '../kafka/topic-names';
 import { type TopicProvisioner } from '../kafka/topic-provisioner';
 import { type EventContext } from './event-context';
-import { deadLetterMessage } from './dead-letter';
+import { type DeadLetterCause, deadLetterMessage, deadLetterRecord } from './dead-letter';
 import { describeFailure, isTransientFailure } from '@app/http';
 
 export type ConsumeOutcome = 'processed' | 'duplicate' | 'ignored' | 'dead_lettered';
@@ -77,7 +84,7 @@ type Handler = NonNullable<ReturnType<Server['getHandlerByPattern']>>;
 type BatchItem = { message: KafkaMessage } & (
   | { kind: 'apply'; event: AnyEvent; handler: Handler }
   | { kind: 'ignore'; type: string }
-  | { kind: 'invalid'; error: InvalidEventError }
+  | { kind: 'invalid'; error: InvalidEventError; tenant: string | null }
 );
 type ApplyItem = Extract<BatchItem, { kind: 'apply' }>;
 
@@ -89,7 +96,7 @@ type ApplyItem = Extract<BatchItem, { kind: 'apply' }>;
  *   and several partitions at once;
  * - the offset is committed only after that transaction commits (R1);
  * - invalid messages, events a handler refuses (InvalidEventError) and handlers failing for their
- *   own reasons go to `<topic>.dlq` (R6), while
+ *   own reasons go to `<topic>.dlq` (R6), recorded first in the service's `dead_letters`, while
  *   infrastructure failures are retried until they pass, heartbeating so the group keeps us;
  * - a message whose handler fails leaves the batch: the messages before it commit without it, it
  *   is retried on its own (then dead-lettered or applied), and the batch goes on after it, in order;
@@ -319,7 +326,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       event = this.readEvent(message, origin);
     } catch (error) {
       if (!(error instanceof InvalidEventError)) throw error;
-      return { message, kind: 'invalid', error };
+      return { message, kind: 'invalid', error, tenant: this.tenantOfRejected(message, origin) };
     }
     const handler = this.getHandlerByPattern(event.type);
     if (!handler) return { message, kind: 'ignore', type: event.type };
@@ -336,11 +343,31 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     return event;
   }
 
+  /**
+   * Whose a message refused unparsed is, so its dead letter is shown to that tenant: the tenant its
+   * envelope names, believed on the signed topic only as far as the publisher's signature vouches
+   * (else the publisher's only tenant). Null when nobody can tell: then only the operator sees it.
+   */
+  private tenantOfRejected(message: KafkaMessage, origin: MessageOrigin): string | null {
+    const { signed } = this.options;
+    if (signed?.topic !== origin.topic) return envelopeTenant(message.value) ?? null;
+    let publisher: InboundPublisher;
+    try {
+      publisher = signed.publishers.authenticate(message);
+    } catch (error) {
+      if (error instanceof InvalidEventError) return null;
+      throw error;
+    }
+    const named = envelopeTenant(message.value, { defaultTenant: onlyTenantOf(publisher) });
+    if (named !== undefined && publisher.tenants.includes(named)) return named;
+    return onlyTenantOf(publisher) ?? null;
+  }
+
   /** One message on its own: dead-lettered, ignored, or applied in its own transaction. */
   private async consumeOne(item: BatchItem, origin: MessageOrigin): Promise<Consumed> {
     switch (item.kind) {
       case 'invalid':
-        await this.deadLetter(item.message, origin, item.error.code, item.error.detail, 1);
+        await this.deadLetter(item.message, origin, item.error.code, item.error.detail, 1, item.tenant);
         return { type: 'invalid', outcome: 'dead_lettered' };
       case 'ignore':
         return { type: item.type, outcome: 'ignored' };
@@ -394,14 +421,14 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         if (this.stopping) throw new ShutdownInterrupt();
         if (error instanceof InvalidEventError) {
           // The handler judged the event itself unacceptable: retrying cannot change that.
-          await this.deadLetter(item.message, origin, error.code, error.detail, attempt);
+          await this.deadLetter(item.message, origin, error.code, error.detail, attempt, event.tenant);
           this.stuckSince = undefined;
           return { type: event.type, outcome: 'dead_lettered' };
         }
         const failure = describeFailure(error);
         if (isTransientFailure(error)) {
           this.stuckSince ??= Date.now();
-          const delay = Math.min(this.options.retryMs * 2 ** Math.min(attempt, 10), MAX_TRANSIENT_BACKOFF_MS);
+          const delay = this.outageDelay(attempt);
           this.logger.warn({
             msg: 'Infrastructure failure; retrying event',
             type: event.type,
@@ -422,7 +449,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
             attempt,
             stack: error instanceof Error ? error.stack : undefined,
           });
-          await this.deadLetter(item.message, origin, 'handler_failed', failure, attempt);
+          await this.deadLetter(item.message, origin, 'handler_failed', failure, attempt, event.tenant);
           this.stuckSince = undefined;
           return { type: event.type, outcome: 'dead_lettered' };
         }
@@ -448,15 +475,26 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     }
   }
 
+  private outageDelay(attempt: number): number {
+    return Math.min(this.options.retryMs * 2 ** Math.min(attempt, 10), MAX_TRANSIENT_BACKOFF_MS);
+  }
+
+  /**
+   * Records the dead letter in the service's table, then produces it to the DLQ topic, each step
+   * retried through outages: the offset is committed only after both, so a message is never lost
+   * between them. The record goes first and is unique per consumed record, so a crash between the
+   * steps redelivers the message, which fails again, finds its record and produces the dead letter.
+   */
   private async deadLetter(
     message: KafkaMessage,
     origin: MessageOrigin,
     reason: string,
     detail: string,
     attempts: number,
+    tenant: string | null,
   ): Promise<void> {
     const { partition } = origin;
-    const deadLetter = deadLetterMessage(message, {
+    const cause: DeadLetterCause = {
       originalTopic: origin.physicalTopic,
       partition,
       consumerGroup: this.options.groupId,
@@ -464,10 +502,19 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       detail,
       attempts,
       failedAt: new Date(),
-    });
-    await this.options.producer.send([
-      { topic: this.options.topics.deadLetter(origin.topic), messages: [deadLetter] },
-    ]);
+    };
+    const record = deadLetterRecord(message, origin.topic, cause, tenant);
+    await this.throughOutages(origin, 'Recording a dead letter', () =>
+      recordDeadLetter(this.options.dataSource, record),
+    );
+    await this.throughOutages(origin, 'Producing a dead letter', () =>
+      this.options.producer.send([
+        {
+          topic: this.options.topics.deadLetter(origin.topic),
+          messages: [deadLetterMessage(message, cause)],
+        },
+      ]),
+    );
     this.logger.warn({
       msg: 'Message dead-lettered',
       topic: origin.topic,
@@ -476,5 +523,33 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       reason,
       detail,
     });
+  }
+
+  /** Runs `work` until it succeeds, waiting out infrastructure failures as events do; anything else throws. */
+  private async throughOutages(
+    origin: MessageOrigin,
+    what: string,
+    work: () => Promise<void>,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await work();
+        // The outage this waited out is over, whatever the message was.
+        if (attempt > 1) this.stuckSince = undefined;
+        return;
+      } catch (error) {
+        if (this.stopping) throw new ShutdownInterrupt();
+        if (!isTransientFailure(error)) throw error;
+        this.stuckSince ??= Date.now();
+        const delay = this.outageDelay(attempt);
+        this.logger.warn({
+          msg: `${what} failed for an infrastructure failure; retrying`,
+          failure: describeFailure(error),
+          attempt,
+          delay,
+        });
+        await this.pause(delay, origin.heartbeat);
+      }
+    }
   }
 }

@@ -1,0 +1,163 @@
+import { type INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { buildEvent, serializeEvent, Topic } from '@app/contracts';
+import {
+  bearer,
+  createSandbox,
+  KafkaProbe,
+  SmtpSink,
+  startServiceApp,
+  TcpProxy,
+  type TestSandbox,
+  waitFor,
+} from '@app/testing';
+import { loadNotificationsConfig } from '../src/config/notifications.config';
+import { DELIVERY_TIMER_QUEUE } from '../src/deliveries/delivery-timers';
+import { NotificationsModule } from '../src/notifications.module';
+
+interface DeliveryView {
+  id: string;
+  reason: string;
+  state: string;
+  attempts: number;
+  lastError: string | null;
+  resends: number;
+  resentAt: string | null;
+  resentBy: string | null;
+}
+
+const ATTEMPTS = 2;
+
+/**
+ * An operator's resend over real Postgres, Redis, Kafka and SMTP: an acknowledgment that failed
+ * for good while the relay was down is resent once the relay accepts mail again, and arrives once,
+ * with its ledger id as Message-ID; a sent delivery is not resent.
+ */
+describe('resending a delivery', () => {
+  let sandbox: TestSandbox;
+  let app: INestApplication;
+  const probe = new KafkaProbe();
+  const sink = new SmtpSink();
+  let relay: TcpProxy;
+
+  const deliveriesOf = async (ticketId: string): Promise<DeliveryView[]> => {
+    const response = await request(app.getHttpServer())
+      .get(`/v1/deliveries?ticketId=${ticketId}`)
+      .set('authorization', bearer('admin'))
+      .expect(200);
+    return (response.body as { items: DeliveryView[] }).items;
+  };
+  const resend = (key: Parameters<typeof bearer>[0], id: string) =>
+    request(app.getHttpServer()).post(`/v1/deliveries/${id}/resend`).set('authorization', bearer(key));
+
+  function ticketCreated(email: string) {
+    const ticketId = randomUUID();
+    return buildEvent(
+      'ticket.created',
+      {
+        ticketId,
+        reference: 'TCK-515151',
+        status: 'new',
+        channel: 'email',
+        priority: 'normal',
+        subject: 'Relay down, then up',
+        category: null,
+        tags: [],
+        language: 'en',
+        externalId: null,
+        customer: { id: randomUUID(), email, name: null, locale: null },
+        createdAt: new Date().toISOString(),
+      },
+      { source: 'ticketflow/intake', subject: ticketId },
+    );
+  }
+
+  beforeAll(async () => {
+    relay = new TcpProxy('127.0.0.1', await sink.start());
+    const relayPort = await relay.start();
+    // The relay is down until the test brings it back, on the same port.
+    await relay.stop();
+    sandbox = await createSandbox({
+      SMTP_URL: `smtp://127.0.0.1:${relayPort}`,
+      NOTIFICATIONS_SEND_ATTEMPTS: String(ATTEMPTS),
+      NOTIFICATIONS_SEND_BACKOFF_MS: '100',
+      NOTIFICATIONS_DELIVERY_LEASE: 'PT1S',
+      ACKNOWLEDGMENT_WAIT: 'PT1S',
+      NOTIFICATIONS_COALESCE_WINDOW: 'PT0S',
+    });
+    app = await startServiceApp(NotificationsModule.forRoot(loadNotificationsConfig(sandbox.env)));
+  });
+
+  afterAll(async () => {
+    await probe.close();
+    await app?.close();
+    await relay?.stop();
+    await sink.stop();
+    await sandbox?.dispose();
+  });
+
+  it('sends a delivery that failed for good once an admin resends it with the relay back, and never resends a sent one', async () => {
+    const created = ticketCreated('resend-customer@example.com');
+    await probe.publish(
+      `${sandbox.env.KAFKA_TOPIC_PREFIX}${Topic.TicketEvents}`,
+      serializeEvent(created),
+      created.data.ticketId,
+    );
+    const failed = await waitFor(
+      async () => (await deliveriesOf(created.data.ticketId)).find((row) => row.state === 'failed'),
+      { description: 'the acknowledgment failed for good', timeoutMs: 30_000 },
+    );
+    expect(failed).toMatchObject({ attempts: ATTEMPTS, resends: 0, resentAt: null });
+    expect(sink.messages).toHaveLength(0);
+
+    // Only an admin of the delivery's tenant may resend it.
+    await resend('agent', failed.id).expect(403);
+    await resend('otherTenantAdmin', failed.id).expect(404);
+    await resend('admin', randomUUID()).expect(404);
+    await resend('admin', 'not-a-uuid').expect(400);
+
+    // Resent while the relay is still down: a whole new round of attempts, then failed again.
+    const early = await resend('admin', failed.id).expect(202);
+    expect(early.body).toMatchObject({ id: failed.id, state: 'pending', resends: 1 });
+    expect((early.body as DeliveryView).resentBy).toMatch(/^api-key:[0-9a-f]{8}$/);
+    await waitFor(
+      async () =>
+        (await deliveriesOf(created.data.ticketId)).find(
+          (row) => row.id === failed.id && row.state === 'failed' && row.attempts === 2 * ATTEMPTS,
+        ),
+      { description: 'the first resend failed after a round of its own', timeoutMs: 30_000 },
+    );
+
+    await relay.start();
+    const accepted = await resend('admin', failed.id).expect(202);
+    expect(accepted.body).toMatchObject({ id: failed.id, state: 'pending', resends: 2 });
+
+    const sent = await waitFor(
+      async () =>
+        (await deliveriesOf(created.data.ticketId)).find(
+          (row) => row.id === failed.id && row.state === 'sent',
+        ),
+      { description: 'the resent delivery sent', timeoutMs: 30_000 },
+    );
+    expect(sent).toMatchObject({ attempts: 2 * ATTEMPTS + 1, lastError: null, resends: 2 });
+    // Quiet: no watchdog left to queue it again, so the count below is final.
+    const watchdogs = await app
+      .get(DataSource)
+      .query<unknown[]>(`SELECT 1 FROM timers WHERE queue = $1 AND data->>'deliveryId' = $2`, [
+        DELIVERY_TIMER_QUEUE,
+        failed.id,
+      ]);
+    expect(watchdogs).toEqual([]);
+    const mails = sink.to('resend-customer@example.com');
+    expect(mails).toHaveLength(1);
+    expect(mails[0].header('message-id')).toBe(`<${failed.id}@ticketflow>`);
+
+    const refused = await resend('admin', failed.id).expect(409);
+    expect(refused.body).toMatchObject({ code: 'delivery_not_resendable' });
+    expect(await deliveriesOf(created.data.ticketId)).toContainEqual(
+      expect.objectContaining({ id: failed.id, state: 'sent', resends: 2 }),
+    );
+  });
+});
