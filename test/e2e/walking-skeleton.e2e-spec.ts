@@ -204,10 +204,14 @@ describe('ticket flow across the four services', () => {
         return parsed.some((text) => text.includes(breachNotice)) && parsed;
       },
       { description: 'the breach email to the assignee', timeoutMs: 30_000 },
-    ).catch((error: unknown) => {
-      // What notifications did meanwhile is what tells a slow notice from a lost one.
+    ).catch(async (error: unknown) => {
+      // The ticket's ledger and what notifications did meanwhile tell a slow notice from a lost one.
+      const ledger = await system.http('notifications', 'GET', `/v1/deliveries?ticketId=${created.body.id}`);
+      const mails = system.smtp.messages.map((mail) => `${mail.to.join(',')}: ${mail.subject}`);
       throw new Error(
-        `${String(error)}\n--- notifications ---\n${system.services.notifications.logs().slice(-6_000)}`,
+        `${String(error)}\nassignee ${agent!.email}\n--- ledger ---\n${JSON.stringify(ledger.body)}` +
+          `\n--- mails ---\n${mails.join('\n')}` +
+          `\n--- notifications ---\n${system.services.notifications.logs().slice(-6_000)}`,
       );
     });
     expect(texts.filter((text) => text.includes(breachNotice))).toHaveLength(1);
