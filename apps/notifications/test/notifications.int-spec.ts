@@ -189,41 +189,13 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
   it("emails the assignee when the ticket's SLA is breached", async () => {
     const created = ticketCreated({ email: 'breach-customer@example.com' });
     const { ticketId } = created.data;
-    const agentId = randomUUID();
+    const assignment = assigned(ticketId, 'Alice', 'alice@agents.example');
+    const { agentId } = assignment.data;
     await publish(Topic.TicketEvents, created);
-    await publish(
-      Topic.AssignmentEvents,
-      buildEvent(
-        'ticket.assigned',
-        {
-          ticketId,
-          agentId,
-          teamId: null,
-          agent: { name: 'Alice', email: 'alice@agents.example' },
-          reason: 'least loaded',
-          assignedAt: new Date().toISOString(),
-        },
-        { source: 'ticketflow/routing', subject: ticketId },
-      ),
-    );
+    await publish(Topic.AssignmentEvents, assignment);
     await waitFor(() => sink.to('breach-customer@example.com').length === 1);
     const dueAt = new Date().toISOString();
-    await publish(
-      Topic.SlaEvents,
-      buildEvent(
-        'sla.breached',
-        {
-          ticketId,
-          clockId: randomUUID(),
-          metric: 'first_response',
-          policyId: randomUUID(),
-          policyVersion: 1,
-          dueAt,
-          breachedAt: dueAt,
-        },
-        { source: 'ticketflow/sla', subject: ticketId },
-      ),
-    );
+    await publish(Topic.SlaEvents, breached(ticketId, dueAt));
     const [mail] = await waitFor(
       () => {
         const mails = sink.to('alice@agents.example').filter((m) => m.subject.includes('SLA breached'));
