@@ -89,7 +89,9 @@ describe('delivery throughput without giving up a promise', () => {
     }
     await app
       .get(DeliveryQueue)
-      .enqueueClaimed(ids.map((deliveryId) => ({ deliveryId, channel: 'email', holdUntil: null })));
+      .enqueueClaimed(
+        ids.map((deliveryId) => ({ deliveryId, channel: 'email', holdUntil: null, traceparent: null })),
+      );
     return ids;
   }
 

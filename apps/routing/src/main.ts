@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { launch, runService } from '@app/messaging';
 import { loadRoutingConfig } from './config/routing.config';

@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { launch, runService } from '@app/messaging';
 import { loadSlaConfig } from './config/sla.config';

@@ -50,6 +50,15 @@ export async function unkeyInboxByTenant(runner: QueryRunner): Promise<void> {
       ADD PRIMARY KEY (consumer, source, event_id)`);
 }
 
+/** Each outbox row keeps the W3C trace context of the transaction that wrote it, for the relay. */
+export async function addOutboxTraceparent(runner: QueryRunner): Promise<void> {
+  await runner.query('ALTER TABLE outbox ADD COLUMN traceparent text');
+}
+
+export async function dropOutboxTraceparent(runner: QueryRunner): Promise<void> {
+  await runner.query('ALTER TABLE outbox DROP COLUMN traceparent');
+}
+
 export async function dropMessagingTables(runner: QueryRunner): Promise<void> {
   await runner.query('DROP TABLE processed_events');
   await runner.query('DROP TABLE outbox');

@@ -9,6 +9,7 @@ import { DatabaseModule } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
 import {
   createDeadLetterTable,
+  addOutboxTraceparent,
   createMessagingTables,
   DeadLettersModule,
   dropDeadLetterTable,
@@ -35,6 +36,7 @@ import {
 class DeadLetterProbeTables1700000000000 implements MigrationInterface {
   async up(runner: QueryRunner): Promise<void> {
     await createMessagingTables(runner);
+    await addOutboxTraceparent(runner);
     await createDeadLetterTable(runner);
     await runner.query('CREATE TABLE probe_effects (ticket_id uuid NOT NULL, event_id text NOT NULL)');
   }

@@ -8,6 +8,7 @@ import { buildEvent, type EventEnvelope, serializeEvent, Topic } from '@app/cont
 import { DatabaseModule } from '@app/database';
 import {
   createDeadLetterTable,
+  addOutboxTraceparent,
   createMessagingTables,
   dropDeadLetterTable,
   dropMessagingTables,
@@ -25,6 +26,7 @@ import { createSandbox, KafkaProbe, type TestSandbox, waitFor } from '@app/testi
 class ProbeTables1700000000000 implements MigrationInterface {
   async up(runner: QueryRunner): Promise<void> {
     await createMessagingTables(runner);
+    await addOutboxTraceparent(runner);
     await createDeadLetterTable(runner);
     await runner.query('CREATE TABLE probe_effects (ticket_id uuid NOT NULL, event_id text NOT NULL)');
   }

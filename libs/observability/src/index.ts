@@ -8,3 +8,4 @@ export * from './health.service';
 export * from './health.module';
 export * from './single-flight';
 export * from './with-timeout';
+export * from './tracing/trace-context';

@@ -3,6 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { currentCorrelation } from './correlation-context';
 import { CorrelationIdMiddleware } from './correlation-id.middleware';
+import { activeTraceFields } from './tracing/trace-context';
 
 /**
  * Anything that might hold personal data is censored wherever it appears in a logged object (S4).
@@ -32,7 +33,10 @@ function baseOptions(service: string, level: string): LoggerOptions {
     redact: { paths: REDACT, censor: '[redacted]' },
     mixin: () => {
       const correlation = currentCorrelation();
-      return correlation ? { correlationId: correlation.correlationId, tenant: correlation.tenant } : {};
+      return {
+        ...(correlation && { correlationId: correlation.correlationId, tenant: correlation.tenant }),
+        ...activeTraceFields(),
+      };
     },
   };
 }

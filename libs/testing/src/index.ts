@@ -6,3 +6,4 @@ export * from './smtp-sink';
 export * from './nest-app';
 export * from './webhook-receiver';
 export * from './tcp-proxy';
+export * from './span-collector';

@@ -6,7 +6,7 @@ import { type DataSource, type EntityManager } from 'typeorm';
 import { type RedisConfig } from '@app/config';
 import { afterCommitTogether, JobQueue, JobWorker } from '@app/database';
 import { PeriodicTask } from '@app/messaging';
-import { type HealthService, type MetricsService } from '@app/observability';
+import { activeTraceparent, type HealthService, inSpan, type MetricsService } from '@app/observability';
 import { type DueTimer, TimerStore } from './timer-store';
 import { type WakeUp, wakeUpsFor } from './wake-up-buckets';
 
@@ -217,9 +217,10 @@ export class DurableTimers<Data> implements OnModuleInit, OnModuleDestroy {
     fresh: boolean,
   ): Promise<void> {
     if (timers.length === 0) return;
+    const traceparent = activeTraceparent();
     await this.store.insert(
       manager,
-      timers.map(({ data, at }) => ({ id: this.definition.idOf(data), dueAt: at, data })),
+      timers.map(({ data, at }) => ({ id: this.definition.idOf(data), dueAt: at, data, traceparent })),
       fresh,
     );
     await this.wakeAfterCommit(
@@ -335,9 +336,9 @@ export class DurableTimers<Data> implements OnModuleInit, OnModuleDestroy {
     if (!handler) throw new Error(`Timers of ${this.definition.queue} fired before start()`);
     const due = await this.store.claimDue<Data>(manager, now, this.options.batchSize);
     if (due.length === 0) return { claimed: 0, firedDueAt: [] };
-    const outcomes = alone
-      ? await this.fireEachAlone(manager, handler, due, now)
-      : await handler(manager, due, now);
+    const outcomes = await this.inFiringSpan(due, () =>
+      alone ? this.fireEachAlone(manager, handler, due, now) : handler(manager, due, now),
+    );
     if (outcomes.length !== due.length)
       throw new Error(
         `The ${this.definition.queue} handler returned ${outcomes.length} outcomes for ${due.length} timers`,
@@ -360,6 +361,26 @@ export class DurableTimers<Data> implements OnModuleInit, OnModuleDestroy {
     await this.store.remove(manager, done);
     await this.wakeAfterCommit(manager, postponed);
     return { claimed: due.length, firedDueAt };
+  }
+
+  /**
+   * A firing continues the trace that armed its timer. A batch of timers armed by many traces is
+   * one unit of work serving all of them: linked to each, the child of none (OpenTelemetry's way
+   * for batches).
+   */
+  private inFiringSpan<T>(due: Array<DueTimer<Data>>, fire: () => Promise<T>): Promise<T> {
+    const traced = due.map((timer) => timer.traceparent).filter((traceparent) => traceparent !== null);
+    if (traced.length === 0) return fire();
+    const single = due.length === 1;
+    return inSpan(
+      `fire ${this.definition.queue}`,
+      {
+        parent: single ? traced[0] : null,
+        links: single ? [] : traced,
+        attributes: { 'timer.queue': this.definition.queue, 'timer.count': due.length },
+      },
+      fire,
+    );
   }
 
   /** Each timer in its own savepoint: one that fails is retried later or failed, the rest fire. */

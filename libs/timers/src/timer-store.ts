@@ -6,12 +6,15 @@ export interface DueTimer<Data> {
   dueAt: Date;
   /** Failed firings so far; 0 for a timer firing for the first time. */
   attempts: number;
+  /** The trace of the transaction that armed it, when that was traced. */
+  traceparent: string | null;
 }
 
 export interface TimerRow {
   id: string;
   dueAt: Date;
   data: unknown;
+  traceparent?: string | null;
 }
 
 /** Every statement on the `timers` table, for one queue. */
@@ -29,10 +32,21 @@ export class TimerStore {
     // One JSON document for the whole batch: cheaper to build and to send than one array per column.
     // Ids that cannot exist yet skip the conflict check, which triples the cost of a bulk insert.
     await manager.query(
-      `INSERT INTO timers (queue, id, due_at, data)
-       SELECT $1, id, due_at, data FROM jsonb_to_recordset($2::jsonb) AS t(id text, due_at timestamptz, data jsonb)
+      `INSERT INTO timers (queue, id, due_at, data, traceparent)
+       SELECT $1, id, due_at, data, traceparent
+       FROM jsonb_to_recordset($2::jsonb) AS t(id text, due_at timestamptz, data jsonb, traceparent text)
        ${fresh ? '' : 'ON CONFLICT (queue, id) DO NOTHING'}`,
-      [this.queue, JSON.stringify(rows.map((row) => ({ id: row.id, due_at: row.dueAt, data: row.data })))],
+      [
+        this.queue,
+        JSON.stringify(
+          rows.map((row) => ({
+            id: row.id,
+            due_at: row.dueAt,
+            data: row.data,
+            traceparent: row.traceparent,
+          })),
+        ),
+      ],
     );
   }
 
@@ -51,13 +65,21 @@ export class TimerStore {
 
   /** Locks up to `limit` due timers, oldest first, skipping those another drain holds. */
   async claimDue<Data>(manager: EntityManager, now: Date, limit: number): Promise<Array<DueTimer<Data>>> {
-    const rows = await manager.query<Array<{ id: string; data: Data; due_at: Date; attempts: number }>>(
-      `SELECT id, data, due_at, attempts FROM timers
+    const rows = await manager.query<
+      Array<{ id: string; data: Data; due_at: Date; attempts: number; traceparent: string | null }>
+    >(
+      `SELECT id, data, due_at, attempts, traceparent FROM timers
        WHERE queue = $1 AND failed_at IS NULL AND due_at <= $2
        ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED`,
       [this.queue, now, limit],
     );
-    return rows.map((row) => ({ id: row.id, data: row.data, dueAt: row.due_at, attempts: row.attempts }));
+    return rows.map((row) => ({
+      id: row.id,
+      data: row.data,
+      dueAt: row.due_at,
+      attempts: row.attempts,
+      traceparent: row.traceparent,
+    }));
   }
 
   /** The claimed timers that fired (or were stale): their rows go in the firing transaction. */

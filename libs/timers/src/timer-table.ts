@@ -28,3 +28,12 @@ export async function createTimerTable(runner: QueryRunner): Promise<void> {
 export async function dropTimerTable(runner: QueryRunner): Promise<void> {
   await runner.query('DROP TABLE timers');
 }
+
+/** A timer keeps the W3C trace context of the transaction that armed it; its firing continues it. */
+export async function addTimerTraceparent(runner: QueryRunner): Promise<void> {
+  await runner.query('ALTER TABLE timers ADD COLUMN traceparent text');
+}
+
+export async function dropTimerTraceparent(runner: QueryRunner): Promise<void> {
+  await runner.query('ALTER TABLE timers DROP COLUMN traceparent');
+}

@@ -6,6 +6,7 @@ import { typeOrmOptions } from '@app/database';
 import { HealthService, MetricsService } from '@app/observability';
 import { createSandbox, type TestSandbox, waitFor } from '@app/testing';
 import {
+  addTimerTraceparent,
   createTimerTable,
   type DueTimer,
   DurableTimers,
@@ -100,6 +101,7 @@ describe('DurableTimers', () => {
     await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${database.schema}"`);
     const runner = dataSource.createQueryRunner();
     await createTimerTable(runner);
+    await addTimerTraceparent(runner);
     await runner.release();
     redis = new Redis(sandbox.env.REDIS_URL);
   });

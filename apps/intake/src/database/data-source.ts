@@ -12,6 +12,7 @@ import { TicketMetadata1764600000000 } from './migrations/1764600000000-ticket-m
 import { ChatMessageKeys1764750000000 } from './migrations/1764750000000-chat-message-keys';
 import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbox-keyed-by-tenant';
 import { DeadLetters1765600000000 } from './migrations/1765600000000-dead-letters';
+import { TraceContext1765700000000 } from './migrations/1765700000000-trace-context';
 
 export function intakeDatabase(config: Pick<IntakeConfig, 'database'>): TypeOrmOptionsInput {
   return {
@@ -25,6 +26,7 @@ export function intakeDatabase(config: Pick<IntakeConfig, 'database'>): TypeOrmO
       ChatMessageKeys1764750000000,
       InboxKeyedByTenant1765000000000,
       DeadLetters1765600000000,
+      TraceContext1765700000000,
     ],
   };
 }

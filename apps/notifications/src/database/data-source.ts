@@ -16,6 +16,7 @@ import { FollowUpTimers1765300000000 } from './migrations/1765300000000-follow-u
 import { DeliveryTimers1765400000000 } from './migrations/1765400000000-delivery-timers';
 import { NoticesAwaitingAnAssignee1765500000000 } from './migrations/1765500000000-notices-awaiting-an-assignee';
 import { DeadLetters1765600000000 } from './migrations/1765600000000-dead-letters';
+import { TraceContext1765700000000 } from './migrations/1765700000000-trace-context';
 import { DeliveryResends1765610000000 } from './migrations/1765610000000-delivery-resends';
 import { DirectoryAgent } from '../contacts/directory-agent.entity';
 import { RecipientPreference } from '../recipients/recipient-preference.entity';
@@ -47,6 +48,7 @@ export function notificationsDatabase(config: Pick<NotificationsConfig, 'databas
       NoticesAwaitingAnAssignee1765500000000,
       DeadLetters1765600000000,
       DeliveryResends1765610000000,
+      TraceContext1765700000000,
     ],
   };
 }

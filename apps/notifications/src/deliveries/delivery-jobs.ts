@@ -14,6 +14,8 @@ export interface SendJobData {
   deliveryId: string;
   /** Absent from jobs queued by earlier versions; the worker then reads it from the ledger. */
   channel?: DeliveryChannel;
+  /** W3C trace context of the work that queued it, when traced: the send continues that trace. */
+  traceparent?: string;
 }
 
 /** One job per ledger row: enqueuing the same delivery twice is a no-op. */

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { afterCommit, afterCommitTogether } from '@app/database';
+import { activeTraceparent } from '@app/observability';
 import { type DeliveryChannel } from '../channels/channel';
 import { type RenderedMessage } from '../templates/render-template';
 import { type AwaitedNotice, Delivery, type DeliveryRecipient, type DeliveryState } from './delivery.entity';
@@ -92,7 +93,12 @@ export class DeliveryLedger {
     const now = new Date();
     const held = holdUntil !== null && holdUntil > now;
     if (!held)
-      await afterCommitTogether(manager, this.enqueueClaimed, { deliveryId, channel, holdUntil: null });
+      await afterCommitTogether(manager, this.enqueueClaimed, {
+        deliveryId,
+        channel,
+        holdUntil: null,
+        traceparent: activeTraceparent(),
+      });
     await this.timers.arm(manager, [{ data: { deliveryId, attempt: 0 }, at: held ? holdUntil : now }]);
   }
 
@@ -143,7 +149,10 @@ export class DeliveryLedger {
     );
     await this.timers.arm(manager, [{ data: { deliveryId, attempt: current.attempts }, at: now }]);
     // Not enqueueClaimed: the row had a send job, which a failed email leaves in Redis for a week.
-    await afterCommit(manager, () => this.queue.enqueue(deliveryId, current.channel));
+    const traceparent = activeTraceparent();
+    await afterCommit(manager, () =>
+      this.queue.enqueue({ deliveryId, channel: current.channel, holdUntil: null, traceparent }),
+    );
     return {
       outcome: 'resent',
       delivery: await manager.findOneByOrFail(Delivery, { id: deliveryId }),

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { JobQueue, type NewJob } from '@app/database';
-import { HealthService, MetricsService } from '@app/observability';
+import { HealthService, MetricsService, type Traceparent } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { type DeliveryChannel } from '../channels/channel';
 import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
@@ -10,6 +10,8 @@ export interface QueuedDelivery {
   deliveryId: string;
   channel: DeliveryChannel;
   holdUntil: Date | null;
+  /** The trace that decided the delivery; queued after its transaction ended, so carried along. */
+  traceparent: Traceparent;
 }
 
 /**
@@ -42,8 +44,8 @@ export class DeliveryQueue implements OnModuleInit, OnModuleDestroy {
    * Queues a delivery whatever became of an earlier job for it, unless one is still live: for the
    * watchdog, which hands over rows whose hold or backoff ended and rows whose jobs Redis lost.
    */
-  async enqueue(deliveryId: string, channel: DeliveryChannel, holdUntil: Date | null = null): Promise<void> {
-    const { name, data, options } = this.job({ deliveryId, channel, holdUntil });
+  async enqueue(delivery: QueuedDelivery): Promise<void> {
+    const { name, data, options } = this.job(delivery);
     await this.jobs.addUnlessLive(name, data, options);
   }
 
@@ -63,11 +65,11 @@ export class DeliveryQueue implements OnModuleInit, OnModuleDestroy {
    * completed is deleted at once: the ledger row records what was sent, and keeping the job would
    * only cost Redis writes. Failed jobs stay a week for inspection.
    */
-  private job({ deliveryId, channel, holdUntil }: QueuedDelivery): NewJob<SendJobData> {
+  private job({ deliveryId, channel, holdUntil, traceparent }: QueuedDelivery): NewJob<SendJobData> {
     const email = channel === 'email';
     return {
       name: DeliveryJobName.Send,
-      data: { deliveryId, channel },
+      data: { deliveryId, channel, ...(traceparent && { traceparent }) },
       options: {
         jobId: deliveryJobId(deliveryId),
         delay: holdUntil ? Math.max(0, holdUntil.getTime() - Date.now()) : 0,

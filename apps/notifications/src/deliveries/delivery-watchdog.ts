@@ -23,9 +23,10 @@ interface WatchedRow {
 
 interface Handover {
   row: WatchedRow;
-  index: number;
   /** Fired a lease or more after the row became due: the row was in the queue's hands already. */
   watching: boolean;
+  /** The trace that armed the watching timer: the send continues it. */
+  traceparent: string | null;
 }
 
 /** Reported with the repair warning, at most: enough to look a few of them up in the ledger. */
@@ -82,7 +83,7 @@ export class DeliveryWatchdog implements OnApplicationBootstrap {
     const lease = { notBefore: new Date(now.getTime() + this.leaseMs) };
     const outcomes: TimerOutcome[] = [];
     const handovers: Handover[] = [];
-    for (const [index, timer] of due.entries()) {
+    for (const timer of due) {
       const row = byId.get(timer.data.deliveryId);
       if (!row || !watches(timer.data, row)) {
         outcomes.push('stale');
@@ -91,7 +92,8 @@ export class DeliveryWatchdog implements OnApplicationBootstrap {
       } else {
         // Carried by another delivery's email: that one's job and watchdog settle both.
         outcomes.push(lease);
-        if (!row.sentWith) handovers.push({ row, index, watching: this.watching(timer, row) });
+        if (!row.sentWith)
+          handovers.push({ row, watching: this.watching(timer, row), traceparent: timer.traceparent });
       }
     }
     if (handovers.length === 0) return outcomes;
@@ -114,7 +116,11 @@ export class DeliveryWatchdog implements OnApplicationBootstrap {
 
   /** After the commit, so the worker finds the firing's view of the row. */
   private async enqueue(queued: Handover[]): Promise<void> {
-    await Promise.all(queued.map(({ row }) => this.queue.enqueue(row.id, row.channel)));
+    await Promise.all(
+      queued.map(({ row, traceparent }) =>
+        this.queue.enqueue({ deliveryId: row.id, channel: row.channel, holdUntil: null, traceparent }),
+      ),
+    );
     const lost = queued.filter((handover) => handover.watching);
     if (lost.length === 0) return;
     for (const { row } of lost) this.repairs.inc({ channel: row.channel });

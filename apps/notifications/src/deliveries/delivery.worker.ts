@@ -12,7 +12,7 @@ import { DataSource, In } from 'typeorm';
 import { buildEvent } from '@app/contracts';
 import { JobWorker } from '@app/database';
 import { eventMeta, OutboxWriter } from '@app/messaging';
-import { MetricsService } from '@app/observability';
+import { inSpan, MetricsService, SpanKind } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
 import {
   type ChannelAdapter,
@@ -104,6 +104,15 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async process(job: Job<SendJobData>): Promise<SendOutcome> {
     if (job.name !== (DeliveryJobName.Send as string)) throw new Error(`Unknown delivery job ${job.name}`);
+    const span = {
+      kind: SpanKind.CONSUMER,
+      parent: job.data.traceparent ?? null,
+      attributes: { 'delivery.id': job.data.deliveryId, 'delivery.channel': job.data.channel ?? 'unknown' },
+    };
+    return inSpan(`deliver ${job.data.channel ?? 'delivery'}`, span, () => this.processTraced(job));
+  }
+
+  private async processTraced(job: Job<SendJobData>): Promise<SendOutcome> {
     try {
       return await this.send(job.data.deliveryId, job.data.channel);
     } catch (error) {

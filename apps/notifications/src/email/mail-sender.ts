@@ -4,7 +4,7 @@ import { createTransport, type Transporter } from 'nodemailer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
-import { HealthService } from '@app/observability';
+import { HealthService, inSpan, SpanKind } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
 import { NOTIFICATIONS_CONFIG } from '../notifications.tokens';
 
@@ -62,13 +62,20 @@ export function connectWithoutDelay(
 @Injectable()
 export class MailSender implements OnModuleInit, OnApplicationShutdown {
   private readonly transporter: Transporter<SMTPPool.SentMessageInfo>;
+  /** Where mail goes, as a send span names it: host and port, never the URL's credentials. */
+  private readonly server: { 'server.address': string; 'server.port': number };
   private closed = false;
 
   constructor(
     @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
     private readonly health: HealthService,
   ) {
-    this.transporter = createTransport(mailPoolOptions(config));
+    const options = mailPoolOptions(config);
+    this.transporter = createTransport(options);
+    this.server = {
+      'server.address': options.host ?? 'localhost',
+      'server.port': Number(options.port ?? 25),
+    };
   }
 
   onModuleInit(): void {
@@ -94,14 +101,21 @@ export class MailSender implements OnModuleInit, OnApplicationShutdown {
   async send(mail: OutgoingMail): Promise<void> {
     // Refused rather than left waiting forever: the worker puts the delivery back to pending.
     if (this.closed) throw new Error('The SMTP connection pool is closed');
-    await this.transporter.sendMail({
-      from: this.config.smtp.from,
-      to: mail.to,
-      subject: mail.subject,
-      text: mail.text,
-      messageId: messageIdOf(mail.deliveryId),
-      headers: { 'X-Ticketflow-Delivery': mail.deliveryId },
-    });
+    // No address or content on the span: traces leave the service, personal data does not (S4).
+    const span = {
+      kind: SpanKind.CLIENT,
+      attributes: { ...this.server, 'delivery.id': mail.deliveryId },
+    };
+    await inSpan('smtp send', span, () =>
+      this.transporter.sendMail({
+        from: this.config.smtp.from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        messageId: messageIdOf(mail.deliveryId),
+        headers: { 'X-Ticketflow-Delivery': mail.deliveryId },
+      }),
+    );
   }
 }
 

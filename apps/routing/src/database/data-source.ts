@@ -13,6 +13,7 @@ import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbo
 import { BoundedOverflow1765100000000 } from './migrations/1765100000000-bounded-overflow';
 import { OverflowTimers1765300000000 } from './migrations/1765300000000-overflow-timers';
 import { DeadLetters1765600000000 } from './migrations/1765600000000-dead-letters';
+import { TraceContext1765700000000 } from './migrations/1765700000000-trace-context';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { RoutingTicket } from '../tickets/routing-ticket.entity';
 
@@ -39,6 +40,7 @@ export function routingDatabase(config: Pick<RoutingConfig, 'database'>): TypeOr
       BoundedOverflow1765100000000,
       OverflowTimers1765300000000,
       DeadLetters1765600000000,
+      TraceContext1765700000000,
     ],
   };
 }

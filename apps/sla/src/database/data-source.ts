@@ -17,6 +17,7 @@ import { InboxKeyedByTenant1765000000000 } from './migrations/1765000000000-inbo
 import { DurableTimers1765200000000 } from './migrations/1765200000000-durable-timers';
 import { DropClockChangeTracking1765210000000 } from './migrations/1765210000000-drop-clock-change-tracking';
 import { DeadLetters1765600000000 } from './migrations/1765600000000-dead-letters';
+import { TraceContext1765700000000 } from './migrations/1765700000000-trace-context';
 import { SlaTicket } from '../clocks/sla-ticket.entity';
 
 export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptionsInput {
@@ -38,6 +39,7 @@ export function slaDatabase(config: Pick<SlaConfig, 'database'>): TypeOrmOptions
       DurableTimers1765200000000,
       DropClockChangeTracking1765210000000,
       DeadLetters1765600000000,
+      TraceContext1765700000000,
     ],
   };
 }

@@ -5,6 +5,7 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { type HttpConfig } from '@app/config';
 import { configureHttpApp } from '@app/http';
 import { createRootLogger, HealthService, logProcessWarnings } from '@app/observability';
+import { stopTracing } from '@app/observability/tracing/start-tracing';
 import { KafkaEventTransport } from '../transport/kafka-event.transport';
 import { PropagateErrorsFilter } from '../transport/propagate-errors.filter';
 
@@ -80,13 +81,17 @@ function drainOnSignals(app: INestApplication, timeoutMs: number): void {
       process.exit(1);
     }, timeoutMs);
     deadline.unref();
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ msg: 'Shutdown failed', error: String(error) });
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      // Last, so the spans of the drain itself are exported too.
+      .then(() => stopTracing())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ msg: 'Shutdown failed', error: String(error) });
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

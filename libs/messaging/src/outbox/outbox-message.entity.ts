@@ -27,6 +27,10 @@ export class OutboxMessage {
   @Column({ type: 'text' })
   tenant: string;
 
+  /** W3C trace context of the transaction that wrote the row; the relay's send span continues it. */
+  @Column({ type: 'text', nullable: true })
+  traceparent: string | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { type DataSource } from 'typeorm';
+import { endSpan, SpanKind, startSpan, traceHeadersOf } from '@app/observability';
 import { type KafkaProducer } from '../kafka/kafka-producer';
 import { type TopicNames } from '../kafka/topic-names';
 
@@ -18,6 +19,7 @@ interface ClaimedRow {
   topic: string;
   key: string;
   payload: Record<string, unknown>;
+  traceparent: string | null;
 }
 
 /**
@@ -95,12 +97,12 @@ export class OutboxRelay {
       );
       if (!lock?.locked) return 'busy';
       const rows = await manager.query<ClaimedRow[]>(
-        `SELECT id, topic, key, payload FROM outbox
+        `SELECT id, topic, key, payload, traceparent FROM outbox
          WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.options.batchSize],
       );
       if (rows.length === 0) return 0;
-      await this.producer.send(this.groupByTopic(rows));
+      await this.sendTraced(rows);
       await manager.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [
         rows.map((row) => row.id),
       ]);
@@ -108,15 +110,45 @@ export class OutboxRelay {
     });
   }
 
-  private groupByTopic(rows: ClaimedRow[]) {
-    const byTopic = new Map<string, Array<{ key: string; value: string }>>();
+  /**
+   * One send for the whole batch. A row written inside a trace gets a producer span that continues
+   * it, and its record carries that span's context to the consumers; rows without one send bare.
+   */
+  private async sendTraced(rows: ClaimedRow[]): Promise<void> {
+    const byTopic = new Map<
+      string,
+      Array<{ key: string; value: string; headers?: Record<string, string> }>
+    >();
+    const spans = [];
     for (const row of rows) {
       const topic = this.topics.physical(row.topic);
       const messages = byTopic.get(topic) ?? [];
-      messages.push({ key: row.key, value: JSON.stringify(row.payload) });
+      const message = { key: row.key, value: JSON.stringify(row.payload) };
+      if (row.traceparent) {
+        const span = startSpan(`send ${topic}`, {
+          kind: SpanKind.PRODUCER,
+          parent: row.traceparent,
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.operation.type': 'send',
+            'messaging.destination.name': topic,
+            'messaging.kafka.message.key': row.key,
+          },
+        });
+        spans.push(span);
+        messages.push({ ...message, headers: traceHeadersOf(span) });
+      } else {
+        messages.push(message);
+      }
       byTopic.set(topic, messages);
     }
-    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    try {
+      await this.producer.send([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+    } catch (error) {
+      for (const span of spans) endSpan(span, error);
+      throw error;
+    }
+    for (const span of spans) endSpan(span);
   }
 
   private async run(): Promise<void> {

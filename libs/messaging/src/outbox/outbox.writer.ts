@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { type AnyEvent, type EventEnvelope, type EventType, topicOf } from '@app/contracts';
 import { afterCommit } from '@app/database';
+import { activeTraceparent } from '@app/observability';
 import { OutboxRelay } from './outbox-relay';
 
 /**
@@ -14,10 +15,11 @@ export class OutboxWriter {
 
   async append(manager: EntityManager, ...events: Array<EventEnvelope<EventType> | AnyEvent>): Promise<void> {
     if (events.length === 0) return;
-    // One statement however many events; unnest keeps their order, and so their ids' order.
+    // One statement however many events; unnest keeps their order, and so their ids' order. The
+    // relay publishes after this transaction has ended: the row keeps the trace it belongs to.
     await manager.query(
-      `INSERT INTO outbox (event_id, topic, key, payload, tenant)
-       SELECT event_id, topic, key, payload, tenant FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[]) WITH ORDINALITY
+      `INSERT INTO outbox (event_id, topic, key, payload, tenant, traceparent)
+       SELECT event_id, topic, key, payload, tenant, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[]) WITH ORDINALITY
          AS e(event_id, topic, key, payload, tenant, position)
        ORDER BY position`,
       [
@@ -27,6 +29,7 @@ export class OutboxWriter {
         events.map((event) => event.subject ?? event.id),
         events.map((event) => JSON.stringify(event)),
         events.map((event) => event.tenant),
+        activeTraceparent(),
       ],
     );
     await afterCommit(manager, () => Promise.resolve(this.relay.wake()));

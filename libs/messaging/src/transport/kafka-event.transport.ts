@@ -12,7 +12,7 @@ import {
   type Topic,
   topicOf,
 } from '@app/contracts';
-import { runWithCorrelation } from '@app/observability';
+import { inSpan, runWithCorrelation, SpanKind, traceContextOfHeaders } from '@app/observability';
 import { claimEvent, claimEvents, inboxKey } from '../inbox/claim-event';
 import { type KafkaProducer } from '../kafka/kafka-producer';
 import { recordDeadLetter } from '../dead-letters/dead-letter-store';
@@ -290,7 +290,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
             outcomes.push({ type: item.event.type, outcome: 'duplicate' });
           } else {
             failedAt = index;
-            await this.runWithCorrelation(item.event, () => this.invoke(item, origin, manager, 1));
+            await this.inEventScope(item, origin, () => this.invoke(item, origin, manager, 1));
             failedAt = undefined;
             outcomes.push({ type: item.event.type, outcome: 'processed' });
           }
@@ -376,13 +376,31 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     }
   }
 
-  private runWithCorrelation<T>(event: AnyEvent, work: () => Promise<T>): Promise<T> {
+  /**
+   * Where an event's handler runs: under the event's correlation, which every log line and emitted
+   * event inherits, and in a consumer span continuing the trace its record's headers carry.
+   */
+  private inEventScope<T>(item: ApplyItem, origin: MessageOrigin, work: () => Promise<T>): Promise<T> {
+    const { event, message } = item;
     const correlation = {
       correlationId: event.correlationid ?? event.id,
       causationId: event.id,
       tenant: event.tenant,
     };
-    return runWithCorrelation(correlation, work);
+    const span = {
+      kind: SpanKind.CONSUMER,
+      parent: traceContextOfHeaders(message.headers),
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': origin.physicalTopic,
+        'messaging.consumer.group.name': this.options.groupId,
+        'messaging.kafka.offset': Number(message.offset),
+        'cloudevents.event_type': event.type,
+        'cloudevents.event_id': event.id,
+      },
+    };
+    return runWithCorrelation(correlation, () => inSpan(`process ${origin.physicalTopic}`, span, work));
   }
 
   /** Runs the handler in `manager`'s transaction, which already holds the inbox row. */
@@ -408,7 +426,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const { event } = item;
     for (let attempt = 1; ; attempt++) {
       try {
-        const applied = await this.runWithCorrelation(event, () =>
+        const applied = await this.inEventScope(item, origin, () =>
           this.options.dataSource.transaction(async (manager) => {
             if (!(await claimEvent(manager, this.options.groupId, event))) return false;
             await this.invoke(item, origin, manager, attempt);

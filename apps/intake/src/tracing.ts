@@ -1,0 +1,4 @@
+import { startTracing } from '@app/observability/tracing/start-tracing';
+
+// Before anything else loads: the instrumentations patch http, express, pg and ioredis as they are required.
+startTracing('intake');
