@@ -34,7 +34,10 @@ export class SmtpSink {
   readonly messages: CapturedMail[] = [];
   /** Called once a message is stored and accepted, e.g. to kill the sender right then. */
   onAccepted: (mail: CapturedMail) => void = () => undefined;
+  /** Connections that failed under a session, as a sender killed mid-session resets its own. */
+  connectionErrors = 0;
   private readonly server: SMTPServer;
+  private listening = false;
 
   constructor() {
     this.server = new SMTPServer({
@@ -62,12 +65,20 @@ export class SmtpSink {
         });
       },
     });
+    // smtp-server reports a connection's failure on the server: unheard, it would end the process.
+    this.server.on('error', () => {
+      if (this.listening) this.connectionErrors += 1;
+    });
   }
 
   async start(port = 0): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => resolve());
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        this.listening = true;
+        resolve();
+      });
     });
     return (this.server.server.address() as AddressInfo).port;
   }
