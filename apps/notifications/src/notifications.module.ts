@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { auditController, AuditLog } from '@app/audit';
 import { Topic } from '@app/contracts';
 import { DatabaseModule, queueBoardProvider } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
@@ -24,7 +25,7 @@ import { FollowUpScheduler } from './follow-ups/follow-up-scheduler';
 import { FollowUpTimers } from './follow-ups/follow-up-timers';
 import { FollowUpProcessor } from './follow-ups/follow-up.processor';
 import { Notices } from './notices/notices';
-import { NOTIFICATIONS_CONFIG } from './notifications.tokens';
+import { NOTIFICATIONS_AUDITED, NOTIFICATIONS_CONFIG } from './notifications.tokens';
 import { DeliveryTiming } from './recipients/delivery-timing.service';
 import { RecipientPreferencesController } from './recipients/recipient-preferences.controller';
 import { SurveyService } from './surveys/survey-service';
@@ -34,6 +35,12 @@ import { TemplatesController } from './templates/templates.controller';
 import { WebhookFanOut } from './webhooks/webhook-fan-out';
 import { WebhookSecrets } from './webhooks/webhook-secrets';
 import { WebhooksController } from './webhooks/webhooks.controller';
+
+/** What operators do to deliveries by hand is recorded here; the ledger row keeps its own counts too. */
+const AuditController = auditController({
+  entityTypes: NOTIFICATIONS_AUDITED.entityTypes,
+  summary: 'Deliveries resent by an operator, newest first (admin)',
+});
 
 @Module({})
 export class NotificationsModule {
@@ -64,6 +71,7 @@ export class NotificationsModule {
         DeadLettersModule,
       ],
       controllers: [
+        AuditController,
         DeliveriesController,
         WebhooksController,
         TemplatesController,
@@ -73,6 +81,7 @@ export class NotificationsModule {
       ],
       providers: [
         { provide: NOTIFICATIONS_CONFIG, useValue: config },
+        AuditLog,
         MailSender,
         EmailChannel,
         WebhookChannel,

@@ -98,7 +98,7 @@ describe('resending a delivery', () => {
     await sandbox?.dispose();
   });
 
-  it('sends a delivery that failed for good once an admin resends it with the relay back, and never resends a sent one', async () => {
+  it('sends a delivery that failed for good once an admin resends it with the relay back, audits each resend, and never resends a sent one', async () => {
     const created = ticketCreated('resend-customer@example.com');
     await probe.publish(
       `${sandbox.env.KAFKA_TOPIC_PREFIX}${Topic.TicketEvents}`,
@@ -159,5 +159,32 @@ describe('resending a delivery', () => {
     expect(await deliveriesOf(created.data.ticketId)).toContainEqual(
       expect.objectContaining({ id: failed.id, state: 'sent', resends: 2 }),
     );
+
+    // The audit log holds the two resends that happened, newest first, and neither refusal.
+    const audit = await request(app.getHttpServer())
+      .get(`/v1/audit?entityType=delivery&entityId=${failed.id}`)
+      .set('authorization', bearer('admin'))
+      .expect(200);
+    expect(audit.body).toEqual([
+      expect.objectContaining({
+        entityType: 'delivery',
+        entityId: failed.id,
+        action: 'resent',
+        actor: accepted.body.resentBy,
+        before: { state: 'failed', resends: 1 },
+        after: { state: 'pending', resends: 2 },
+      }),
+      expect.objectContaining({ action: 'resent', before: { state: 'failed', resends: 0 } }),
+    ]);
+    const otherTenant = await request(app.getHttpServer())
+      .get(`/v1/audit?entityId=${failed.id}`)
+      .set('authorization', bearer('otherTenantAdmin'))
+      .expect(200);
+    expect(otherTenant.body).toEqual([]);
+    await request(app.getHttpServer()).get('/v1/audit').set('authorization', bearer('agent')).expect(403);
+    await request(app.getHttpServer())
+      .get('/v1/audit?entityType=agent')
+      .set('authorization', bearer('admin'))
+      .expect(400);
   });
 });

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { auditController, AuditLog } from '@app/audit';
 import { Topic } from '@app/contracts';
 import { DatabaseModule, queueBoardProvider } from '@app/database';
 import { HttpPlatformModule } from '@app/http';
@@ -12,8 +13,6 @@ import { AssignmentsController } from './assignment/assignments.controller';
 import { OverflowTimers } from './assignment/overflow-timers';
 import { QueueDrainer } from './assignment/queue-drainer';
 import { RoutingPlanner } from './assignment/routing-plan';
-import { AuditController } from './audit/audit.controller';
-import { AuditLog } from './audit/audit-log';
 import { type RoutingConfig } from './config/routing.config';
 import { routingDatabase } from './database/data-source';
 import { OverflowProcessor } from './overflow/overflow.processor';
@@ -21,6 +20,11 @@ import { ROUTING_CONFIG } from './routing.tokens';
 import { RoutingRulesController } from './rules/routing-rules.controller';
 import { TeamsController } from './teams/teams.controller';
 import { TicketEventsConsumer } from './tickets/ticket-events.consumer';
+
+const AuditController = auditController({
+  entityTypes: ['agent', 'team', 'routing_rule'],
+  summary: 'Admin changes to agents, teams and routing rules, newest first (admin)',
+});
 
 @Module({})
 export class RoutingModule {

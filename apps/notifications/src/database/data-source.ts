@@ -1,3 +1,4 @@
+import { AuditEntry } from '@app/audit';
 import { type TypeOrmOptionsInput } from '@app/database';
 import { OutboxMessage, ProcessedEvent } from '@app/messaging';
 import { type NotificationsConfig } from '../config/notifications.config';
@@ -17,6 +18,7 @@ import { DeliveryTimers1765400000000 } from './migrations/1765400000000-delivery
 import { NoticesAwaitingAnAssignee1765500000000 } from './migrations/1765500000000-notices-awaiting-an-assignee';
 import { DeadLetters1765600000000 } from './migrations/1765600000000-dead-letters';
 import { TraceContext1765700000000 } from './migrations/1765700000000-trace-context';
+import { AuditLog1765710000000 } from './migrations/1765710000000-audit-log';
 import { DeliveryResends1765610000000 } from './migrations/1765610000000-delivery-resends';
 import { DirectoryAgent } from '../contacts/directory-agent.entity';
 import { RecipientPreference } from '../recipients/recipient-preference.entity';
@@ -34,6 +36,7 @@ export function notificationsDatabase(config: Pick<NotificationsConfig, 'databas
       Survey,
       RecipientPreference,
       DirectoryAgent,
+      AuditEntry,
       OutboxMessage,
       ProcessedEvent,
     ],
@@ -49,6 +52,7 @@ export function notificationsDatabase(config: Pick<NotificationsConfig, 'databas
       DeadLetters1765600000000,
       DeliveryResends1765610000000,
       TraceContext1765700000000,
+      AuditLog1765710000000,
     ],
   };
 }

@@ -21,6 +21,7 @@ import {
   Tenant,
   uuidParam,
 } from '@app/http';
+import { AuditLog } from '@app/audit';
 import { hostOfUrl } from '../webhooks/webhook-http';
 import { DeliveryLedger, RESENDABLE } from './delivery-ledger';
 import { Delivery } from './delivery.entity';
@@ -69,6 +70,7 @@ export class DeliveriesController {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly ledger: DeliveryLedger,
+    private readonly audit: AuditLog,
   ) {}
 
   @Get()
@@ -114,9 +116,19 @@ export class DeliveriesController {
     @Param('id', uuidParam()) id: string,
   ) {
     const actor = actorOf(principal);
-    const result = await this.dataSource.transaction((manager) =>
-      this.ledger.resend(manager, tenant, id, actor),
-    );
+    const result = await this.dataSource.transaction(async (manager) => {
+      const outcome = await this.ledger.resend(manager, tenant, id, actor);
+      if (outcome.outcome === 'resent') {
+        await this.audit.record(manager, principal, {
+          entityType: 'delivery',
+          entityId: id,
+          action: 'resent',
+          before: { state: outcome.previousState, resends: outcome.delivery.resendCount - 1 },
+          after: { state: outcome.delivery.state, resends: outcome.delivery.resendCount },
+        });
+      }
+      return outcome;
+    });
     if (result.outcome === 'not_found') throw notFound('delivery_not_found', `No delivery ${id}`);
     if (result.outcome === 'not_resendable')
       throw conflict(

@@ -114,8 +114,8 @@ export class DeliveryLedger {
    * its watchdog timer is armed and it is queued once this commits, and the worker claims it as
    * any other. Its id, so the email's Message-ID and the webhook's Idempotency-Key, stay the same.
    * Held for nothing (`hold_until` now): the operator means now. A row another email carried is
-   * sent on its own. The row records who resent it and when; notifications keeps no audit log of
-   * its own, so the caller logs it too.
+   * sent on its own. The row records who resent it and when; the caller adds the audit entry in
+   * the same transaction.
    */
   async resend(
     manager: EntityManager,

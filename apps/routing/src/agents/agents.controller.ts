@@ -16,7 +16,7 @@ import { isUniqueViolation } from '@app/database';
 import { conflict, CurrentPrincipal, notFound, type Principal, Tenant, uuidParam } from '@app/http';
 import { eventMeta, OutboxWriter } from '@app/messaging';
 import { AssignmentService } from '../assignment/assignment.service';
-import { AuditLog } from '../audit/audit-log';
+import { AuditLog } from '@app/audit';
 import { ROUTING_SOURCE } from '../routing.tokens';
 import { Team } from '../teams/team.entity';
 import { Agent } from './agent.entity';

@@ -14,7 +14,7 @@ import { BoundedOverflow1765100000000 } from './migrations/1765100000000-bounded
 import { OverflowTimers1765300000000 } from './migrations/1765300000000-overflow-timers';
 import { DeadLetters1765600000000 } from './migrations/1765600000000-dead-letters';
 import { TraceContext1765700000000 } from './migrations/1765700000000-trace-context';
-import { AuditEntry } from '../audit/audit-entry.entity';
+import { AuditEntry } from '@app/audit';
 import { RoutingTicket } from '../tickets/routing-ticket.entity';
 
 export function routingDatabase(config: Pick<RoutingConfig, 'database'>): TypeOrmOptionsInput {

@@ -11,7 +11,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { CurrentPrincipal, notFound, type Principal, Tenant, uuidParam } from '@app/http';
 import { AssignmentService } from '../assignment/assignment.service';
-import { AuditLog } from '../audit/audit-log';
+import { AuditLog } from '@app/audit';
 import { Team } from '../teams/team.entity';
 import { RoutingRuleDto } from './dto/routing-rule.dto';
 import { RoutingRule } from './routing-rule.entity';

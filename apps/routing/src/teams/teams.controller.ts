@@ -13,7 +13,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { isUniqueViolation } from '@app/database';
 import { conflict, CurrentPrincipal, notFound, type Principal, Tenant, uuidParam } from '@app/http';
 import { Agent } from '../agents/agent.entity';
-import { AuditLog } from '../audit/audit-log';
+import { AuditLog } from '@app/audit';
 import { CreateTeamDto, UpdateTeamDto } from './dto/team.dto';
 import { Team } from './team.entity';
 

@@ -1,9 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export type AuditedEntity = 'agent' | 'team' | 'routing_rule';
-export type AuditAction = 'created' | 'updated' | 'deleted';
-
-/** One admin change: who, when, and the entity before and after. Never updated or deleted. */
+/** One change an admin or operator made over the API: who, when, and the entity before and after. Never updated or deleted. */
 @Entity({ name: 'audit_log' })
 export class AuditEntry {
   @PrimaryGeneratedColumn({ type: 'bigint' })
@@ -12,14 +9,16 @@ export class AuditEntry {
   @Column({ type: 'text' })
   tenant: string;
 
+  /** What was changed, in the owning service's words (`agent`, `delivery`); its table's CHECK lists them. */
   @Column({ type: 'text' })
-  entityType: AuditedEntity;
+  entityType: string;
 
   @Column({ type: 'uuid' })
   entityId: string;
 
+  /** `created`, `updated`, `deleted`, or a service's own verb (`resent`); its table's CHECK lists them. */
   @Column({ type: 'text' })
-  action: AuditAction;
+  action: string;
 
   /** `api-key:<first 8 hex of the key's hash>`: which key did it, without the key. */
   @Column({ type: 'text' })
