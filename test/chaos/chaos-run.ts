@@ -21,6 +21,7 @@
  *                           ready and Postgres and Redis answered again, whichever came last
  *   CHAOS_INFRA_HOME        the run's own Postgres, Redis and Kafka (default .infra-chaos/), on
  *                           ports 25432, 26379, 29092 and 29093 unless CHAOS_*_PORT say otherwise
+ *   CHAOS_BASE_PORT=24000   the services' HTTP ports count up from here (another run may use the default)
  *   CHAOS_KEEP=1            keep the run's database and the infrastructure running afterwards
  *
  * The run uses infrastructure of its own, never the one the tests share: it crashes it on purpose.
@@ -68,7 +69,7 @@ const INFRA_ENV = {
 };
 const LAYOUT: Layout = { intake: 1, routing: 2, sla: 2, notifications: 1 };
 /** Below Linux's ephemeral range, apart from the e2e tests' and the benchmarks' ports. */
-const BASE_PORT = 24_000;
+const BASE_PORT = int('CHAOS_BASE_PORT', 24_000);
 
 function parseFaults(value: string): FaultKind[] {
   if (value === 'all') return ALL_INFRA_FAULTS;
