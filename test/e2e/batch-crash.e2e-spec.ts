@@ -105,7 +105,10 @@ describe('kill -9 of batch consumers mid-batch', () => {
         return ticketIds.every((id) => byTicket.has(id)) && byTicket;
       },
       { description: `all ${TICKETS} tickets assigned`, timeoutMs: 120_000, intervalMs: 500 },
-    );
+    ).catch((error: unknown) => {
+      // What routing did since its restart tells a slow consumer from a wedged one.
+      throw new Error(`${String(error)}\n--- routing ---\n${system.services.routing.logs().slice(-8_000)}`);
+    });
     // A crash may make the outbox publish an event again (at-least-once): the same event id.
     for (const id of ticketIds) expect(assigned.get(id)?.size).toBe(1);
     const created = new Map<string, Set<string>>();

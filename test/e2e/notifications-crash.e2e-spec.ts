@@ -1,6 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { buildEvent, serializeEvent, Topic } from '@app/contracts';
-import { bearer, createSandbox, KafkaProbe, SmtpSink, type TestSandbox, waitFor } from '@app/testing';
+import { serializeEvent, Topic } from '@app/contracts';
+import {
+  bearer,
+  createSandbox,
+  KafkaProbe,
+  SmtpSink,
+  type TestSandbox,
+  waitFor,
+  ticketCreatedEvent,
+} from '@app/testing';
 import { ServiceProcess } from './support/service-process';
 
 const PORT = 25_000 + (process.pid % 200) * 5;
@@ -30,27 +37,12 @@ describe('kill -9 of notifications between "SMTP accepted" and "ledger marked se
     return service;
   };
 
-  const ticketCreated = (email: string) => {
-    const ticketId = randomUUID();
-    return buildEvent(
-      'ticket.created',
-      {
-        ticketId,
-        reference: 'TCK-000777',
-        status: 'new',
-        channel: 'email',
-        priority: 'normal',
-        subject: 'Crash test',
-        category: null,
-        tags: [],
-        language: 'en',
-        externalId: null,
-        customer: { id: randomUUID(), email, name: 'Casey', locale: 'en' },
-        createdAt: new Date().toISOString(),
-      },
-      { source: 'ticketflow/intake', subject: ticketId },
-    );
-  };
+  const ticketCreated = (email: string) =>
+    ticketCreatedEvent({
+      subject: 'Crash test',
+      language: 'en',
+      customer: { email, name: 'Casey', locale: 'en' },
+    });
 
   const publish = (event: ReturnType<typeof ticketCreated>) =>
     probe.publish(

@@ -23,6 +23,7 @@ import {
   type TestSandbox,
   waitFor,
   WebhookReceiver,
+  ticketCreatedEvent,
 } from '@app/testing';
 import { verifySignature } from '../src/channels/webhook-signature';
 import { loadNotificationsConfig } from '../src/config/notifications.config';
@@ -56,26 +57,12 @@ describe('notification channels, templates and follow-ups', () => {
     probe.publish(topic(logical), serializeEvent(event), event.subject);
 
   function ticketCreated(email: string, locale: string | null, metadata?: TicketMetadata) {
-    const ticketId = randomUUID();
-    return buildEvent(
-      'ticket.created',
-      {
-        ticketId,
-        reference: `TCK-${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`,
-        status: 'new',
-        channel: 'email',
-        priority: 'normal',
-        subject: 'Siparişim gelmedi',
-        category: null,
-        tags: [],
-        language: locale,
-        externalId: null,
-        metadata,
-        customer: { id: randomUUID(), email, name: 'Ayşe', locale },
-        createdAt: new Date().toISOString(),
-      },
-      { source: INTAKE, subject: ticketId },
-    );
+    return ticketCreatedEvent({
+      subject: 'Siparişim gelmedi',
+      language: locale,
+      metadata,
+      customer: { email, name: 'Ayşe', locale },
+    });
   }
 
   const assigned = (ticketId: string, agent: { id: string; email: string }, lead?: { email: string }) =>

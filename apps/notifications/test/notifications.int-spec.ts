@@ -13,6 +13,7 @@ import {
   startServiceApp,
   type TestSandbox,
   waitFor,
+  ticketCreatedEvent,
 } from '@app/testing';
 import { MetricsService } from '@app/observability';
 import { loadNotificationsConfig } from '../src/config/notifications.config';
@@ -41,30 +42,7 @@ describe('notifications over real Postgres, Redis, Kafka and SMTP', () => {
     customer: { email: string | null; locale?: string | null; name?: string | null },
     language: string | null = null,
   ) {
-    const ticketId = randomUUID();
-    return buildEvent(
-      'ticket.created',
-      {
-        ticketId,
-        reference: `TCK-${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`,
-        status: 'new',
-        channel: 'email',
-        priority: 'normal',
-        subject: 'Yazıcı çalışmıyor',
-        category: null,
-        tags: [],
-        language,
-        externalId: null,
-        customer: {
-          id: randomUUID(),
-          email: customer.email,
-          name: customer.name ?? null,
-          locale: customer.locale ?? null,
-        },
-        createdAt: new Date().toISOString(),
-      },
-      { source: 'ticketflow/intake', subject: ticketId },
-    );
+    return ticketCreatedEvent({ subject: 'Yazıcı çalışmıyor', language, customer });
   }
 
   const assigned = (ticketId: string, name: string, email: string) =>

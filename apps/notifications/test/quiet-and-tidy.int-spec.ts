@@ -12,6 +12,7 @@ import {
   startServiceApp,
   type TestSandbox,
   waitFor,
+  ticketCreatedEvent,
 } from '@app/testing';
 import { MetricsService } from '@app/observability';
 import { DataSource } from 'typeorm';
@@ -40,25 +41,7 @@ describe('quiet and tidy staff notifications', () => {
     probe.publish(`${sandbox.env.KAFKA_TOPIC_PREFIX}${logical}`, serializeEvent(event), event.subject);
 
   function ticketCreated() {
-    const ticketId = randomUUID();
-    return buildEvent(
-      'ticket.created',
-      {
-        ticketId,
-        reference: `TCK-${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`,
-        status: 'new',
-        channel: 'email',
-        priority: 'normal',
-        subject: 'Printer jam',
-        category: null,
-        tags: [],
-        language: 'en',
-        externalId: null,
-        customer: { id: randomUUID(), email: null, name: null, locale: null },
-        createdAt: new Date().toISOString(),
-      },
-      { source: 'ticketflow/intake', subject: ticketId },
-    );
+    return ticketCreatedEvent({ subject: 'Printer jam', language: 'en' });
   }
 
   const assigned = (ticketId: string, agentEmail: string) =>

@@ -1,9 +1,16 @@
 import { type INestApplication } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { buildEvent, type EventEnvelope, serializeEvent, Topic } from '@app/contracts';
-import { bearer, createSandbox, KafkaProbe, startServiceApp, type TestSandbox, waitFor } from '@app/testing';
+import {
+  bearer,
+  createSandbox,
+  KafkaProbe,
+  startServiceApp,
+  type TestSandbox,
+  waitFor,
+  ticketCreatedEvent,
+} from '@app/testing';
 import { loadRoutingConfig } from '../src/config/routing.config';
 import { RoutingModule } from '../src/routing.module';
 
@@ -21,25 +28,7 @@ describe('routing over real Postgres and Kafka', () => {
       tenant?: string;
     } = {},
   ) {
-    const ticketId = randomUUID();
-    return buildEvent(
-      'ticket.created',
-      {
-        ticketId,
-        reference: 'TCK-000001',
-        status: 'new',
-        channel: 'email',
-        priority: overrides.priority ?? 'normal',
-        subject: 'Help',
-        category: null,
-        tags: [],
-        language: overrides.language ?? null,
-        externalId: null,
-        customer: { id: randomUUID(), email: 'c@example.com', name: null, locale: null },
-        createdAt: new Date().toISOString(),
-      },
-      { source: 'ticketflow/intake', subject: ticketId, tenant: overrides.tenant ?? 'default' },
-    );
+    return ticketCreatedEvent({ ...overrides, customer: { email: 'c@example.com' } });
   }
 
   async function publish(event: { subject?: string }) {

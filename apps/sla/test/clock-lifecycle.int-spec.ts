@@ -13,7 +13,15 @@ import {
   type TicketStatus,
   Topic,
 } from '@app/contracts';
-import { bearer, createSandbox, KafkaProbe, startServiceApp, type TestSandbox, waitFor } from '@app/testing';
+import {
+  bearer,
+  createSandbox,
+  KafkaProbe,
+  startServiceApp,
+  type TestSandbox,
+  waitFor,
+  ticketCreatedEvent,
+} from '@app/testing';
 import { loadSlaConfig } from '../src/config/sla.config';
 import { SlaModule } from '../src/sla.module';
 import { type WakeUpRound } from '@app/timers';
@@ -45,26 +53,7 @@ describe('SLA clock lifecycle', () => {
     tag: string,
     overrides: { priority?: 'low' | 'high'; createdAt?: string; metadata?: TicketMetadata } = {},
   ) {
-    const ticketId = randomUUID();
-    return buildEvent(
-      'ticket.created',
-      {
-        ticketId,
-        reference: 'TCK-000001',
-        status: 'new',
-        channel: 'email',
-        priority: overrides.priority ?? 'normal',
-        subject: 'Help',
-        category: null,
-        tags: [tag],
-        language: null,
-        externalId: null,
-        metadata: overrides.metadata,
-        customer: { id: randomUUID(), email: null, name: null, locale: null },
-        createdAt: overrides.createdAt ?? new Date().toISOString(),
-      },
-      { source: INTAKE, subject: ticketId },
-    );
+    return ticketCreatedEvent({ ...overrides, tags: [tag] });
   }
 
   const statusChanged = (ticketId: string, from: TicketStatus, to: TicketStatus, at = new Date()) =>

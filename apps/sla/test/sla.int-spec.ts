@@ -5,7 +5,15 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { buildEvent, type EventEnvelope, serializeEvent, Topic } from '@app/contracts';
-import { bearer, createSandbox, KafkaProbe, startServiceApp, type TestSandbox, waitFor } from '@app/testing';
+import {
+  bearer,
+  createSandbox,
+  KafkaProbe,
+  startServiceApp,
+  type TestSandbox,
+  waitFor,
+  ticketCreatedEvent,
+} from '@app/testing';
 import { loadSlaConfig } from '../src/config/sla.config';
 import { SlaModule } from '../src/sla.module';
 
@@ -24,25 +32,7 @@ describe('sla over real Postgres, Redis and Kafka', () => {
       .filter((e) => e.data.ticketId === ticketId);
 
   function ticketCreated(priority: 'normal' | 'urgent' | 'high' = 'urgent') {
-    const ticketId = randomUUID();
-    return buildEvent(
-      'ticket.created',
-      {
-        ticketId,
-        reference: 'TCK-000001',
-        status: 'new',
-        channel: 'chat',
-        priority,
-        subject: 'Down',
-        category: null,
-        tags: [],
-        language: null,
-        externalId: null,
-        customer: { id: randomUUID(), email: null, name: null, locale: null },
-        createdAt: new Date().toISOString(),
-      },
-      { source: 'ticketflow/intake', subject: ticketId },
-    );
+    return ticketCreatedEvent({ channel: 'chat', priority, subject: 'Down' });
   }
 
   const publish = (event: { subject?: string }) =>

@@ -7,3 +7,4 @@ export * from './nest-app';
 export * from './webhook-receiver';
 export * from './tcp-proxy';
 export * from './span-collector';
+export * from './event-fixtures';
