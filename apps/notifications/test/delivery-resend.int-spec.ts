@@ -2,7 +2,7 @@ import { type INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { buildEvent, serializeEvent, Topic } from '@app/contracts';
+import { serializeEvent, Topic } from '@app/contracts';
 import {
   bearer,
   createSandbox,
@@ -12,6 +12,7 @@ import {
   TcpProxy,
   type TestSandbox,
   waitFor,
+  ticketCreatedEvent,
 } from '@app/testing';
 import { loadNotificationsConfig } from '../src/config/notifications.config';
 import { DELIVERY_TIMER_QUEUE } from '../src/deliveries/delivery-timers';
@@ -53,25 +54,7 @@ describe('resending a delivery', () => {
     request(app.getHttpServer()).post(`/v1/deliveries/${id}/resend`).set('authorization', bearer(key));
 
   function ticketCreated(email: string) {
-    const ticketId = randomUUID();
-    return buildEvent(
-      'ticket.created',
-      {
-        ticketId,
-        reference: 'TCK-515151',
-        status: 'new',
-        channel: 'email',
-        priority: 'normal',
-        subject: 'Relay down, then up',
-        category: null,
-        tags: [],
-        language: 'en',
-        externalId: null,
-        customer: { id: randomUUID(), email, name: null, locale: null },
-        createdAt: new Date().toISOString(),
-      },
-      { source: 'ticketflow/intake', subject: ticketId },
-    );
+    return ticketCreatedEvent({ subject: 'Relay down, then up', language: 'en', customer: { email } });
   }
 
   beforeAll(async () => {
@@ -186,5 +169,57 @@ describe('resending a delivery', () => {
       .get('/v1/audit?entityType=agent')
       .set('authorization', bearer('admin'))
       .expect(400);
+  });
+
+  it('never mails a delivery twice when recording its send fails after the relay accepted it', async () => {
+    // Real Postgres errors where the worker records the send: a lost deadlock once for one address
+    // (a sequence counts outside the failing transaction), a non-transient error always for another.
+    const db = app.get(DataSource);
+    await db.query('CREATE SEQUENCE record_deadlocks');
+    await db.query(`
+      CREATE FUNCTION fail_recording() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.to_address = 'record-deadlock@example.com' AND nextval('record_deadlocks') = 1 THEN
+          RAISE EXCEPTION 'deadlock detected (injected)' USING ERRCODE = '40P01';
+        END IF;
+        IF NEW.to_address = 'record-broken@example.com' THEN
+          RAISE EXCEPTION 'recording refused (injected)' USING ERRCODE = 'P0001';
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await db.query(`
+      CREATE TRIGGER fail_recording BEFORE UPDATE OF state ON deliveries
+      FOR EACH ROW WHEN (NEW.state = 'sent') EXECUTE FUNCTION fail_recording()`);
+    try {
+      const deadlocked = ticketCreated('record-deadlock@example.com');
+      const broken = ticketCreated('record-broken@example.com');
+      for (const event of [deadlocked, broken]) {
+        await probe.publish(
+          `${sandbox.env.KAFKA_TOPIC_PREFIX}${Topic.TicketEvents}`,
+          serializeEvent(event),
+          event.data.ticketId,
+        );
+      }
+
+      // The lost deadlock is retried as a record, not as a send: sent, on its first attempt.
+      const sent = await waitFor(
+        async () => (await deliveriesOf(deadlocked.data.ticketId)).find((row) => row.state === 'sent'),
+        { description: 'the delivery whose record lost a deadlock, sent', timeoutMs: 30_000 },
+      );
+      expect(sent).toMatchObject({ attempts: 1, lastError: null });
+      // What cannot be recorded stays open until its watchdog calls it what it is: unconfirmed.
+      const unconfirmed = await waitFor(
+        async () => (await deliveriesOf(broken.data.ticketId)).find((row) => row.state === 'unconfirmed'),
+        { description: 'the delivery that could not be recorded, unconfirmed', timeoutMs: 30_000 },
+      );
+      expect(unconfirmed.attempts).toBe(1);
+      // Past two more leases, so a wrongly queued second send would have gone by now.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(sink.to('record-deadlock@example.com')).toHaveLength(1);
+      expect(sink.to('record-broken@example.com')).toHaveLength(1);
+      expect((await deliveriesOf(broken.data.ticketId)).map((row) => row.state)).toEqual(['unconfirmed']);
+    } finally {
+      await db.query('DROP TRIGGER fail_recording ON deliveries');
+    }
   });
 });

@@ -11,6 +11,7 @@ import { type Counter } from 'prom-client';
 import { DataSource, In } from 'typeorm';
 import { buildEvent } from '@app/contracts';
 import { JobWorker } from '@app/database';
+import { describeFailure, isTransientFailure } from '@app/http';
 import { eventMeta, OutboxWriter } from '@app/messaging';
 import { inSpan, MetricsService, SpanKind } from '@app/observability';
 import { type NotificationsConfig } from '../config/notifications.config';
@@ -29,6 +30,9 @@ import { SendPermits } from './send-permits';
 
 /** `retrying`: the send failed, and the row waits for its next attempt's timer. */
 export type SendOutcome = 'sent' | 'already_done' | 'unconfirmed' | 'retrying';
+
+/** Tries at recording a send that happened, about 20 s of backoff: a Postgres restart fits in it. */
+const RECORD_SENT_ATTEMPTS = 12;
 
 /** What claiming found: rows now `sending` and the adapter for them, or nothing left to send. */
 type Started =
@@ -145,34 +149,19 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const [lead] = batch;
 
     const sentAt = new Date();
-    await this.dataSource.transaction(async (manager) => {
-      const [marked] = await manager.query<[SettledAttempt[], number]>(
-        `UPDATE deliveries SET state = 'sent', sent_at = $2, last_error = NULL
-         WHERE id = ANY($1::uuid[]) AND state = 'sending' RETURNING id, attempts`,
-        [batch.map((row) => row.id), sentAt],
-      );
-      await this.timers.disarmSettled(manager, marked);
-      const markedIds = new Set(marked.map((row) => row.id));
-      await this.outbox.append(
-        manager,
-        ...batch
-          .filter((row) => markedIds.has(row.id))
-          .map((row) =>
-            buildEvent(
-              'notification.sent',
-              {
-                ticketId: row.ticketId,
-                deliveryId: row.id,
-                channel: row.channel,
-                reason: row.reason,
-                recipient: row.recipient,
-                sentAt: sentAt.toISOString(),
-              },
-              eventMeta(NOTIFICATIONS_SOURCE, row.ticketId, row.tenant, { kind: 'job' }),
-            ),
-          ),
-      );
-    });
+    try {
+      await this.recordSent(batch, sentAt);
+    } catch (error) {
+      // The message is out: sending it again would be worse than not knowing that it arrived. The
+      // row stays `sending`, and its watchdog settles it as `unconfirmed` once the lease ends.
+      this.logger.error({
+        msg: 'Sent, but the send could not be recorded; its watchdog will mark it unconfirmed',
+        deliveryId,
+        channel: lead.channel,
+        failure: describeFailure(error),
+      });
+      return 'unconfirmed';
+    }
     this.outcomes.inc({ outcome: 'sent', channel: lead.channel }, batch.length);
     this.logger.log({
       msg: batch.length > 1 ? 'Notifications sent together' : 'Notification sent',
@@ -183,6 +172,50 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
       ...(batch.length > 1 ? { batched: batch.length } : {}),
     });
     return 'sent';
+  }
+
+  /**
+   * Marks what was just sent as sent, with its `notification.sent` events. A lost lock conflict
+   * (watchdog drains lock these rows and their timers too) or an outage is retried here, never by
+   * sending again.
+   */
+  private async recordSent(batch: Delivery[], sentAt: Date): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.dataSource.transaction(async (manager) => {
+          const [marked] = await manager.query<[SettledAttempt[], number]>(
+            `UPDATE deliveries SET state = 'sent', sent_at = $2, last_error = NULL
+             WHERE id = ANY($1::uuid[]) AND state = 'sending' RETURNING id, attempts`,
+            [batch.map((row) => row.id), sentAt],
+          );
+          await this.timers.disarmSettled(manager, marked);
+          const markedIds = new Set(marked.map((row) => row.id));
+          await this.outbox.append(
+            manager,
+            ...batch
+              .filter((row) => markedIds.has(row.id))
+              .map((row) =>
+                buildEvent(
+                  'notification.sent',
+                  {
+                    ticketId: row.ticketId,
+                    deliveryId: row.id,
+                    channel: row.channel,
+                    reason: row.reason,
+                    recipient: row.recipient,
+                    sentAt: sentAt.toISOString(),
+                  },
+                  eventMeta(NOTIFICATIONS_SOURCE, row.ticketId, row.tenant, { kind: 'job' }),
+                ),
+              ),
+          );
+        });
+        return;
+      } catch (error) {
+        if (!isTransientFailure(error) || attempt >= RECORD_SENT_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2_000)));
+      }
+    }
   }
 
   private permitsFor(channel: DeliveryChannel): SendPermits {
