@@ -225,9 +225,17 @@ describe('DurableTimers', () => {
       timeoutMs: 15_000,
     });
     expect(fired).not.toContain(poison);
-    const [row] = await dataSource.query<Array<{ attempts: number; last_error: string; failed: boolean }>>(
-      'SELECT attempts, last_error, failed_at IS NOT NULL AS failed FROM timers WHERE queue = $1',
-      [timers.wakeUps.queue.name],
+    // The metric counts inside the firing transaction: the row shows it once that commits.
+    const row = await waitFor(
+      async () => {
+        const [current] = await dataSource.query<
+          Array<{ attempts: number; last_error: string; failed: boolean }>
+        >('SELECT attempts, last_error, failed_at IS NOT NULL AS failed FROM timers WHERE queue = $1', [
+          timers.wakeUps.queue.name,
+        ]);
+        return current?.failed && current;
+      },
+      { description: 'the poison timer kept, failed' },
     );
     expect(row).toEqual({ attempts: 3, last_error: 'the template is broken', failed: true });
     const triesSoFar = poisonAttempts;
