@@ -2,6 +2,7 @@ import { Controller, type INestApplication, Module } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
+import type { Consumer } from 'kafkajs';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { databaseBlock, kafkaBlock, loadConfig } from '@app/config';
 import { buildEvent, type EventEnvelope, serializeEvent, Topic } from '@app/contracts';
@@ -19,6 +20,7 @@ import {
   ProcessedEvent,
   startEventConsumers,
   HandlesEvent,
+  KafkaEventTransport,
 } from '@app/messaging';
 import { HealthModule, MetricsModule, MetricsService } from '@app/observability';
 import { createSandbox, KafkaProbe, type TestSandbox, waitFor } from '@app/testing';
@@ -41,13 +43,25 @@ class ProbeTables1700000000000 implements MigrationInterface {
 let releaseHeld: () => void = () => undefined;
 const held = new Promise<void>((resolve) => (releaseHeld = resolve));
 
-/** Records each applied event; a reason of `always-fail` makes the handler throw like a bug would. */
+/** The transport's session timeout: a member silent for longer is dropped from its group. */
+const SESSION_TIMEOUT_MS = 10_000;
+/** Events whose `stall-once` has already stalled a handler; a redelivery goes straight through. */
+const stalled = new Set<string>();
+
+/**
+ * Records each applied event; a reason of `always-fail` makes the handler throw like a bug would,
+ * and `stall-once` keeps the first delivery past the session timeout, without a heartbeat.
+ */
 @Controller()
 class ProbeConsumer {
   @HandlesEvent('ticket.queued')
   async onQueued(@Payload() event: EventEnvelope<'ticket.queued'>, @Ctx() ctx: EventContext): Promise<void> {
     if (event.data.reason === 'always-fail') throw new TypeError('handler bug');
     if (event.data.reason === 'hold') await held;
+    if (event.data.reason === 'stall-once' && !stalled.has(event.id)) {
+      stalled.add(event.id);
+      await new Promise((resolve) => setTimeout(resolve, SESSION_TIMEOUT_MS + 5_000));
+    }
     await ctx.manager.query('INSERT INTO probe_effects (ticket_id, event_id) VALUES ($1, $2)', [
       event.data.ticketId,
       event.id,
@@ -75,6 +89,8 @@ describe('messaging over real Kafka and Postgres', () => {
   let dataSource: DataSource;
   let probe: KafkaProbe;
   let physical: (topic: string) => string;
+  /** What the consumer reported as beyond repair; the service would have exited on each. */
+  const fatalErrors: unknown[] = [];
 
   async function startApp(): Promise<INestApplication> {
     const config = loadConfig(
@@ -95,6 +111,7 @@ describe('messaging over real Kafka and Postgres', () => {
           kafka: config.kafka,
           schema: config.database.schema,
           publishes: [Topic.AssignmentEvents],
+          onFatal: (error) => fatalErrors.push(error),
         }),
       ],
       controllers: [ProbeConsumer],
@@ -291,6 +308,33 @@ describe('messaging over real Kafka and Postgres', () => {
     await waitFor(async () => (await scrapedLag(Topic.AssignmentEvents)) === 0, {
       description: 'the lag back at 0',
     });
+  });
+
+  it('rejoins its group when the group dropped it during a long batch, and does not crash', async () => {
+    const consumer = app.get(KafkaEventTransport).unwrap<Consumer>();
+    let joins = 0;
+    const stopCounting = consumer.on(consumer.events.GROUP_JOIN, () => joins++);
+    const key = randomUUID();
+    const stalling = queued('stall-once');
+    const after = queued('after the stall');
+    await probe.publishBatch(
+      physical(Topic.AssignmentEvents),
+      [stalling, after].map((event) => serializeEvent(event)),
+      key,
+    );
+
+    await waitFor(async () => (await effects()).some((e) => e.event_id === after.id), {
+      description: 'the event behind the stalled one, applied after the rejoin',
+      timeoutMs: 90_000,
+    });
+    stopCounting();
+    // The commit after the stall met "the coordinator is not aware of this member"; the consumer
+    // joined again instead of reporting a crash that would end the service.
+    expect(fatalErrors).toEqual([]);
+    expect(stalled.has(stalling.id)).toBe(true);
+    expect(joins).toBeGreaterThanOrEqual(1);
+    expect((await effects()).filter((e) => e.event_id === stalling.id)).toHaveLength(1);
+    expect(app.get(KafkaEventTransport).health()).toEqual({ healthy: true });
   });
 
   it('resumes after a restart from the committed offset without reapplying or skipping', async () => {

@@ -237,9 +237,17 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const last = chunk[outcomes.length - 1];
       // Only now are the effects durable; committing earlier could lose them in a crash (R1).
-      await this.consumer?.commitOffsets([
-        { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-      ]);
+      // The batch's own commit, not consumer.commitOffsets: that one wraps "the coordinator is not
+      // aware of this member" (a session lost to a broker restart or a long chunk) as a crash
+      // kafkajs will not restart, while from here kafkajs rejoins the group and fetches again.
+      await payload.commitOffsetsIfNecessary({
+        topics: [
+          {
+            topic: batch.topic,
+            partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }],
+          },
+        ],
+      });
       payload.resolveOffset(last.offset);
       for (const outcome of outcomes) {
         this.options.onConsumed?.(origin.topic, outcome.type, outcome.outcome, seconds / outcomes.length);
