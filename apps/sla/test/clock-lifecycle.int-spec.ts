@@ -552,6 +552,49 @@ describe('SLA clock lifecycle', () => {
       .set('authorization', bearer('agent'))
       .expect(200);
     expect(byTeam.body.groups).toEqual([expect.objectContaining({ team: 'unassigned' })]);
+
+    // Over time: one point per hour of the day, empty hours included, bucketed by the clock's start.
+    const hourly = await request(app.getHttpServer() as Server)
+      .get(`/v1/reports/sla?from=${day}T00:00:00Z&to=2026-01-06T00:00:00Z&interval=hour`)
+      .set('authorization', bearer('agent'))
+      .expect(200);
+    expect(hourly.body.interval).toBe('hour');
+    const series = hourly.body.series as Array<{ start: string; metrics: Record<string, unknown> }>;
+    expect(series).toHaveLength(24);
+    expect(series[0].start).toBe(at('00:00'));
+    const firstResponse = (time: string) =>
+      series.find((point) => point.start === at(time))?.metrics.first_response;
+    const point = (met: number, breached: number, open: number) => ({
+      clocks: met + breached + open,
+      met,
+      breached,
+      open,
+      compliancePct: met + breached === 0 ? null : Math.round((met / (met + breached)) * 10_000) / 100,
+    });
+    expect(firstResponse('09:00')).toEqual(point(0, 0, 0));
+    expect(firstResponse('10:00')).toEqual(point(1, 0, 0));
+    expect(firstResponse('11:00')).toEqual(point(0, 0, 1));
+    expect(firstResponse('12:00')).toEqual(point(0, 1, 0));
+    expect(firstResponse('13:00')).toEqual(point(1, 0, 0));
+    const weekly = await request(app.getHttpServer() as Server)
+      .get(`/v1/reports/sla?from=${day}T00:00:00Z&to=2026-01-06T00:00:00Z&interval=week`)
+      .set('authorization', bearer('agent'))
+      .expect(200);
+    // 2026-01-05 is a Monday: the window is one ISO week's first day.
+    expect(weekly.body.series).toEqual([
+      { start: at('00:00'), metrics: expect.objectContaining({ first_response: point(2, 1, 1) }) },
+    ]);
+    const tooMany = await request(app.getHttpServer() as Server)
+      .get('/v1/reports/sla?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&interval=hour')
+      .set('authorization', bearer('agent'))
+      .expect(400);
+    expect(tooMany.body.details).toEqual([
+      { field: 'interval', message: expect.stringContaining('more than 1000') },
+    ]);
+    await request(app.getHttpServer() as Server)
+      .get(`/v1/reports/sla?from=${day}T00:00:00Z&to=2026-01-06T00:00:00Z&interval=minute`)
+      .set('authorization', bearer('agent'))
+      .expect(400);
     const backwards = await request(app.getHttpServer() as Server)
       .get(`/v1/reports/sla?from=2026-01-06T00:00:00Z&to=${day}T00:00:00Z`)
       .set('authorization', bearer('agent'))

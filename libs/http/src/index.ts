@@ -16,3 +16,4 @@ export * from './webhook-destination';
 export * from './rate-limit';
 export * from './openapi-errors';
 export * from './openapi-validation';
+export * from './report-window';
