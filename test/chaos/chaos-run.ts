@@ -28,7 +28,7 @@
  */
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
@@ -51,6 +51,26 @@ const int = (name: string, fallback: number) => {
   return value;
 };
 
+/**
+ * A port for the run's Postgres, Redis or Kafka, never one the kernel hands out to outgoing
+ * connections: a client that keeps reconnecting to a stopped server on such a port can be given
+ * that very port as its own and connect to itself, and then the restarted server cannot bind.
+ */
+const infraPort = (name: string, fallback: number) => {
+  const port = int(name, fallback);
+  const range = '/proc/sys/net/ipv4/ip_local_port_range';
+  if (!existsSync(range)) return String(port);
+  const [low, high] = readFileSync(range, 'utf8').trim().split(/\s+/).map(Number);
+  if (port >= low && port <= high) {
+    throw new Error(
+      `${name}=${port} is in this machine's ephemeral port range (${low}-${high}): a client reconnecting ` +
+        'while the fault has the server down can take the port, and the server cannot start again. ' +
+        `Choose a port below ${low}.`,
+    );
+  }
+  return String(port);
+};
+
 const SEED = int('CHAOS_SEED', Math.floor(Math.random() * 1_000_000));
 const TICKETS = int('CHAOS_TICKETS', 10_000);
 const SECONDS = Math.max(30, int('CHAOS_SECONDS', 240));
@@ -62,10 +82,10 @@ const FAULTS = parseFaults(process.env.CHAOS_FAULTS ?? 'all');
 const INFRA_ENV = {
   INFRA: 'local',
   INFRA_HOME: process.env.CHAOS_INFRA_HOME ?? resolve(REPO_ROOT, '.infra-chaos'),
-  POSTGRES_PORT: String(int('CHAOS_POSTGRES_PORT', 25_432)),
-  REDIS_PORT: String(int('CHAOS_REDIS_PORT', 26_379)),
-  KAFKA_PORT: String(int('CHAOS_KAFKA_PORT', 29_092)),
-  KAFKA_CONTROLLER_PORT: String(int('CHAOS_KAFKA_CONTROLLER_PORT', 29_093)),
+  POSTGRES_PORT: infraPort('CHAOS_POSTGRES_PORT', 25_432),
+  REDIS_PORT: infraPort('CHAOS_REDIS_PORT', 26_379),
+  KAFKA_PORT: infraPort('CHAOS_KAFKA_PORT', 29_092),
+  KAFKA_CONTROLLER_PORT: infraPort('CHAOS_KAFKA_CONTROLLER_PORT', 29_093),
 };
 const LAYOUT: Layout = { intake: 1, routing: 2, sla: 2, notifications: 1 };
 /** Below Linux's ephemeral range, apart from the e2e tests' and the benchmarks' ports. */
